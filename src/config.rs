@@ -1,0 +1,326 @@
+//! Configuration: the TOML file `eakte.toml` (or `--config PATH`), every key
+//! optional. [`Config::load`] turns the raw file into a validated [`Config`] whose
+//! paths are absolute (relative paths are taken relative to the config file's
+//! directory, or to the working directory when there is no file).
+//!
+//! Top-level keys `inbox_dir`, `index_dir`, `store_dir` and `listen` are part of the
+//! external contract; the sections `[ocr]`, `[inbox]` and `[limits]` tune the daemon.
+//! Unknown keys are rejected with an error that names them, so that a typo never
+//! silently falls back to a default.
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The file looked for in the working directory when no `--config` is given.
+pub const DEFAULT_FILE: &str = "eakte.toml";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("invalid value for `{key}`: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+/// The file as written, before validation. Every field has a default.
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawConfig {
+    inbox_dir: PathBuf,
+    index_dir: PathBuf,
+    store_dir: PathBuf,
+    listen: String,
+    ocr: RawOcr,
+    inbox: RawInbox,
+    limits: RawLimits,
+}
+
+impl Default for RawConfig {
+    fn default() -> Self {
+        RawConfig {
+            inbox_dir: "./scanner-inbox".into(),
+            index_dir: "./index".into(),
+            store_dir: "./store".into(),
+            listen: "127.0.0.1:8080".into(),
+            ocr: RawOcr::default(),
+            inbox: RawInbox::default(),
+            limits: RawLimits::default(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawOcr {
+    languages: String,
+    workers: Option<usize>,
+    tessdata_dir: Option<PathBuf>,
+    render_dpi: u32,
+    page_timeout_secs: u64,
+}
+
+impl Default for RawOcr {
+    fn default() -> Self {
+        RawOcr {
+            languages: "deu".into(),
+            workers: None,
+            tessdata_dir: None,
+            render_dpi: 300,
+            page_timeout_secs: 120,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawInbox {
+    settle_ms: u64,
+    rescan_secs: u64,
+}
+
+impl Default for RawInbox {
+    fn default() -> Self {
+        RawInbox {
+            settle_ms: 2000,
+            rescan_secs: 15,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawLimits {
+    max_bytes: u64,
+    max_pixels_per_page: u64,
+    max_pages: u32,
+    tool_timeout_secs: u64,
+}
+
+impl Default for RawLimits {
+    fn default() -> Self {
+        RawLimits {
+            max_bytes: 200 * 1024 * 1024,
+            max_pixels_per_page: 40_000_000,
+            max_pages: 500,
+            tool_timeout_secs: 60,
+        }
+    }
+}
+
+/// Validated configuration with absolute paths.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub inbox_dir: PathBuf,
+    pub index_dir: PathBuf,
+    pub store_dir: PathBuf,
+    pub listen: SocketAddr,
+    pub ocr: OcrConfig,
+    pub inbox: InboxConfig,
+    pub limits: Limits,
+}
+
+#[derive(Debug, Clone)]
+pub struct OcrConfig {
+    /// tesseract language string, e.g. `deu` or `deu+eng`.
+    pub languages: String,
+    /// OCR engines (threads); one page at a time each. Default: number of cores.
+    pub workers: usize,
+    /// Where the `*.traineddata` files live; `None` uses libtesseract's default.
+    pub tessdata_dir: Option<PathBuf>,
+    /// Resolution at which scanned PDF pages are rasterised for OCR.
+    pub render_dpi: u32,
+    /// Upper bound for recognising one page; a slower page fails with a reason.
+    pub page_timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct InboxConfig {
+    /// A file is taken once its size and mtime were unchanged for this long.
+    pub settle: Duration,
+    /// Full rescan interval: network shares deliver no change events.
+    pub rescan: Duration,
+}
+
+/// Limits that protect the daemon from hostile or broken input.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub max_bytes: u64,
+    pub max_pixels_per_page: u64,
+    pub max_pages: u32,
+    /// Wall-clock limit for each external tool run (pdfinfo, pdftotext, pdftoppm).
+    pub tool_timeout: Duration,
+}
+
+impl Config {
+    /// Load `path`, or `./eakte.toml` if it exists, or the built-in defaults.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let (raw, base) = match path {
+            Some(p) => (read_raw(p)?, parent_dir(p)),
+            None if Path::new(DEFAULT_FILE).exists() => {
+                (read_raw(Path::new(DEFAULT_FILE))?, current_dir())
+            }
+            None => (RawConfig::default(), current_dir()),
+        };
+        Self::validate(raw, &base)
+    }
+
+    /// Parse configuration text; relative paths are resolved against `base`.
+    pub fn from_toml(text: &str, base: &Path) -> Result<Config, ConfigError> {
+        let raw = parse_raw(text, Path::new("<text>"))?;
+        Self::validate(raw, base)
+    }
+
+    /// The built-in defaults, resolved against `base`.
+    pub fn defaults(base: &Path) -> Config {
+        Self::validate(RawConfig::default(), base).expect("built-in defaults are valid")
+    }
+
+    fn validate(raw: RawConfig, base: &Path) -> Result<Config, ConfigError> {
+        let listen = raw.listen.parse().map_err(|e| ConfigError::Invalid {
+            key: "listen",
+            message: format!("{:?} is not a socket address like 127.0.0.1:8080 ({e})", raw.listen),
+        })?;
+        let languages = raw.ocr.languages.trim().to_string();
+        let language_ok = |l: &str| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !languages.split('+').all(language_ok) {
+            return Err(invalid("ocr.languages", format!("{languages:?} is not like \"deu\" or \"deu+eng\"")));
+        }
+        let workers = raw.ocr.workers.unwrap_or_else(default_workers);
+        if workers == 0 || workers > 256 {
+            return Err(invalid("ocr.workers", format!("{workers} is not between 1 and 256")));
+        }
+        if !(50..=1200).contains(&raw.ocr.render_dpi) {
+            return Err(invalid("ocr.render_dpi", format!("{} is not between 50 and 1200", raw.ocr.render_dpi)));
+        }
+        positive("ocr.page_timeout_secs", raw.ocr.page_timeout_secs)?;
+        positive("inbox.rescan_secs", raw.inbox.rescan_secs)?;
+        positive("limits.max_bytes", raw.limits.max_bytes)?;
+        positive("limits.max_pixels_per_page", raw.limits.max_pixels_per_page)?;
+        positive("limits.max_pages", raw.limits.max_pages as u64)?;
+        positive("limits.tool_timeout_secs", raw.limits.tool_timeout_secs)?;
+        Ok(Config {
+            inbox_dir: absolute(base, &raw.inbox_dir),
+            index_dir: absolute(base, &raw.index_dir),
+            store_dir: absolute(base, &raw.store_dir),
+            listen,
+            ocr: OcrConfig {
+                languages,
+                workers,
+                tessdata_dir: raw.ocr.tessdata_dir.map(|p| absolute(base, &p)),
+                render_dpi: raw.ocr.render_dpi,
+                page_timeout: Duration::from_secs(raw.ocr.page_timeout_secs),
+            },
+            inbox: InboxConfig {
+                settle: Duration::from_millis(raw.inbox.settle_ms),
+                rescan: Duration::from_secs(raw.inbox.rescan_secs),
+            },
+            limits: Limits {
+                max_bytes: raw.limits.max_bytes,
+                max_pixels_per_page: raw.limits.max_pixels_per_page,
+                max_pages: raw.limits.max_pages,
+                tool_timeout: Duration::from_secs(raw.limits.tool_timeout_secs),
+            },
+        })
+    }
+}
+
+fn invalid(key: &'static str, message: String) -> ConfigError {
+    ConfigError::Invalid { key, message }
+}
+
+fn positive(key: &'static str, value: u64) -> Result<(), ConfigError> {
+    if value == 0 {
+        return Err(invalid(key, "must be greater than 0".into()));
+    }
+    Ok(())
+}
+
+fn read_raw(path: &Path) -> Result<RawConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse_raw(&text, path)
+}
+
+fn parse_raw(text: &str, path: &Path) -> Result<RawConfig, ConfigError> {
+    toml::from_str(text).map_err(|e| ConfigError::Parse {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+fn parent_dir(path: &Path) -> PathBuf {
+    let parent = path.parent().unwrap_or(Path::new(""));
+    if parent.as_os_str().is_empty() {
+        current_dir()
+    } else {
+        absolute(&current_dir(), parent)
+    }
+}
+
+fn current_dir() -> PathBuf {
+    std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))
+}
+
+fn absolute(base: &Path, p: &Path) -> PathBuf {
+    let joined = if p.is_absolute() { p.to_path_buf() } else { base.join(p) };
+    // Drop `.` components so that logged paths read cleanly.
+    joined.components().filter(|c| !matches!(c, std::path::Component::CurDir)).collect()
+}
+
+fn default_workers() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_resolve_relative_to_base() {
+        let c = Config::defaults(Path::new("/srv/eakte"));
+        assert_eq!(c.inbox_dir, PathBuf::from("/srv/eakte/scanner-inbox"));
+        assert_eq!(c.index_dir, PathBuf::from("/srv/eakte/index"));
+        assert_eq!(c.store_dir, PathBuf::from("/srv/eakte/store"));
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.ocr.languages, "deu");
+        assert!(c.ocr.workers >= 1);
+    }
+
+    #[test]
+    fn unknown_key_is_named_in_the_error() {
+        let err = Config::from_toml("inbox_dri = \"x\"\n", Path::new("/")).unwrap_err();
+        assert!(err.to_string().contains("inbox_dri"), "{err}");
+        let err = Config::from_toml("[ocr]\nlanguage = \"deu\"\n", Path::new("/")).unwrap_err();
+        assert!(err.to_string().contains("language"), "{err}");
+    }
+
+    #[test]
+    fn sections_override_defaults() {
+        let c = Config::from_toml(
+            "store_dir = \"/data/store\"\n[ocr]\nworkers = 3\nlanguages = \"deu+eng\"\n[inbox]\nsettle_ms = 100\n",
+            Path::new("/base"),
+        )
+        .unwrap();
+        assert_eq!(c.store_dir, PathBuf::from("/data/store"));
+        assert_eq!(c.ocr.workers, 3);
+        assert_eq!(c.ocr.languages, "deu+eng");
+        assert_eq!(c.inbox.settle, Duration::from_millis(100));
+    }
+
+    #[test]
+    fn bad_values_are_rejected_with_the_key() {
+        let err = Config::from_toml("listen = \"nowhere\"\n", Path::new("/")).unwrap_err();
+        assert!(err.to_string().contains("listen"), "{err}");
+        let err = Config::from_toml("[ocr]\nworkers = 0\n", Path::new("/")).unwrap_err();
+        assert!(err.to_string().contains("ocr.workers"), "{err}");
+    }
+}

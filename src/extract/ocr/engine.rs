@@ -1,0 +1,237 @@
+//! The one place where eakte calls libtesseract and leptonica through FFI.
+//!
+//! The safe `tesseract` crate covers neither orientation detection nor a recognition
+//! deadline, so this module uses the C API it re-exports (`tesseract-sys`,
+//! `leptonica-sys`) directly, wrapped in two owning types:
+//!
+//! - [`Image`]: one leptonica `PIX`, destroyed on drop.
+//! - [`Engine`]: one tesseract handle for recognition plus one for orientation
+//!   detection (OSD needs the legacy `osd` model, recognition uses the LSTM model).
+//!
+//! Safety argument, for every `unsafe` block below: each handle and `PIX` is created
+//! here, checked for null, owned by exactly one Rust value (so used by one thread at a
+//! time; `Send` but not `Sync`) and freed exactly once in `Drop`. Strings returned by
+//! tesseract are copied and freed with `TessDeleteText` at once. Byte slices passed in
+//! outlive the call that reads them (leptonica copies decoded pixels into its own
+//! `PIX`). Nothing here keeps a pointer into Rust memory after a call returns.
+
+use std::ffi::{CStr, CString};
+use std::path::Path;
+use std::ptr;
+use std::time::{Duration, Instant};
+use tesseract::plumbing::leptonica_sys as lept;
+use tesseract::plumbing::tesseract_sys as tess;
+
+/// A decoded page image.
+pub struct Image(*mut lept::Pix);
+
+// SAFETY: a PIX is plain heap data with no thread affinity; `Image` owns it alone.
+unsafe impl Send for Image {}
+
+impl Image {
+    /// Decode a PNG, JPEG or TIFF from memory; `tiff_frame` selects a TIFF page.
+    pub fn decode(bytes: &[u8], tiff_frame: Option<u32>) -> Option<Image> {
+        // SAFETY: leptonica reads `bytes.len()` bytes from a live slice and returns
+        // a new PIX or null.
+        let pix = unsafe {
+            match tiff_frame {
+                Some(n) => lept::pixReadMemTiff(bytes.as_ptr(), bytes.len(), n as i32),
+                None => lept::pixReadMem(bytes.as_ptr(), bytes.len()),
+            }
+        };
+        Image::own(pix)
+    }
+
+    /// Read an image file (the PGM pages `pdftoppm` renders).
+    pub fn read_file(path: &Path) -> Option<Image> {
+        let c = CString::new(path.as_os_str().as_encoded_bytes()).ok()?;
+        // SAFETY: `c` is a valid NUL-terminated path for the duration of the call.
+        Image::own(unsafe { lept::pixRead(c.as_ptr()) })
+    }
+
+    fn own(pix: *mut lept::Pix) -> Option<Image> {
+        (!pix.is_null()).then_some(Image(pix))
+    }
+
+    pub fn width(&self) -> u32 {
+        // SAFETY: self.0 is a valid PIX (see type invariant).
+        unsafe { lept::pixGetWidth(self.0) as u32 }
+    }
+
+    pub fn height(&self) -> u32 {
+        // SAFETY: as above.
+        unsafe { lept::pixGetHeight(self.0) as u32 }
+    }
+
+    /// A copy rotated clockwise by `quarter_turns` × 90°.
+    pub fn rotated(&self, quarter_turns: u8) -> Option<Image> {
+        // SAFETY: pixRotateOrth reads the valid PIX and returns a new one or null.
+        Image::own(unsafe { lept::pixRotateOrth(self.0, quarter_turns as i32 % 4) })
+    }
+}
+
+impl Drop for Image {
+    fn drop(&mut self) {
+        // SAFETY: self.0 came from leptonica and is destroyed only here.
+        unsafe { lept::pixDestroy(&mut self.0) }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecogniseError {
+    #[error("recognition did not finish before its deadline")]
+    Deadline,
+    #[error("tesseract could not recognise the page")]
+    Failed,
+}
+
+/// One tesseract engine for one worker thread.
+pub struct Engine {
+    ocr: *mut tess::TessBaseAPI,
+    /// `None` when the `osd` model is not installed: pages are then taken as they are.
+    osd: Option<*mut tess::TessBaseAPI>,
+}
+
+// SAFETY: a TessBaseAPI may move between threads as long as only one uses it at a
+// time, which `&mut self` on every method guarantees.
+unsafe impl Send for Engine {}
+
+/// An orientation guess below this OSD confidence is ignored (blank pages, photos,
+/// a few words): turning a page wrongly is worse than not turning it.
+const MIN_ORIENTATION_CONFIDENCE: f32 = 2.0;
+
+impl Engine {
+    /// Load `languages` (e.g. `deu`) from `datapath` (or libtesseract's default).
+    pub fn new(datapath: Option<&Path>, languages: &str) -> Result<Engine, String> {
+        let ocr = init(datapath, languages, tess::TessOcrEngineMode_OEM_DEFAULT).ok_or_else(|| {
+            format!(
+                "tesseract cannot load the language data {languages:?} from {}; install the matching \
+                 tesseract-ocr-<lang> package or set ocr.tessdata_dir",
+                datapath.map(|p| p.display().to_string()).unwrap_or_else(|| "its default directory".into())
+            )
+        })?;
+        let osd = init(datapath, "osd", tess::TessOcrEngineMode_OEM_TESSERACT_ONLY);
+        if let Some(osd) = osd {
+            // SAFETY: valid handle, owned here.
+            unsafe { tess::TessBaseAPISetPageSegMode(osd, tess::TessPageSegMode_PSM_OSD_ONLY) };
+        }
+        Ok(Engine { ocr, osd })
+    }
+
+    pub fn detects_orientation(&self) -> bool {
+        self.osd.is_some()
+    }
+
+    /// How many clockwise quarter turns put `image` upright (0 if unsure).
+    pub fn upright_turns(&mut self, image: &Image) -> u8 {
+        let Some(osd) = self.osd else { return 0 };
+        let (mut degrees, mut confidence, mut script_confidence) = (0i32, 0f32, 0f32);
+        // SAFETY: valid handle and PIX; tesseract takes its own reference to the
+        // PIX for the duration of the analysis; the out-pointers are live locals
+        // and a null script name is allowed.
+        let ok = unsafe {
+            tess::TessBaseAPISetImage2(osd, image.0);
+            let ok = tess::TessBaseAPIDetectOrientationScript(
+                osd,
+                &mut degrees,
+                &mut confidence,
+                ptr::null_mut(),
+                &mut script_confidence,
+            );
+            tess::TessBaseAPIClear(osd);
+            ok != 0
+        };
+        if !ok || confidence < MIN_ORIENTATION_CONFIDENCE {
+            return 0;
+        }
+        // OSD reports the page's clockwise rotation; undo it.
+        ((4 - (degrees / 90).rem_euclid(4)) % 4) as u8
+    }
+
+    /// Recognise `image`; returns the text and the mean word confidence (0–100).
+    pub fn recognise(&mut self, image: &Image, deadline: Duration) -> Result<(String, f32), RecogniseError> {
+        let millis = deadline.as_millis().clamp(1, i32::MAX as u128) as i32;
+        // SAFETY: valid handle and PIX; the monitor is created and deleted here and
+        // outlives the Recognize call that uses it; the text pointer is copied and
+        // freed at once.
+        unsafe {
+            tess::TessBaseAPISetImage2(self.ocr, image.0);
+            let monitor = tess::TessMonitorCreate();
+            tess::TessMonitorSetDeadlineMSecs(monitor, millis);
+            let started = Instant::now();
+            let status = tess::TessBaseAPIRecognize(self.ocr, monitor);
+            // The C API does not say why Recognize failed; a failure once the
+            // deadline has passed is taken as the deadline.
+            let deadline_passed = status != 0 && started.elapsed() >= deadline;
+            tess::TessMonitorDelete(monitor);
+            if status != 0 {
+                tess::TessBaseAPIClear(self.ocr);
+                return Err(if deadline_passed { RecogniseError::Deadline } else { RecogniseError::Failed });
+            }
+            let raw = tess::TessBaseAPIGetUTF8Text(self.ocr);
+            let text = if raw.is_null() {
+                String::new()
+            } else {
+                let text = CStr::from_ptr(raw).to_string_lossy().into_owned();
+                tess::TessDeleteText(raw);
+                text
+            };
+            let confidence = tess::TessBaseAPIMeanTextConf(self.ocr).clamp(0, 100) as f32;
+            tess::TessBaseAPIClear(self.ocr);
+            Ok((text, confidence))
+        }
+    }
+}
+
+fn init(datapath: Option<&Path>, language: &str, mode: tess::TessOcrEngineMode) -> Option<*mut tess::TessBaseAPI> {
+    let datapath = match datapath {
+        Some(p) => Some(CString::new(p.as_os_str().as_encoded_bytes()).ok()?),
+        None => None,
+    };
+    let language = CString::new(language).ok()?;
+    // SAFETY: the handle is checked for null and deleted on every failure path;
+    // the strings live across the calls that read them.
+    unsafe {
+        let handle = tess::TessBaseAPICreate();
+        if handle.is_null() {
+            return None;
+        }
+        let rc = tess::TessBaseAPIInit2(
+            handle,
+            datapath.as_ref().map_or(ptr::null(), |d| d.as_ptr()),
+            language.as_ptr(),
+            mode,
+        );
+        if rc != 0 {
+            tess::TessBaseAPIDelete(handle);
+            return None;
+        }
+        // tesseract's diagnostics ("Estimating resolution as ...") would otherwise
+        // interleave with the daemon's structured logs on stderr.
+        tess::TessBaseAPISetVariable(handle, c"debug_file".as_ptr(), c"/dev/null".as_ptr());
+        Some(handle)
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        // SAFETY: each handle was created in `init` and is deleted only here.
+        unsafe {
+            tess::TessBaseAPIEnd(self.ocr);
+            tess::TessBaseAPIDelete(self.ocr);
+            if let Some(osd) = self.osd {
+                tess::TessBaseAPIEnd(osd);
+                tess::TessBaseAPIDelete(osd);
+            }
+        }
+    }
+}
+
+/// Silence leptonica's own error printing: a corrupt scan is reported through our
+/// [`Rejection`](crate::extract::Rejection), not as noise on stderr.
+pub fn quiet_leptonica() {
+    // SAFETY: sets a process-global integer; called once before any worker starts.
+    unsafe {
+        lept::setMsgSeverity(lept::L_SEVERITY_NONE as i32);
+    }
+}

@@ -1,0 +1,294 @@
+//! The full-text index: tantivy, derived entirely from the store.
+//!
+//! It can be deleted at any time and rebuilt with `eakte reindex`; when the schema
+//! of this build differs from the one on disk, the daemon rebuilds it by itself.
+//! There is one [`IndexWriter`](tantivy::IndexWriter) per process (owned by the
+//! [`indexer::Indexer`]) and one reader; every search takes a fresh searcher.
+//!
+//! Text is analysed for German ([`analyzer`]) and the page text is stored, so that
+//! snippets and `eakte search` need nothing but the index (the store's database is
+//! locked by a running daemon; the index can be read alongside it).
+
+pub mod analyzer;
+pub mod indexer;
+pub mod query;
+
+use crate::store::{Document, DocumentId};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED, STRING,
+};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{DateTime, Index, IndexReader, ReloadPolicy, TantivyDocument};
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("search index error in {dir}: {source}")]
+    Tantivy {
+        dir: PathBuf,
+        source: tantivy::TantivyError,
+    },
+    #[error("cannot prepare the index directory {dir}: {source}")]
+    Io { dir: PathBuf, source: std::io::Error },
+    #[error("{dir} is not empty and holds no eakte index; refusing to touch it (check index_dir)")]
+    ForeignDirectory { dir: PathBuf },
+    #[error("there is no search index at {dir} yet; start `eakte serve` or run `eakte reindex`")]
+    Missing { dir: PathBuf },
+    #[error("the search index at {dir} was built by another version of eakte; run `eakte reindex`")]
+    OutdatedSchema { dir: PathBuf },
+    #[error(transparent)]
+    Query(#[from] query::QueryError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// Handles of the schema's fields.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    pub doc_id: Field,
+    pub text: Field,
+    pub name: Field,
+    pub site: Field,
+    pub kind: Field,
+    pub received_at: Field,
+}
+
+/// The fields searched by words and phrases, with their weight.
+pub(crate) fn searched_fields(f: &Fields) -> [(Field, f32); 2] {
+    [(f.text, 1.0), (f.name, 0.5)]
+}
+
+fn schema() -> (Schema, Fields) {
+    let german = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(analyzer::GERMAN)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let mut b = Schema::builder();
+    let fields = Fields {
+        doc_id: b.add_u64_field("doc_id", INDEXED | FAST | STORED),
+        text: b.add_text_field("text", german.clone() | STORED),
+        name: b.add_text_field("name", german | STORED),
+        site: b.add_text_field("site", STRING | FAST | STORED),
+        kind: b.add_text_field("kind", STRING | STORED),
+        received_at: b.add_date_field("received_at", INDEXED | FAST | STORED),
+    };
+    (b.build(), fields)
+}
+
+/// Whether [`SearchIndex::open`] found an index or had to start an empty one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opened {
+    Existing,
+    /// Newly created (none there, or an outdated one was removed): every stored
+    /// document has to be indexed again.
+    Created,
+}
+
+#[derive(Clone)]
+pub struct SearchIndex {
+    dir: PathBuf,
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+}
+
+/// One search result.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    pub id: DocumentId,
+    pub score: f32,
+    pub name: String,
+    pub site: Option<String>,
+    pub received_at: String,
+    /// A passage of the text with the matched words wrapped in `<b>…</b>`
+    /// (HTML-escaped otherwise).
+    pub snippet: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResults {
+    /// All matching documents, not only the returned page.
+    pub total: usize,
+    pub hits: Vec<Hit>,
+}
+
+impl SearchIndex {
+    /// Open the index for the process that will write it. A missing index is
+    /// created; an index of another schema is removed and created anew.
+    pub fn open(dir: &Path) -> Result<(SearchIndex, Opened), IndexError> {
+        let (schema, fields) = schema();
+        let io = |source| IndexError::Io { dir: dir.to_path_buf(), source };
+        let tantivy = |source| IndexError::Tantivy { dir: dir.to_path_buf(), source };
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let mut opened = Opened::Existing;
+        if dir.join("meta.json").exists() {
+            let current = Index::open_in_dir(dir).map(|i| i.schema() == schema).unwrap_or(false);
+            if !current {
+                tracing::warn!(dir = %dir.display(), "search index is outdated or unreadable; rebuilding it from the store");
+                empty_dir(dir).map_err(io)?;
+            }
+        } else if std::fs::read_dir(dir).map_err(io)?.flatten().any(|e| e.file_name() != KEEP_FILE) {
+            return Err(IndexError::ForeignDirectory { dir: dir.to_path_buf() });
+        }
+        let index = if dir.join("meta.json").exists() {
+            Index::open_in_dir(dir).map_err(tantivy)?
+        } else {
+            opened = Opened::Created;
+            Index::create_in_dir(dir, schema).map_err(tantivy)?
+        };
+        Ok((Self::with_index(dir, index, fields)?, opened))
+    }
+
+    /// Open an existing index for searching only (e.g. `eakte search` next to a
+    /// running daemon); never creates or changes anything.
+    pub fn open_read_only(dir: &Path) -> Result<SearchIndex, IndexError> {
+        if !dir.join("meta.json").exists() {
+            return Err(IndexError::Missing { dir: dir.to_path_buf() });
+        }
+        let (schema, fields) = schema();
+        let index = Index::open_in_dir(dir).map_err(|source| IndexError::Tantivy { dir: dir.to_path_buf(), source })?;
+        if index.schema() != schema {
+            return Err(IndexError::OutdatedSchema { dir: dir.to_path_buf() });
+        }
+        Self::with_index(dir, index, fields)
+    }
+
+    fn with_index(dir: &Path, index: Index, fields: Fields) -> Result<SearchIndex, IndexError> {
+        analyzer::register(&index);
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(|source| IndexError::Tantivy { dir: dir.to_path_buf(), source })?;
+        Ok(SearchIndex { dir: dir.to_path_buf(), index, reader, fields })
+    }
+
+    pub fn fields(&self) -> &Fields {
+        &self.fields
+    }
+
+    fn err(&self, source: tantivy::TantivyError) -> IndexError {
+        IndexError::Tantivy { dir: self.dir.clone(), source }
+    }
+
+    /// Make the latest commit visible to searches.
+    pub fn reload(&self) -> Result<(), IndexError> {
+        self.reader.reload().map_err(|e| self.err(e))
+    }
+
+    /// The tantivy document for a stored document.
+    pub(crate) fn to_tantivy(&self, doc: &Document) -> TantivyDocument {
+        let f = &self.fields;
+        let mut t = TantivyDocument::default();
+        t.add_u64(f.doc_id, doc.id.0);
+        t.add_text(f.text, doc.text());
+        t.add_text(f.name, &doc.original_name);
+        if let Some(site) = &doc.site {
+            t.add_text(f.site, site);
+        }
+        t.add_text(f.kind, serde_plain(&doc.kind));
+        if let Some(at) = crate::timefmt::parse(&doc.received_at) {
+            t.add_date(f.received_at, DateTime::from_utc(at));
+        }
+        t
+    }
+
+    /// Search with the user query syntax of [`query`]: words (OCR-tolerant),
+    /// "phrases" and -excluded words. Returns hits `offset..offset+limit` by score.
+    pub fn search(&self, user_query: &str, limit: usize, offset: usize) -> Result<SearchResults, IndexError> {
+        let query = query::parse(&self.fields, user_query)?;
+        let searcher = self.reader.searcher();
+        let collector = (TopDocs::with_limit(limit.max(1)).and_offset(offset), Count);
+        let (top, total) = searcher.search(&query, &collector).map_err(|e| self.err(e))?;
+        let mut snippets = SnippetGenerator::create(&searcher, &query, self.fields.text).map_err(|e| self.err(e))?;
+        snippets.set_max_num_chars(240);
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, address) in top.into_iter().take(limit) {
+            let doc: TantivyDocument = searcher.doc(address).map_err(|e| self.err(e))?;
+            let f = &self.fields;
+            let text_of = |field| doc.get_first(field).and_then(|v| v.as_str()).map(str::to_string);
+            let text = text_of(f.text).unwrap_or_default();
+            let mut snippet = snippets.snippet(&text);
+            if snippet.is_empty() {
+                // Matched by file name or only fuzzily: show the beginning instead.
+                snippet = SnippetGenerator::create(&searcher, &query, f.name)
+                    .map(|g| g.snippet(&text_of(f.name).unwrap_or_default()))
+                    .unwrap_or(snippet);
+            }
+            let snippet = if snippet.is_empty() { escape_html(&preview(&text, 240)) } else { snippet.to_html() };
+            hits.push(Hit {
+                id: DocumentId(doc.get_first(f.doc_id).and_then(|v| v.as_u64()).unwrap_or_default()),
+                score,
+                name: text_of(f.name).unwrap_or_default(),
+                site: text_of(f.site),
+                received_at: doc
+                    .get_first(f.received_at)
+                    .and_then(|v| v.as_datetime())
+                    .map(|d| crate::timefmt::rfc3339(d.into_utc().into()))
+                    .unwrap_or_default(),
+                snippet,
+            });
+        }
+        Ok(SearchResults { total, hits })
+    }
+
+    /// How many times each document id occurs in the index (for `eakte check`).
+    pub fn document_ids(&self) -> Result<BTreeMap<DocumentId, usize>, IndexError> {
+        let searcher = self.reader.searcher();
+        let mut ids = BTreeMap::new();
+        for segment in searcher.segment_readers() {
+            let column = segment.fast_fields().u64("doc_id").map_err(|e| self.err(e))?;
+            for doc in segment.doc_ids_alive() {
+                if let Some(id) = column.first(doc) {
+                    *ids.entry(DocumentId(id)).or_insert(0) += 1;
+                }
+            }
+        }
+        Ok(ids)
+    }
+
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+}
+
+/// A placeholder that keeps an empty `index/` folder in a git checkout.
+const KEEP_FILE: &str = ".gitkeep";
+
+/// Remove everything in an index directory except the placeholder.
+fn empty_dir(dir: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_name() == KEEP_FILE {
+            continue;
+        }
+        if entry.file_type()?.is_dir() {
+            std::fs::remove_dir_all(entry.path())?;
+        } else {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+/// The serde name of a unit enum variant (`FileKind::Pdf` -> `pdf`).
+fn serde_plain<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
+/// The first `max` characters of `text`, whitespace collapsed.
+fn preview(text: &str, max: usize) -> String {
+    let collapsed: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match collapsed.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &collapsed[..cut]),
+        None => collapsed,
+    }
+}
+
+fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}

@@ -1,0 +1,32 @@
+//! eakte: an electronic file (E-Akte) store for jobcenters.
+//!
+//! Data flows in one direction:
+//! `inbox` (watch, settle, claim) -> `extract` (PDF text layer or OCR) ->
+//! `store` (content-addressed blobs + sled metadata, the source of truth) ->
+//! `index` (tantivy, derived data). `pipeline` ties one scan through these steps,
+//! `daemon` runs them continuously, `check` verifies the result.
+//!
+//! Crate map:
+//! - [`config`]    TOML configuration, defaults and validation
+//! - [`inbox`]     the watched scan folder: settle detection, claiming, quarantine
+//! - [`extract`]   file type sniffing, PDF text layer, rasterising, tesseract OCR
+//! - [`store`]     sled trees, blob store, ids, documents and arrivals
+//! - [`index`]     tantivy schema, German analyzer, indexing and search
+//! - [`pipeline`]  one scan from bytes to a durable, indexed document
+//! - [`daemon`]    `eakte serve`: threads, watcher, shutdown
+//! - [`ingest`]    `eakte ingest`: the pipeline for files named on the command line
+//! - [`check`]     `eakte check`: blobs against hashes, index against store
+//! - [`failpoint`] crash injection for the crash-safety tests
+//! - [`timefmt`]   timestamps as stored (RFC 3339, UTC)
+
+pub mod check;
+pub mod config;
+pub mod daemon;
+pub mod extract;
+pub mod failpoint;
+pub mod inbox;
+pub mod index;
+pub mod ingest;
+pub mod pipeline;
+pub mod store;
+pub mod timefmt;

@@ -1,0 +1,160 @@
+//! One arrival from bytes to a durable document: hash, deduplicate, extract, store
+//! the blob, record the metadata. Indexing follows asynchronously from the store's
+//! queue (see [`crate::index::indexer`]).
+//!
+//! Every step may be repeated after a crash: the arrival id decides whether this
+//! arrival was already recorded, the SHA-256 whether its bytes were, and writing a
+//! blob that exists is a no-op. The blob is durable before the metadata that points
+//! to it, and the caller removes the scan from the inbox only after `process`
+//! returned, when the metadata is flushed.
+
+use crate::config::Config;
+use crate::extract::{ExtractError, Extractor, FileKind, Rejection};
+use crate::failpoint;
+use crate::index::indexer::Indexer;
+use crate::index::IndexError;
+use crate::store::{DocumentId, NewArrival, NewDocument, Recorded, Sha256, Store, StoreError};
+use serde::Serialize;
+use std::io::Read;
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// eakte's own environment failed; the arrival must be tried again later.
+    #[error("{0}")]
+    System(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What happened to an arrival.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    /// New content, now stored.
+    Stored { document_id: DocumentId, sha256: Sha256, kind: FileKind, pages: usize },
+    /// The same bytes were stored before; this arrival was added to that document.
+    Duplicate { document_id: DocumentId, sha256: Sha256 },
+    /// This arrival had been recorded before a crash; nothing more to do.
+    AlreadyRecorded { document_id: DocumentId },
+    /// The file is unusable; it must be set aside with the reason.
+    Rejected {
+        code: &'static str,
+        error: String,
+        #[serde(skip)]
+        rejection: Rejection,
+    },
+}
+
+impl Outcome {
+    pub fn document_id(&self) -> Option<DocumentId> {
+        match self {
+            Outcome::Stored { document_id, .. }
+            | Outcome::Duplicate { document_id, .. }
+            | Outcome::AlreadyRecorded { document_id } => Some(*document_id),
+            Outcome::Rejected { .. } => None,
+        }
+    }
+
+    fn rejected(rejection: Rejection) -> Outcome {
+        Outcome::Rejected { code: rejection.code(), error: rejection.to_string(), rejection }
+    }
+}
+
+/// Why the pipeline's parts could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    #[error(transparent)]
+    Extract(#[from] ExtractError),
+}
+
+#[derive(Clone)]
+pub struct Pipeline {
+    store: Store,
+    extractor: Extractor,
+}
+
+impl Pipeline {
+    pub fn new(store: Store, extractor: Extractor) -> Pipeline {
+        Pipeline { store, extractor }
+    }
+
+    /// Open the store, bring the index up to date with it and start OCR: all a
+    /// process that ingests needs. Blocking (index rebuilds, engine start-up).
+    pub fn open(config: &Config) -> Result<(Pipeline, Indexer), OpenError> {
+        let store = Store::open(&config.store_dir)?;
+        let indexer = Indexer::open(&config.index_dir, &store)?;
+        let extractor = Extractor::start(config)?;
+        Ok((Pipeline::new(store, extractor), indexer))
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Read `path` (refusing files over the size limit before reading them) and
+    /// process its bytes. Blocking.
+    pub fn process_file(&self, path: &Path, arrival: NewArrival) -> Result<Outcome, PipelineError> {
+        if let Some(id) = self.already_recorded(&arrival)? {
+            return Ok(Outcome::AlreadyRecorded { document_id: id });
+        }
+        let max = self.extractor.limits().max_bytes;
+        let read_error = |e: std::io::Error| PipelineError::System(format!("cannot read {}: {e}", path.display()));
+        let file = std::fs::File::open(path).map_err(read_error)?;
+        let size = file.metadata().map_err(read_error)?.len();
+        if size > max {
+            return Ok(Outcome::rejected(Rejection::TooLarge { size, max }));
+        }
+        let mut bytes = Vec::with_capacity(size as usize);
+        file.take(max + 1).read_to_end(&mut bytes).map_err(read_error)?;
+        self.process(arrival, &bytes)
+    }
+
+    /// Process one arrival of `bytes`. Blocking (hashing, OCR, fsync).
+    pub fn process(&self, arrival: NewArrival, bytes: &[u8]) -> Result<Outcome, PipelineError> {
+        if let Some(id) = self.already_recorded(&arrival)? {
+            return Ok(Outcome::AlreadyRecorded { document_id: id });
+        }
+        let sha = Sha256::of(bytes);
+        if self.store.document_by_sha256(&sha)?.is_some() {
+            let recorded = self.store.record(arrival, None, &sha)?;
+            failpoint::hit("after-store");
+            return Ok(outcome(recorded, sha, None));
+        }
+        let extracted = match self.extractor.extract(bytes) {
+            Ok(extracted) => extracted,
+            Err(ExtractError::Rejected(rejection)) => return Ok(Outcome::rejected(rejection)),
+            Err(ExtractError::System(message)) => return Err(PipelineError::System(message)),
+        };
+        self.store
+            .blobs()
+            .put(&sha, bytes)
+            .map_err(|e| PipelineError::System(format!("cannot write the original to the blob store: {e}")))?;
+        failpoint::hit("after-blob");
+        let kind = extracted.kind;
+        let pages = extracted.pages.len();
+        let document = NewDocument { sha256: sha.clone(), size: bytes.len() as u64, kind, pages: extracted.pages };
+        let recorded = self.store.record(arrival, Some(document), &sha)?;
+        failpoint::hit("after-store");
+        Ok(outcome(recorded, sha, Some((kind, pages))))
+    }
+
+    fn already_recorded(&self, arrival: &NewArrival) -> Result<Option<DocumentId>, StoreError> {
+        Ok(self.store.arrival(arrival.id)?.map(|a| a.document_id))
+    }
+}
+
+fn outcome(recorded: Recorded, sha256: Sha256, new: Option<(FileKind, usize)>) -> Outcome {
+    match (recorded, new) {
+        (Recorded::New(document_id), Some((kind, pages))) => Outcome::Stored { document_id, sha256, kind, pages },
+        // Another arrival of the same bytes won the race to record them.
+        (Recorded::New(document_id) | Recorded::Duplicate(document_id), _) => {
+            Outcome::Duplicate { document_id, sha256 }
+        }
+        (Recorded::AlreadyRecorded(document_id), _) => Outcome::AlreadyRecorded { document_id },
+    }
+}

@@ -1,0 +1,97 @@
+//! Identifiers. Newtypes keep a document id from ever being used as an arrival id.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// A stored document: one per distinct content (SHA-256).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DocumentId(pub u64);
+
+/// One arrival of a scan or upload. The same bytes arriving twice make two arrivals
+/// of one document. The arrival id is also the idempotency key of the pipeline: it is
+/// fixed when a scan is claimed and survives crashes in the claimed file's path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ArrivalId(pub u64);
+
+/// A lower-case hex SHA-256 digest.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Sha256(String);
+
+macro_rules! u64_id {
+    ($name:ident) => {
+        impl $name {
+            pub fn to_key(self) -> [u8; 8] {
+                self.0.to_be_bytes()
+            }
+            pub fn from_key(key: &[u8]) -> Option<Self> {
+                key.try_into().ok().map(|b| Self(u64::from_be_bytes(b)))
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", self.0)
+            }
+        }
+        impl FromStr for $name {
+            type Err = std::num::ParseIntError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                s.trim().parse().map(Self)
+            }
+        }
+    };
+}
+u64_id!(DocumentId);
+u64_id!(ArrivalId);
+
+impl Sha256 {
+    /// Hash `bytes`.
+    pub fn of(bytes: &[u8]) -> Sha256 {
+        use sha2::Digest;
+        Sha256(hex::encode(sha2::Sha256::digest(bytes)))
+    }
+    /// Hash a file by streaming it; returns the digest and the file's length.
+    pub fn of_file(path: &std::path::Path) -> std::io::Result<(Sha256, u64)> {
+        use sha2::Digest;
+        let mut hasher = sha2::Sha256::new();
+        let size = std::io::copy(&mut std::fs::File::open(path)?, &mut hasher)?;
+        Ok((Sha256(hex::encode(hasher.finalize())), size))
+    }
+
+    /// Accept a lower-case hex digest (e.g. a blob's file name).
+    pub fn parse(s: &str) -> Option<Sha256> {
+        (s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))).then(|| Sha256(s.into()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Sha256 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_sort_numerically() {
+        assert!(DocumentId(2).to_key() < DocumentId(10).to_key());
+        assert_eq!(DocumentId::from_key(&DocumentId(77).to_key()), Some(DocumentId(77)));
+    }
+
+    #[test]
+    fn sha256_of_known_input() {
+        assert_eq!(
+            Sha256::of(b"abc").as_str(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

@@ -1,0 +1,405 @@
+//! The store: the source of truth. Original bytes live in the content-addressed
+//! [`blob::BlobStore`]; metadata lives in sled, one tree per relation:
+//!
+//! - `documents`:   DocumentId -> [`Document`] (JSON)
+//! - `by_sha256`:   sha256 -> DocumentId (deduplication)
+//! - `arrivals`:    ArrivalId -> [`Arrival`] (every scan or upload that came in)
+//! - `index_queue`: DocumentId -> () (stored but not yet committed to the index)
+//! - `attempts`:    ArrivalId -> u32 (how often processing an arrival was started)
+//!
+//! Recording an arrival touches all four trees in one sled transaction followed by
+//! `flush()` (sled 0.34 is durable only after a flush), so a document is either
+//! fully recorded and queued for indexing, or not at all. Because the arrival id is
+//! the transaction's idempotency key, repeating the step after a crash is harmless.
+
+pub mod blob;
+pub mod ids;
+
+use crate::extract::{FileKind, Page};
+use blob::BlobStore;
+pub use ids::{ArrivalId, DocumentId, Sha256};
+use serde::{Deserialize, Serialize};
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::Transactional;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the store at {path} is in use by another eakte process (is `eakte serve` running?)")]
+    Locked { path: PathBuf },
+    #[error("store database error: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("store I/O error at {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("corrupt record in tree {tree}: {source}")]
+    Corrupt {
+        tree: &'static str,
+        source: serde_json::Error,
+    },
+}
+
+/// A stored document: one per distinct content.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Document {
+    pub id: DocumentId,
+    pub sha256: Sha256,
+    pub size: u64,
+    pub kind: FileKind,
+    /// File name of the first arrival, as the scanner wrote it.
+    pub original_name: String,
+    /// Site (Standort) of the first arrival; `None` for files at the inbox top level.
+    pub site: Option<String>,
+    /// Receipt time (Eingangsdatum) of the first arrival: the scan file's mtime.
+    pub received_at: String,
+    /// When the document became durable in the store.
+    pub stored_at: String,
+    pub pages: Vec<Page>,
+    /// Every arrival of these bytes, first one first.
+    pub arrivals: Vec<ArrivalId>,
+}
+
+impl Document {
+    /// All page texts, pages separated by a form feed (as `pdftotext` does).
+    pub fn text(&self) -> String {
+        let texts: Vec<&str> = self.pages.iter().map(|p| p.text.as_str()).collect();
+        texts.join("\n\u{c}\n")
+    }
+
+    /// Mean OCR confidence over the OCRed pages, `None` if no page was OCRed.
+    pub fn mean_confidence(&self) -> Option<f32> {
+        let confs: Vec<f32> = self.pages.iter().filter_map(|p| p.confidence).collect();
+        (!confs.is_empty()).then(|| confs.iter().sum::<f32>() / confs.len() as f32)
+    }
+}
+
+/// One arrival of a file (a scan in the inbox or a file given to `eakte ingest`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Arrival {
+    pub id: ArrivalId,
+    pub document_id: DocumentId,
+    pub original_name: String,
+    pub site: Option<String>,
+    pub received_at: String,
+    pub recorded_at: String,
+    /// Where it came from: the path relative to the inbox, or the path given on the CLI.
+    pub source: String,
+    /// True when the bytes were already stored by an earlier arrival.
+    pub duplicate: bool,
+}
+
+/// What is known about an arrival before it is recorded.
+#[derive(Debug, Clone)]
+pub struct NewArrival {
+    pub id: ArrivalId,
+    pub original_name: String,
+    pub site: Option<String>,
+    pub received_at: String,
+    pub source: String,
+}
+
+/// The outcome of [`Store::record`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// A new document was stored.
+    New(DocumentId),
+    /// The bytes were already stored; this arrival was added to that document.
+    Duplicate(DocumentId),
+    /// This very arrival had been recorded before (a repeat after a crash).
+    AlreadyRecorded(DocumentId),
+}
+
+impl Recorded {
+    pub fn document_id(self) -> DocumentId {
+        match self {
+            Recorded::New(id) | Recorded::Duplicate(id) | Recorded::AlreadyRecorded(id) => id,
+        }
+    }
+}
+
+/// What [`Store::record`] stores for a new document.
+#[derive(Debug, Clone)]
+pub struct NewDocument {
+    pub sha256: Sha256,
+    pub size: u64,
+    pub kind: FileKind,
+    pub pages: Vec<Page>,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    documents: sled::Tree,
+    by_sha256: sled::Tree,
+    arrivals: sled::Tree,
+    index_queue: sled::Tree,
+    attempts: sled::Tree,
+    blobs: BlobStore,
+}
+
+impl Store {
+    /// Open (or create) the store in `dir`: `dir/db` for sled, `dir/blobs` for blobs.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        let io = |source| StoreError::Io { path: dir.to_path_buf(), source };
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let db = sled::Config::new().path(dir.join("db")).open().map_err(|e| match e {
+            sled::Error::Io(ref io) if io.to_string().contains("could not acquire lock") => {
+                StoreError::Locked { path: dir.to_path_buf() }
+            }
+            other => StoreError::Sled(other),
+        })?;
+        let blobs = BlobStore::open(dir.join("blobs")).map_err(io)?;
+        Ok(Store {
+            documents: db.open_tree("documents")?,
+            by_sha256: db.open_tree("by_sha256")?,
+            arrivals: db.open_tree("arrivals")?,
+            index_queue: db.open_tree("index_queue")?,
+            attempts: db.open_tree("attempts")?,
+            db,
+            blobs,
+        })
+    }
+
+    pub fn blobs(&self) -> &BlobStore {
+        &self.blobs
+    }
+
+    /// A fresh arrival id, unique across restarts (sled persists the counter).
+    pub fn new_arrival_id(&self) -> Result<ArrivalId, StoreError> {
+        Ok(ArrivalId(self.db.generate_id()?))
+    }
+
+    pub fn document(&self, id: DocumentId) -> Result<Option<Document>, StoreError> {
+        get_json(&self.documents, "documents", &id.to_key())
+    }
+
+    pub fn arrival(&self, id: ArrivalId) -> Result<Option<Arrival>, StoreError> {
+        get_json(&self.arrivals, "arrivals", &id.to_key())
+    }
+
+    pub fn document_by_sha256(&self, sha: &Sha256) -> Result<Option<DocumentId>, StoreError> {
+        Ok(self.by_sha256.get(sha.as_str())?.and_then(|v| DocumentId::from_key(&v)))
+    }
+
+    pub fn document_count(&self) -> usize {
+        self.documents.len()
+    }
+
+    /// Every document, in id order.
+    pub fn documents(&self) -> impl Iterator<Item = Result<Document, StoreError>> + '_ {
+        self.documents.iter().values().map(|v| {
+            let v = v?;
+            serde_json::from_slice(&v).map_err(|source| StoreError::Corrupt { tree: "documents", source })
+        })
+    }
+
+    /// Every arrival, in id order.
+    pub fn arrivals(&self) -> impl Iterator<Item = Result<Arrival, StoreError>> + '_ {
+        self.arrivals.iter().values().map(|v| {
+            let v = v?;
+            serde_json::from_slice(&v).map_err(|source| StoreError::Corrupt { tree: "arrivals", source })
+        })
+    }
+
+    /// Record an arrival durably. `document` is the extraction result when the
+    /// caller found no stored document with these bytes; when it is `None` the bytes
+    /// must already be stored (a duplicate). The blob must already be durable.
+    pub fn record(&self, arrival: NewArrival, document: Option<NewDocument>, sha: &Sha256) -> Result<Recorded, StoreError> {
+        // Ids are drawn outside the transaction (sled may retry the closure); an id
+        // that ends up unused is simply skipped.
+        let fresh_id = DocumentId(self.db.generate_id()?);
+        let now = crate::timefmt::now();
+        let trees = (&self.documents, &self.by_sha256, &self.arrivals, &self.index_queue);
+        let outcome = trees
+            .transaction(|(documents, by_sha256, arrivals, index_queue)| {
+                if let Some(existing) = arrivals.get(arrival.id.to_key())? {
+                    let a: Arrival = serde_json::from_slice(&existing).map_err(ConflictableTransactionError::Abort)?;
+                    return Ok(Recorded::AlreadyRecorded(a.document_id));
+                }
+                let (outcome, doc) = match by_sha256.get(sha.as_str())?.and_then(|v| DocumentId::from_key(&v)) {
+                    Some(id) => {
+                        let raw = documents.get(id.to_key())?.ok_or_else(|| {
+                            ConflictableTransactionError::Abort(serde_json::Error::io(std::io::Error::other(
+                                "by_sha256 points to a missing document",
+                            )))
+                        })?;
+                        let mut doc: Document = serde_json::from_slice(&raw).map_err(ConflictableTransactionError::Abort)?;
+                        doc.arrivals.push(arrival.id);
+                        (Recorded::Duplicate(id), doc)
+                    }
+                    None => {
+                        let Some(new) = document.as_ref() else {
+                            return Err(ConflictableTransactionError::Abort(serde_json::Error::io(
+                                std::io::Error::other("a duplicate was announced but its document is not stored"),
+                            )));
+                        };
+                        by_sha256.insert(sha.as_str(), &fresh_id.to_key())?;
+                        index_queue.insert(&fresh_id.to_key(), &[])?;
+                        let doc = Document {
+                            id: fresh_id,
+                            sha256: new.sha256.clone(),
+                            size: new.size,
+                            kind: new.kind,
+                            original_name: arrival.original_name.clone(),
+                            site: arrival.site.clone(),
+                            received_at: arrival.received_at.clone(),
+                            stored_at: now.clone(),
+                            pages: new.pages.clone(),
+                            arrivals: vec![arrival.id],
+                        };
+                        (Recorded::New(fresh_id), doc)
+                    }
+                };
+                let record = Arrival {
+                    id: arrival.id,
+                    document_id: doc.id,
+                    original_name: arrival.original_name.clone(),
+                    site: arrival.site.clone(),
+                    received_at: arrival.received_at.clone(),
+                    recorded_at: now.clone(),
+                    source: arrival.source.clone(),
+                    duplicate: matches!(outcome, Recorded::Duplicate(_)),
+                };
+                documents.insert(&doc.id.to_key(), to_json(&doc))?;
+                arrivals.insert(&arrival.id.to_key(), to_json(&record))?;
+                Ok(outcome)
+            })
+            .map_err(|e| match e {
+                TransactionError::Abort(source) => StoreError::Corrupt { tree: "documents", source },
+                TransactionError::Storage(e) => StoreError::Sled(e),
+            })?;
+        self.db.flush()?;
+        Ok(outcome)
+    }
+
+    /// Up to `limit` documents that are stored but not yet in the index.
+    pub fn pending_index(&self, limit: usize) -> Result<Vec<DocumentId>, StoreError> {
+        self.index_queue
+            .iter()
+            .keys()
+            .take(limit)
+            .map(|k| Ok(DocumentId::from_key(&k?).expect("index_queue keys are document ids")))
+            .collect()
+    }
+
+    pub fn is_pending_index(&self, id: DocumentId) -> Result<bool, StoreError> {
+        Ok(self.index_queue.contains_key(id.to_key())?)
+    }
+
+    pub fn pending_index_count(&self) -> usize {
+        self.index_queue.len()
+    }
+
+    /// Called after an index commit that contains `ids`. Not flushed on purpose:
+    /// if this is lost in a crash the documents are indexed again, which is harmless.
+    pub fn mark_indexed(&self, ids: &[DocumentId]) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for id in ids {
+            batch.remove(&id.to_key());
+        }
+        self.index_queue.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// Forget the whole index queue (after a full rebuild of the index).
+    pub fn clear_index_queue(&self) -> Result<(), StoreError> {
+        self.index_queue.clear()?;
+        Ok(())
+    }
+
+    /// Count one more attempt at processing `arrival`, durably, before the attempt
+    /// starts; returns the count including this one. A scan that crashes the whole
+    /// process (a bug in a C library, say) would otherwise be resumed and crash it
+    /// again on every start.
+    pub fn begin_attempt(&self, arrival: ArrivalId) -> Result<u32, StoreError> {
+        let count = self
+            .attempts
+            .update_and_fetch(arrival.to_key(), |old| {
+                let n = old.and_then(|b| <[u8; 4]>::try_from(b).ok()).map_or(0, u32::from_be_bytes);
+                Some((n + 1).to_be_bytes().to_vec())
+            })?
+            .and_then(|b| <[u8; 4]>::try_from(&b[..]).ok())
+            .map_or(1, u32::from_be_bytes);
+        self.db.flush()?;
+        Ok(count)
+    }
+
+    /// The arrival is finished (stored or set aside): forget its attempts. Not
+    /// flushed: a stale counter only matters for an arrival that is never seen again.
+    pub fn end_attempts(&self, arrival: ArrivalId) -> Result<(), StoreError> {
+        self.attempts.remove(arrival.to_key())?;
+        Ok(())
+    }
+
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+}
+
+fn to_json<T: Serialize>(v: &T) -> Vec<u8> {
+    serde_json::to_vec(v).expect("store records serialise")
+}
+
+fn get_json<T: for<'de> Deserialize<'de>>(tree: &sled::Tree, name: &'static str, key: &[u8]) -> Result<Option<T>, StoreError> {
+    match tree.get(key)? {
+        None => Ok(None),
+        Some(v) => serde_json::from_slice(&v).map(Some).map_err(|source| StoreError::Corrupt { tree: name, source }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::PageSource;
+
+    fn arrival(store: &Store, name: &str) -> NewArrival {
+        NewArrival {
+            id: store.new_arrival_id().unwrap(),
+            original_name: name.into(),
+            site: Some("husum".into()),
+            received_at: "2026-11-24T08:00:00Z".into(),
+            source: format!("husum/{name}"),
+        }
+    }
+
+    fn new_doc(bytes: &[u8]) -> NewDocument {
+        NewDocument {
+            sha256: Sha256::of(bytes),
+            size: bytes.len() as u64,
+            kind: FileKind::Png,
+            pages: vec![Page { number: 1, text: "Antrag".into(), confidence: Some(91.0), source: PageSource::Ocr, rotation: 0 }],
+        }
+    }
+
+    #[test]
+    fn same_bytes_twice_is_one_document_with_two_arrivals() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let sha = Sha256::of(b"x");
+        let first = store.record(arrival(&store, "a.png"), Some(new_doc(b"x")), &sha).unwrap();
+        let second = store.record(arrival(&store, "b.png"), None, &sha).unwrap();
+        let Recorded::New(id) = first else { panic!("{first:?}") };
+        assert_eq!(second, Recorded::Duplicate(id));
+        assert_eq!(store.document_count(), 1);
+        let doc = store.document(id).unwrap().unwrap();
+        assert_eq!(doc.arrivals.len(), 2);
+        assert_eq!(doc.original_name, "a.png");
+        assert_eq!(store.arrivals().count(), 2);
+    }
+
+    #[test]
+    fn repeating_an_arrival_after_a_crash_records_nothing_new() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let sha = Sha256::of(b"y");
+        let a = arrival(&store, "a.png");
+        let first = store.record(a.clone(), Some(new_doc(b"y")), &sha).unwrap();
+        let again = store.record(a, Some(new_doc(b"y")), &sha).unwrap();
+        assert_eq!(again, Recorded::AlreadyRecorded(first.document_id()));
+        assert_eq!(store.arrivals().count(), 1);
+        assert_eq!(store.document(first.document_id()).unwrap().unwrap().arrivals.len(), 1);
+    }
+}
