@@ -15,8 +15,10 @@ use crate::index::indexer::Indexer;
 use crate::index::IndexError;
 use crate::store::{DocumentId, NewArrival, NewDocument, Recorded, Sha256, Store, StoreError};
 use serde::Serialize;
+use std::collections::HashSet;
 use std::io::Read;
 use std::path::Path;
+use std::sync::{Arc, Condvar, Mutex};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
@@ -76,11 +78,45 @@ pub enum OpenError {
 pub struct Pipeline {
     store: Store,
     extractor: Extractor,
+    in_flight: Arc<InFlight>,
+}
+
+/// Contents being processed right now. Two arrivals of the same bytes at once (the
+/// same letter dropped at two sites) are extracted once: the second waits for the
+/// first and is then recorded as its duplicate.
+#[derive(Default)]
+struct InFlight {
+    contents: Mutex<HashSet<Sha256>>,
+    finished: Condvar,
+}
+
+struct InFlightGuard<'a> {
+    in_flight: &'a InFlight,
+    sha: Sha256,
+}
+
+impl InFlight {
+    fn enter(&self, sha: &Sha256) -> InFlightGuard<'_> {
+        let mut contents = self.contents.lock().unwrap_or_else(|e| e.into_inner());
+        while contents.contains(sha) {
+            contents = self.finished.wait(contents).unwrap_or_else(|e| e.into_inner());
+        }
+        contents.insert(sha.clone());
+        InFlightGuard { in_flight: self, sha: sha.clone() }
+    }
+}
+
+impl Drop for InFlightGuard<'_> {
+    fn drop(&mut self) {
+        let mut contents = self.in_flight.contents.lock().unwrap_or_else(|e| e.into_inner());
+        contents.remove(&self.sha);
+        self.in_flight.finished.notify_all();
+    }
 }
 
 impl Pipeline {
     pub fn new(store: Store, extractor: Extractor) -> Pipeline {
-        Pipeline { store, extractor }
+        Pipeline { store, extractor, in_flight: Arc::default() }
     }
 
     /// Open the store, bring the index up to date with it and start OCR: all a
@@ -120,6 +156,7 @@ impl Pipeline {
             return Ok(Outcome::AlreadyRecorded { document_id: id });
         }
         let sha = Sha256::of(bytes);
+        let _only_one_at_a_time = self.in_flight.enter(&sha);
         if self.store.document_by_sha256(&sha)?.is_some() {
             let recorded = self.store.record(arrival, None, &sha)?;
             failpoint::hit("after-store");

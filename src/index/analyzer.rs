@@ -1,15 +1,22 @@
-//! The German analyzer used for page text and file names, at index and query time:
-//! split on non-alphanumerics, drop overlong tokens (OCR garbage), lower-case,
-//! stem with Snowball German (which also folds ä/ö/ü and ß), then fold any
-//! remaining accents to ASCII (é in "Café", names from other languages).
+//! Analyzers, used alike at index and query time.
+//!
+//! [`GERMAN`], for page text and file names: split on non-alphanumerics, drop
+//! overlong tokens (OCR garbage), lower-case, stem with Snowball German (which also
+//! folds ä/ö/ü and ß), then fold remaining accents to ASCII (é in "Café").
+//!
+//! [`SURFACE`], for OCR-tolerant matching: the same without stemming. OCR errors
+//! are errors in the letters on the page; after stemming, a misread suffix
+//! ("Stiftumg" for "Stiftung") changes which suffix the stemmer strips and puts
+//! the word out of fuzzy reach, so fuzzy matching compares surface forms.
 
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer,
 };
 use tantivy::Index;
 
-/// The tokenizer name in the schema.
+/// The tokenizer names in the schema.
 pub const GERMAN: &str = "de";
+pub const SURFACE: &str = "de_surface";
 
 /// Tokens longer than this are not words but OCR noise or base64.
 const MAX_TOKEN_BYTES: usize = 48;
@@ -23,13 +30,30 @@ pub fn german() -> TextAnalyzer {
         .build()
 }
 
-pub fn register(index: &Index) {
-    index.tokenizers().register(GERMAN, german());
+pub fn surface() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build()
 }
 
-/// The index terms `text` is analysed into.
+pub fn register(index: &Index) {
+    index.tokenizers().register(GERMAN, german());
+    index.tokenizers().register(SURFACE, surface());
+}
+
+/// The stemmed index terms `text` is analysed into.
 pub fn terms(text: &str) -> Vec<String> {
-    let mut analyzer = german();
+    analyse(german(), text)
+}
+
+/// The unstemmed (surface) terms of `text`.
+pub fn surface_terms(text: &str) -> Vec<String> {
+    analyse(surface(), text)
+}
+
+fn analyse(mut analyzer: TextAnalyzer, text: &str) -> Vec<String> {
     let mut stream = analyzer.token_stream(text);
     let mut out = Vec::new();
     while stream.advance() {
@@ -40,7 +64,7 @@ pub fn terms(text: &str) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::terms;
+    use super::{surface_terms, terms};
 
     #[test]
     fn inflections_umlauts_and_sharp_s_meet() {
@@ -49,6 +73,11 @@ mod tests {
         assert_eq!(terms("Straße"), terms("strasse"));
         assert_eq!(terms("Müller"), terms("MÜLLER"));
         assert_eq!(terms("Müller"), terms("muller"));
+    }
+
+    #[test]
+    fn surface_terms_fold_but_keep_suffixes() {
+        assert_eq!(surface_terms("Stiftung Müller"), vec!["stiftung", "muller"]);
     }
 
     #[test]

@@ -50,6 +50,8 @@ pub enum IndexError {
 pub struct Fields {
     pub doc_id: Field,
     pub text: Field,
+    /// The page text unstemmed, for OCR-tolerant (fuzzy) matching.
+    pub text_surface: Field,
     pub name: Field,
     pub site: Field,
     pub kind: Field,
@@ -67,10 +69,14 @@ fn schema() -> (Schema, Fields) {
             .set_tokenizer(analyzer::GERMAN)
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
+    let surface = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default().set_tokenizer(analyzer::SURFACE).set_index_option(IndexRecordOption::WithFreqs),
+    );
     let mut b = Schema::builder();
     let fields = Fields {
         doc_id: b.add_u64_field("doc_id", INDEXED | FAST | STORED),
         text: b.add_text_field("text", german.clone() | STORED),
+        text_surface: b.add_text_field("text_surface", surface),
         name: b.add_text_field("name", german | STORED),
         site: b.add_text_field("site", STRING | FAST | STORED),
         kind: b.add_text_field("kind", STRING | STORED),
@@ -185,7 +191,9 @@ impl SearchIndex {
         let f = &self.fields;
         let mut t = TantivyDocument::default();
         t.add_u64(f.doc_id, doc.id.0);
-        t.add_text(f.text, doc.text());
+        let text = doc.text();
+        t.add_text(f.text_surface, &text);
+        t.add_text(f.text, text);
         t.add_text(f.name, &doc.original_name);
         if let Some(site) = &doc.site {
             t.add_text(f.site, site);

@@ -56,7 +56,9 @@ pub fn parse(fields: &Fields, input: &str) -> Result<Box<dyn Query>, QueryError>
         if terms.is_empty() {
             continue; // punctuation only
         }
-        let fuzzy = !clause.phrase && !clause.excluded && terms.len() == 1;
+        let surface = analyzer::surface_terms(&clause.text);
+        let fuzzy = (!clause.phrase && !clause.excluded && terms.len() == 1 && surface.len() == 1)
+            .then(|| surface[0].as_str());
         let query = any_field(fields, &terms, fuzzy);
         if clause.excluded {
             parts.push((Occur::MustNot, query));
@@ -72,20 +74,17 @@ pub fn parse(fields: &Fields, input: &str) -> Result<Box<dyn Query>, QueryError>
     }
 }
 
-/// The analysed `terms` in any searched field: one term as a term query (plus a
-/// fuzzy variant), several as a phrase.
-fn any_field(fields: &Fields, terms: &[String], fuzzy: bool) -> Box<dyn Query> {
+/// The analysed `terms` in any searched field: one term as a term query, several
+/// as a phrase; plus, for a `fuzzy` surface word, a fuzzy match on the page text.
+fn any_field(fields: &Fields, terms: &[String], fuzzy: Option<&str>) -> Box<dyn Query> {
     let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    if let Some((word, distance)) = fuzzy.and_then(|w| Some((w, fuzzy_distance(w)?))) {
+        let f = FuzzyTermQuery::new(Term::from_field_text(fields.text_surface, word), distance, true);
+        alternatives.push((Occur::Should, Box::new(BoostQuery::new(Box::new(f), FUZZY_WEIGHT))));
+    }
     for (field, weight) in searched_fields(fields) {
         let exact: Box<dyn Query> = if let [term] = terms {
-            let term = Term::from_field_text(field, term);
-            if fuzzy {
-                if let Some(distance) = fuzzy_distance(term.value().as_str().unwrap_or_default()) {
-                    let f = FuzzyTermQuery::new(term.clone(), distance, true);
-                    alternatives.push((Occur::Should, Box::new(BoostQuery::new(Box::new(f), weight * FUZZY_WEIGHT))));
-                }
-            }
-            Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs))
+            Box::new(TermQuery::new(Term::from_field_text(field, term), IndexRecordOption::WithFreqs))
         } else {
             Box::new(PhraseQuery::new(terms.iter().map(|t| Term::from_field_text(field, t)).collect()))
         };
@@ -94,7 +93,7 @@ fn any_field(fields: &Fields, terms: &[String], fuzzy: bool) -> Box<dyn Query> {
     Box::new(BooleanQuery::new(alternatives))
 }
 
-/// Edits tolerated for a term of this length: none for short terms (too many
+/// Edits tolerated for a word of this length: none for short terms (too many
 /// false friends: "Amt" ~ "Art"), one for ordinary words, two for long ones.
 fn fuzzy_distance(term: &str) -> Option<u8> {
     match term.chars().count() {

@@ -1,0 +1,249 @@
+//! Shared helpers for the end-to-end tests: a sandbox directory with its own
+//! configuration, the real `eakte` binary run against it (one-shot commands or
+//! the daemon), and polling with a deadline.
+#![allow(dead_code)]
+
+pub mod scanmaker;
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// Generous: OCR of a page takes seconds, and tests run side by side on 2 cores.
+pub const PATIENCE: Duration = Duration::from_secs(240);
+
+/// A temporary eakte installation: `eakte.toml`, inbox, store and index.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    /// A sandbox with a short settle window, so daemon tests run quickly.
+    pub fn new() -> Sandbox {
+        Sandbox::with_config("")
+    }
+
+    /// A sandbox whose `eakte.toml` has `extra` appended (whole `[sections]`).
+    pub fn with_config(extra: &str) -> Sandbox {
+        let dir = tempfile::Builder::new().prefix("eakte-test-").tempdir().unwrap();
+        let config = format!(
+            "inbox_dir = \"scanner-inbox\"\nindex_dir = \"index\"\nstore_dir = \"store\"\n\
+             [inbox]\nsettle_ms = 400\nrescan_secs = 1\n{extra}"
+        );
+        std::fs::write(dir.path().join("eakte.toml"), config).unwrap();
+        Sandbox { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn inbox(&self) -> PathBuf {
+        self.path().join("scanner-inbox")
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.path().join("eakte.toml")
+    }
+
+    /// `eakte <args> --config <sandbox>/eakte.toml`, run to completion.
+    pub fn eakte(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_eakte"))
+            .args(args)
+            .arg("--config")
+            .arg(self.config())
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    }
+
+    /// `eakte ingest`: one JSON value per file.
+    pub fn ingest(&self, files: &[&Path], extra: &[&str]) -> Vec<Value> {
+        let mut args = vec!["ingest"];
+        args.extend(extra);
+        let files: Vec<String> = files.iter().map(|f| f.to_string_lossy().into_owned()).collect();
+        args.extend(files.iter().map(String::as_str));
+        let out = self.eakte(&args);
+        let lines = stdout(&out);
+        assert_eq!(lines.lines().count(), files.len(), "one line per file\n{lines}\n{}", stderr(&out));
+        lines.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    }
+
+    /// Document ids found by `eakte search --json`.
+    pub fn search(&self, query: &str) -> Vec<u64> {
+        let out = self.eakte(&["search", "--json", "--limit", "50", query]);
+        if !out.status.success() {
+            return Vec::new(); // e.g. no index yet while a daemon starts
+        }
+        stdout(&out).lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["id"].as_u64().unwrap()).collect()
+    }
+
+    /// A stored document as JSON (`eakte show --json`); needs the daemon stopped.
+    pub fn show(&self, id: u64) -> Value {
+        let out = self.eakte(&["show", "--json", &id.to_string()]);
+        assert!(out.status.success(), "show {id}: {}", stderr(&out));
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    /// `eakte check --json`, asserting that it passes.
+    pub fn assert_check_passes(&self) -> Value {
+        let out = self.eakte(&["check", "--json"]);
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        assert!(out.status.success(), "eakte check failed: {report:#}\n{}", stderr(&out));
+        report
+    }
+
+    /// Start `eakte serve` in this sandbox.
+    pub fn serve(&self) -> Daemon {
+        self.serve_with_env(&[])
+    }
+
+    pub fn serve_with_env(&self, env: &[(&str, &str)]) -> Daemon {
+        let log = self.path().join(format!("serve-{:016x}.log", rand_u64()));
+        let child = Command::new(env!("CARGO_BIN_EXE_eakte"))
+            .arg("serve")
+            .arg("--config")
+            .arg(self.config())
+            .envs(env.iter().copied())
+            .env("RUST_LOG", "info,tantivy=warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        Daemon { child: Some(child), log }
+    }
+
+    /// Regular files waiting in the inbox (not in `.processing` or `.quarantine`).
+    pub fn waiting(&self) -> Vec<PathBuf> {
+        files_under(&self.inbox()).into_iter().filter(|p| !is_hidden_below(&self.inbox(), p)).collect()
+    }
+
+    /// Files claimed but not finished.
+    pub fn processing(&self) -> Vec<PathBuf> {
+        files_under(&self.inbox().join(".processing"))
+    }
+
+    /// Files set aside (without their reason files).
+    pub fn quarantined(&self) -> Vec<PathBuf> {
+        files_under(&self.inbox().join(".quarantine"))
+            .into_iter()
+            .filter(|p| !p.to_string_lossy().ends_with(".reason.txt"))
+            .collect()
+    }
+}
+
+/// A running `eakte serve`; killed when dropped.
+pub struct Daemon {
+    child: Option<Child>,
+    pub log: PathBuf,
+}
+
+impl Daemon {
+    pub fn pid(&self) -> i32 {
+        self.child.as_ref().unwrap().id() as i32
+    }
+
+    /// SIGKILL: no shutdown, no flush; as a power cut is for the process.
+    pub fn kill(mut self) {
+        let mut child = self.child.take().unwrap();
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    /// SIGTERM and wait for a clean exit; returns whether it exited with success.
+    pub fn stop(mut self) -> bool {
+        let mut child = self.child.take().unwrap();
+        // SAFETY: plain syscall on our own child's pid.
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        let status = wait_timeout(&mut child, Duration::from_secs(60));
+        status.is_some_and(|s| s.success())
+    }
+
+    /// Wait for the process to end by itself (e.g. at a failpoint).
+    pub fn wait_exit(mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let mut child = self.child.take().unwrap();
+        wait_timeout(&mut child, timeout)
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn wait_timeout(child: &mut Child, timeout: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Poll `condition` until it holds; panic with `what` after [`PATIENCE`].
+pub fn wait_for(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + PATIENCE;
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A committed fixture file (see tests/fixtures/SOURCES.md).
+pub fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
+}
+
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return out };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let kind = entry.file_type().unwrap();
+        if kind.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
+fn is_hidden_below(root: &Path, path: &Path) -> bool {
+    path.strip_prefix(root)
+        .map(|rel| rel.components().any(|c| c.as_os_str().to_string_lossy().starts_with('.')))
+        .unwrap_or(false)
+}
+
+/// A little randomness without a dependency (seeded from the clock and pid).
+pub fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(Instant::now().elapsed().as_nanos());
+    h.finish()
+}
