@@ -38,7 +38,11 @@ pub enum CheckError {
     Index(#[from] IndexError),
 }
 
-pub fn check(store: &Store, index: Option<&SearchIndex>, inbox_root: &Path) -> Result<CheckReport, CheckError> {
+pub fn check(
+    store: &Store,
+    index: Option<&SearchIndex>,
+    inbox_root: &Path,
+) -> Result<CheckReport, CheckError> {
     let mut r = CheckReport::default();
     let mut referenced = HashSet::new();
     let mut document_ids = Vec::new();
@@ -53,10 +57,16 @@ pub fn check(store: &Store, index: Option<&SearchIndex>, inbox_root: &Path) -> R
                 "document {}: blob {} is altered (sha256 {sha}, {size} bytes; expected {} bytes)",
                 doc.id, doc.sha256, doc.size
             )),
-            Err(e) => r.problems.push(format!("document {}: blob {} cannot be read: {e}", doc.id, doc.sha256)),
+            Err(e) => r.problems.push(format!(
+                "document {}: blob {} cannot be read: {e}",
+                doc.id, doc.sha256
+            )),
         }
         if store.document_by_sha256(&doc.sha256)? != Some(doc.id) {
-            r.problems.push(format!("document {}: the sha256 lookup does not point back to it", doc.id));
+            r.problems.push(format!(
+                "document {}: the sha256 lookup does not point back to it",
+                doc.id
+            ));
         }
         for &a in &doc.arrivals {
             match store.arrival(a)? {
@@ -65,7 +75,9 @@ pub fn check(store: &Store, index: Option<&SearchIndex>, inbox_root: &Path) -> R
                     "document {}: arrival {a} belongs to document {}",
                     doc.id, arrival.document_id
                 )),
-                None => r.problems.push(format!("document {}: arrival {a} is missing", doc.id)),
+                None => r
+                    .problems
+                    .push(format!("document {}: arrival {a} is missing", doc.id)),
             }
         }
     }
@@ -73,14 +85,19 @@ pub fn check(store: &Store, index: Option<&SearchIndex>, inbox_root: &Path) -> R
         let arrival = arrival?;
         r.arrivals += 1;
         if store.document(arrival.document_id)?.is_none() {
-            r.problems.push(format!("arrival {} points to missing document {}", arrival.id, arrival.document_id));
+            r.problems.push(format!(
+                "arrival {} points to missing document {}",
+                arrival.id, arrival.document_id
+            ));
         }
     }
     check_index(store, index, &document_ids, &mut r)?;
 
     let orphans = orphan_blobs(store, &referenced);
     if orphans > 0 {
-        r.notes.push(format!("{orphans} blob(s) belong to no document (left by an interrupted ingest; harmless)"));
+        r.notes.push(format!(
+            "{orphans} blob(s) belong to no document (left by an interrupted ingest; harmless)"
+        ));
     }
     if let Ok(inbox) = Inbox::open_existing(inbox_root) {
         if let Ok(claimed) = inbox.claimed() {
@@ -103,7 +120,8 @@ fn check_index(
 ) -> Result<(), CheckError> {
     let Some(index) = index else {
         if !documents.is_empty() {
-            r.problems.push("there is no search index; run `eakte reindex`".into());
+            r.problems
+                .push("there is no search index; run `eakte reindex`".into());
         }
         return Ok(());
     };
@@ -112,16 +130,24 @@ fn check_index(
     for &id in documents {
         match indexed.remove(&id) {
             Some(1) => {}
-            Some(n) => r.problems.push(format!("document {id} is in the search index {n} times")),
+            Some(n) => r
+                .problems
+                .push(format!("document {id} is in the search index {n} times")),
             None if store.is_pending_index(id)? => pending += 1,
-            None => r.problems.push(format!("document {id} is missing from the search index; run `eakte reindex`")),
+            None => r.problems.push(format!(
+                "document {id} is missing from the search index; run `eakte reindex`"
+            )),
         }
     }
     for id in indexed.keys() {
-        r.problems.push(format!("the search index has document {id}, which the store does not"));
+        r.problems.push(format!(
+            "the search index has document {id}, which the store does not"
+        ));
     }
     if pending > 0 {
-        r.notes.push(format!("{pending} document(s) are queued for indexing; `eakte serve` indexes them"));
+        r.notes.push(format!(
+            "{pending} document(s) are queued for indexing; `eakte serve` indexes them"
+        ));
     }
     Ok(())
 }
@@ -130,11 +156,20 @@ fn check_index(
 fn orphan_blobs(store: &Store, referenced: &HashSet<Sha256>) -> usize {
     let root = store.blobs().root();
     let mut n = 0;
-    let dirs = |p: &Path| std::fs::read_dir(p).into_iter().flatten().flatten().map(|e| e.path());
+    let dirs = |p: &Path| {
+        std::fs::read_dir(p)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+    };
     for a in dirs(root).filter(|p| p.file_name().is_some_and(|n| n.len() == 2)) {
         for b in dirs(&a) {
             for blob in dirs(&b) {
-                let name = blob.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let name = blob
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
                 if Sha256::parse(&name).is_none_or(|sha| !referenced.contains(&sha)) {
                     n += 1;
                 }

@@ -117,6 +117,8 @@ impl Default for RawLimits {
 /// Validated configuration with absolute paths.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The file this was loaded from; `None` for the built-in defaults.
+    pub source: Option<PathBuf>,
     pub inbox_dir: PathBuf,
     pub index_dir: PathBuf,
     pub store_dir: PathBuf,
@@ -161,14 +163,23 @@ pub struct Limits {
 impl Config {
     /// Load `path`, or `./eakte.toml` if it exists, or the built-in defaults.
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
-        let (raw, base) = match path {
-            Some(p) => (read_raw(p)?, parent_dir(p)),
-            None if Path::new(DEFAULT_FILE).exists() => {
-                (read_raw(Path::new(DEFAULT_FILE))?, current_dir())
-            }
-            None => (RawConfig::default(), current_dir()),
+        let (raw, base, source) = match path {
+            Some(p) => (
+                read_raw(p)?,
+                parent_dir(p),
+                Some(absolute(&current_dir(), p)),
+            ),
+            None if Path::new(DEFAULT_FILE).exists() => (
+                read_raw(Path::new(DEFAULT_FILE))?,
+                current_dir(),
+                Some(current_dir().join(DEFAULT_FILE)),
+            ),
+            None => (RawConfig::default(), current_dir(), None),
         };
-        Self::validate(raw, &base)
+        Ok(Config {
+            source,
+            ..Self::validate(raw, &base)?
+        })
     }
 
     /// Parse configuration text; relative paths are resolved against `base`.
@@ -185,19 +196,32 @@ impl Config {
     fn validate(raw: RawConfig, base: &Path) -> Result<Config, ConfigError> {
         let listen = raw.listen.parse().map_err(|e| ConfigError::Invalid {
             key: "listen",
-            message: format!("{:?} is not a socket address like 127.0.0.1:8080 ({e})", raw.listen),
+            message: format!(
+                "{:?} is not a socket address like 127.0.0.1:8080 ({e})",
+                raw.listen
+            ),
         })?;
         let languages = raw.ocr.languages.trim().to_string();
-        let language_ok = |l: &str| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        let language_ok =
+            |l: &str| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !languages.split('+').all(language_ok) {
-            return Err(invalid("ocr.languages", format!("{languages:?} is not like \"deu\" or \"deu+eng\"")));
+            return Err(invalid(
+                "ocr.languages",
+                format!("{languages:?} is not like \"deu\" or \"deu+eng\""),
+            ));
         }
         let workers = raw.ocr.workers.unwrap_or_else(default_workers);
         if workers == 0 || workers > 256 {
-            return Err(invalid("ocr.workers", format!("{workers} is not between 1 and 256")));
+            return Err(invalid(
+                "ocr.workers",
+                format!("{workers} is not between 1 and 256"),
+            ));
         }
         if !(50..=1200).contains(&raw.ocr.render_dpi) {
-            return Err(invalid("ocr.render_dpi", format!("{} is not between 50 and 1200", raw.ocr.render_dpi)));
+            return Err(invalid(
+                "ocr.render_dpi",
+                format!("{} is not between 50 and 1200", raw.ocr.render_dpi),
+            ));
         }
         positive("ocr.page_timeout_secs", raw.ocr.page_timeout_secs)?;
         positive("inbox.rescan_secs", raw.inbox.rescan_secs)?;
@@ -206,6 +230,7 @@ impl Config {
         positive("limits.max_pages", raw.limits.max_pages as u64)?;
         positive("limits.tool_timeout_secs", raw.limits.tool_timeout_secs)?;
         Ok(Config {
+            source: None,
             inbox_dir: absolute(base, &raw.inbox_dir),
             index_dir: absolute(base, &raw.index_dir),
             store_dir: absolute(base, &raw.store_dir),
@@ -271,13 +296,22 @@ fn current_dir() -> PathBuf {
 }
 
 fn absolute(base: &Path, p: &Path) -> PathBuf {
-    let joined = if p.is_absolute() { p.to_path_buf() } else { base.join(p) };
+    let joined = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    };
     // Drop `.` components so that logged paths read cleanly.
-    joined.components().filter(|c| !matches!(c, std::path::Component::CurDir)).collect()
+    joined
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect()
 }
 
 fn default_workers() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
 }
 
 #[cfg(test)]

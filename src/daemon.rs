@@ -19,7 +19,7 @@ use crate::failpoint;
 use crate::inbox::settle::SettleTracker;
 use crate::inbox::{Claimed, Found, Inbox, PROCESSING_DIR, QUARANTINE_DIR};
 use crate::index::indexer::Indexer;
-use crate::pipeline::{OpenError, Outcome, Pipeline, PipelineError};
+use crate::pipeline::{Extraction, OpenError, Outcome, Pipeline, PipelineError};
 use crate::store::{NewArrival, Store, StoreError};
 use std::future::Future;
 use std::path::Path;
@@ -30,8 +30,6 @@ use tokio::sync::{watch, Notify, OwnedSemaphorePermit, Semaphore};
 
 /// How long running jobs may finish after a shutdown signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
-/// A scan that brought the process down this many times is set aside.
-const MAX_ATTEMPTS: u32 = 3;
 /// Waits between retries of a scan that failed for a reason of eakte's own
 /// (disk full, a missing tool), doubling up to the maximum.
 const RETRY_FIRST: Duration = Duration::from_secs(5);
@@ -46,17 +44,23 @@ pub enum DaemonError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("cannot use the inbox {path}: {source}")]
-    Inbox { path: std::path::PathBuf, source: std::io::Error },
+    Inbox {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
     #[error("a startup task failed: {0}")]
     Join(#[from] tokio::task::JoinError),
 }
 
 /// Run the daemon until `shutdown` completes.
 pub async fn serve(config: Config, shutdown: impl Future<Output = ()>) -> Result<(), DaemonError> {
-    let inbox =
-        Inbox::open(&config.inbox_dir).map_err(|source| DaemonError::Inbox { path: config.inbox_dir.clone(), source })?;
+    let inbox = Inbox::open(&config.inbox_dir).map_err(|source| DaemonError::Inbox {
+        path: config.inbox_dir.clone(),
+        source,
+    })?;
     let open_config = config.clone();
-    let (pipeline, indexer) = tokio::task::spawn_blocking(move || Pipeline::open(&open_config)).await??;
+    let (pipeline, indexer) =
+        tokio::task::spawn_blocking(move || Pipeline::open(&open_config)).await??;
     let store = pipeline.store().clone();
     let index_thread = IndexThread::start(indexer, store.clone());
 
@@ -81,7 +85,11 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()>) -> Result
         "eakte is running"
     );
 
-    let inbox_loop = tokio::spawn(inbox_loop(shared.clone(), SettleTracker::new(config.inbox.settle), config.inbox.rescan));
+    let inbox_loop = tokio::spawn(inbox_loop(
+        shared.clone(),
+        SettleTracker::new(config.inbox.settle),
+        config.inbox.rescan,
+    ));
     shutdown.await;
     tracing::info!("shutting down: no new scans are taken");
     let _ = stop_tx.send(true);
@@ -89,7 +97,9 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()>) -> Result
     let all = u32::try_from(concurrency).unwrap_or(u32::MAX);
     match tokio::time::timeout(SHUTDOWN_GRACE, shared.permits.acquire_many(all)).await {
         Ok(_) => {}
-        Err(_) => tracing::warn!("scans still in progress stay claimed and are resumed at the next start"),
+        Err(_) => {
+            tracing::warn!("scans still in progress stay claimed and are resumed at the next start")
+        }
     }
     tokio::task::spawn_blocking(move || index_thread.stop()).await?;
     store.flush()?;
@@ -122,10 +132,15 @@ async fn inbox_loop(shared: Arc<Shared>, mut tracker: SettleTracker, rescan: Dur
     match tokio::task::spawn_blocking(move || inbox.claimed()).await {
         Ok(Ok(claimed)) => {
             if !claimed.is_empty() {
-                tracing::info!(scans = claimed.len(), "resuming scans claimed before the last stop");
+                tracing::info!(
+                    scans = claimed.len(),
+                    "resuming scans claimed before the last stop"
+                );
             }
             for c in claimed {
-                let Ok(permit) = shared.permits.clone().acquire_owned().await else { return };
+                let Ok(permit) = shared.permits.clone().acquire_owned().await else {
+                    return;
+                };
                 tokio::spawn(job(shared.clone(), c, permit));
             }
         }
@@ -152,7 +167,9 @@ async fn take_settled(shared: &Arc<Shared>, tracker: &mut SettleTracker, now: In
     let inbox = shared.inbox.clone();
     let found = match tokio::task::spawn_blocking(move || inbox.scan()).await {
         Ok(Ok(found)) => found,
-        Ok(Err(e)) => return tracing::error!(error = %e, inbox = %shared.inbox.root().display(), "cannot read the inbox"),
+        Ok(Err(e)) => {
+            return tracing::error!(error = %e, inbox = %shared.inbox.root().display(), "cannot read the inbox")
+        }
         Err(e) => return tracing::error!(error = %e, "inbox scan failed"),
     };
     let present: std::collections::HashSet<_> = found.iter().map(|f| f.path.clone()).collect();
@@ -169,12 +186,20 @@ async fn take_settled(shared: &Arc<Shared>, tracker: &mut SettleTracker, now: In
             continue;
         }
         // No capacity: the file stays settled and waits for `job_done`.
-        let Ok(permit) = shared.permits.clone().try_acquire_owned() else { return };
+        let Ok(permit) = shared.permits.clone().try_acquire_owned() else {
+            return;
+        };
         tracker.forget(&f.path);
         let s = shared.clone();
         let claim = tokio::task::spawn_blocking(move || -> Result<Claimed, String> {
-            let arrival = s.pipeline.store().new_arrival_id().map_err(|e| e.to_string())?;
-            s.inbox.claim(&f, arrival).map_err(|e| format!("cannot claim {}: {e}", Inbox::display(&f.rel)))
+            let arrival = s
+                .pipeline
+                .store()
+                .new_arrival_id()
+                .map_err(|e| e.to_string())?;
+            s.inbox
+                .claim(&f, arrival)
+                .map_err(|e| format!("cannot claim {}: {e}", Inbox::display(&f.rel)))
         });
         match claim.await {
             Ok(Ok(claimed)) => {
@@ -191,9 +216,15 @@ async fn take_settled(shared: &Arc<Shared>, tracker: &mut SettleTracker, now: In
 async fn set_aside_special(shared: &Arc<Shared>, found: Found, what: &'static str) {
     let s = shared.clone();
     let rel = Inbox::display(&found.rel);
-    let reason = reason_text(&rel, &format!("Der Eintrag ist {what}. Bitte die eigentliche Datei ablegen."), "not a regular file");
+    let reason = reason_text(
+        &rel,
+        &format!("Der Eintrag ist {what}. Bitte die eigentliche Datei ablegen."),
+        "not a regular file",
+    );
     match tokio::task::spawn_blocking(move || s.inbox.quarantine_found(&found, &reason)).await {
-        Ok(Ok(to)) => tracing::warn!(scan = %rel, to = %to.display(), "not a regular file; set aside"),
+        Ok(Ok(to)) => {
+            tracing::warn!(scan = %rel, to = %to.display(), "not a regular file; set aside")
+        }
         Ok(Err(e)) => tracing::error!(scan = %rel, error = %e, "cannot set aside"),
         Err(e) => tracing::error!(error = %e, "set-aside task failed"),
     }
@@ -214,7 +245,9 @@ async fn job(shared: Arc<Shared>, claimed: Claimed, permit: OwnedSemaphorePermit
                 tracing::error!(scan = %Inbox::display(&claimed.rel), error = %panic, "processing the scan crashed");
                 let (s, c) = (shared.clone(), claimed.clone());
                 let reason = "Beim Verarbeiten dieser Datei ist ein interner Fehler aufgetreten. Bitte die IT informieren; die Datei bleibt hier erhalten.";
-                let _ = tokio::task::spawn_blocking(move || s.set_aside(&c, reason, "internal error")).await;
+                let _ =
+                    tokio::task::spawn_blocking(move || s.set_aside(&c, reason, "internal error"))
+                        .await;
                 break;
             }
         }
@@ -236,11 +269,12 @@ impl Shared {
     fn handle(&self, claimed: &Claimed) -> Result<(), PipelineError> {
         let store = self.pipeline.store();
         let rel = Inbox::display(&claimed.rel);
-        let attempts = store.begin_attempt(claimed.arrival)?;
-        if attempts > MAX_ATTEMPTS && store.arrival(claimed.arrival)?.is_none() {
-            let reason = "Diese Datei hat die Verarbeitung mehrfach abstürzen lassen und wurde deshalb beiseitegelegt. Bitte die IT informieren.";
-            return self.set_aside(claimed, reason, "the process crashed repeatedly on this file");
-        }
+        // An earlier attempt that never finished means the process died meanwhile,
+        // maybe because of this very file: read it in a child process this time.
+        let mode = match store.begin_attempt(claimed.arrival)? {
+            1 => Extraction::InProcess,
+            _ => Extraction::Isolated,
+        };
         let arrival = NewArrival {
             id: claimed.arrival,
             original_name: claimed.name(),
@@ -249,12 +283,17 @@ impl Shared {
             source: rel.clone(),
         };
         let started = Instant::now();
-        let outcome = self.pipeline.process_file(&claimed.path, arrival)?;
-        if let Outcome::Rejected { rejection, error, .. } = &outcome {
+        let outcome = self.pipeline.process_file(&claimed.path, arrival, mode)?;
+        if let Outcome::Rejected {
+            rejection, error, ..
+        } = &outcome
+        {
             return self.set_aside(claimed, &rejection.reason_de(), error);
         }
         failpoint::hit("before-finish");
-        self.inbox.finish(claimed).map_err(|e| PipelineError::System(format!("cannot remove {rel} from the inbox: {e}")))?;
+        self.inbox.finish(claimed).map_err(|e| {
+            PipelineError::System(format!("cannot remove {rel} from the inbox: {e}"))
+        })?;
         failpoint::hit("after-finish");
         store.end_attempts(claimed.arrival)?;
         let _ = self.index_wake.send(IndexMsg::Wake);
@@ -262,13 +301,17 @@ impl Shared {
         Ok(())
     }
 
-    fn set_aside(&self, claimed: &Claimed, reason_de: &str, technical: &str) -> Result<(), PipelineError> {
+    fn set_aside(
+        &self,
+        claimed: &Claimed,
+        reason_de: &str,
+        technical: &str,
+    ) -> Result<(), PipelineError> {
         let rel = Inbox::display(&claimed.rel);
         let text = reason_text(&rel, reason_de, technical);
-        let to = self
-            .inbox
-            .quarantine(claimed, &text)
-            .map_err(|e| PipelineError::System(format!("cannot move {rel} to {QUARANTINE_DIR}: {e}")))?;
+        let to = self.inbox.quarantine(claimed, &text).map_err(|e| {
+            PipelineError::System(format!("cannot move {rel} to {QUARANTINE_DIR}: {e}"))
+        })?;
         self.pipeline.store().end_attempts(claimed.arrival)?;
         tracing::warn!(scan = %rel, to = %to.display(), reason = technical, "scan set aside");
         Ok(())
@@ -289,7 +332,9 @@ fn reason_text(rel: &str, reason_de: &str, technical: &str) -> String {
 /// The receipt time (Eingangsdatum): when the scan was written, i.e. its mtime
 /// (a rename into `.processing` keeps it).
 fn receipt_time(path: &Path) -> String {
-    let mtime = std::fs::metadata(path).and_then(|m| m.modified()).unwrap_or_else(|_| std::time::SystemTime::now());
+    let mtime = std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .unwrap_or_else(|_| std::time::SystemTime::now());
     crate::timefmt::rfc3339(mtime)
 }
 
@@ -347,8 +392,10 @@ impl IndexThread {
                 loop {
                     let msg = rx.recv_timeout(INDEX_RECHECK);
                     // Coalesce wake-ups that piled up while the last batch ran.
-                    let stop = matches!(msg, Ok(IndexMsg::Stop) | Err(mpsc::RecvTimeoutError::Disconnected))
-                        || rx.try_iter().any(|m| matches!(m, IndexMsg::Stop));
+                    let stop = matches!(
+                        msg,
+                        Ok(IndexMsg::Stop) | Err(mpsc::RecvTimeoutError::Disconnected)
+                    ) || rx.try_iter().any(|m| matches!(m, IndexMsg::Stop));
                     match indexer.drain_queue(&store) {
                         Ok(0) => {}
                         Ok(n) => tracing::debug!(documents = n, "indexed"),

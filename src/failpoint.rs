@@ -10,6 +10,7 @@ use std::sync::OnceLock;
 /// Every failpoint the pipeline passes, in pipeline order.
 pub const POINTS: &[&str] = &[
     "after-claim",
+    "during-extract",
     "after-blob",
     "after-store",
     "after-index-commit",

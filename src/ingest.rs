@@ -4,7 +4,7 @@
 //! command returns.
 
 use crate::config::Config;
-use crate::pipeline::{OpenError, Outcome, Pipeline};
+use crate::pipeline::{Extraction, OpenError, Outcome, Pipeline};
 use crate::store::NewArrival;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -25,7 +25,10 @@ pub struct IngestLine {
 pub enum IngestResult {
     Done(Outcome),
     /// eakte could not process the file (unreadable, disk full…).
-    Failed { status: &'static str, error: String },
+    Failed {
+        status: &'static str,
+        error: String,
+    },
 }
 
 impl IngestLine {
@@ -80,17 +83,31 @@ fn ingest_one(pipeline: &Pipeline, path: &PathBuf, site: Option<&str>) -> Ingest
             return Err(format!("{file} is not a regular file"));
         }
         let arrival = NewArrival {
-            id: pipeline.store().new_arrival_id().map_err(|e| e.to_string())?,
-            original_name: path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            id: pipeline
+                .store()
+                .new_arrival_id()
+                .map_err(|e| e.to_string())?,
+            original_name: path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
             site: site.map(str::to_string),
-            received_at: crate::timefmt::rfc3339(meta.modified().unwrap_or_else(|_| std::time::SystemTime::now())),
+            received_at: crate::timefmt::rfc3339(
+                meta.modified()
+                    .unwrap_or_else(|_| std::time::SystemTime::now()),
+            ),
             source: file.clone(),
         };
-        pipeline.process_file(path, arrival).map_err(|e| e.to_string())
+        pipeline
+            .process_file(path, arrival, Extraction::InProcess)
+            .map_err(|e| e.to_string())
     })();
     let result = match result {
         Ok(outcome) => IngestResult::Done(outcome),
-        Err(error) => IngestResult::Failed { status: "error", error },
+        Err(error) => IngestResult::Failed {
+            status: "error",
+            error,
+        },
     };
     IngestLine { file, result }
 }

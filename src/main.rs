@@ -9,7 +9,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "eakte", version, about = "E-Akte for jobcenters: scan inbox, OCR, durable store, full-text search")]
+#[command(
+    name = "eakte",
+    version,
+    about = "E-Akte for jobcenters: scan inbox, OCR, durable store, full-text search"
+)]
 struct Cli {
     /// Configuration file (default: ./eakte.toml if present, else built-in defaults).
     #[arg(long, global = true, value_name = "PATH")]
@@ -55,12 +59,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Internal: extract one file in a child process for the daemon.
+    #[command(name = "extract-isolated", hide = true)]
+    ExtractIsolated { input: PathBuf, output: PathBuf },
 }
 
 fn main() -> ExitCode {
     ensure_single_threaded_openmp();
     let cli = Cli::parse();
-    let verbose = matches!(cli.command, Command::Serve | Command::Ingest { .. } | Command::Reindex);
+    let verbose = matches!(
+        cli.command,
+        Command::Serve | Command::Ingest { .. } | Command::Reindex
+    );
     init_logging(if verbose { "info,tantivy=warn" } else { "warn" });
     match run(cli) {
         Ok(code) => code,
@@ -75,15 +85,32 @@ fn run(cli: Cli) -> Result<ExitCode> {
     let config = Config::load(cli.config.as_deref())?;
     match cli.command {
         Command::Serve => serve(config),
+        Command::ExtractIsolated { input, output } => {
+            eakte::extract::isolated::run_child(&config, &input, &output)
+                .map_err(anyhow::Error::msg)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Ingest { files, site } => {
             let mut all_stored = true;
             eakte::ingest::ingest(&config, &files, site.as_deref(), |line| {
                 all_stored &= line.is_stored();
-                println!("{}", serde_json::to_string(line).expect("ingest lines serialise"));
+                println!(
+                    "{}",
+                    serde_json::to_string(line).expect("ingest lines serialise")
+                );
             })?;
-            Ok(if all_stored { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            Ok(if all_stored {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
-        Command::Search { query, limit, offset, json } => {
+        Command::Search {
+            query,
+            limit,
+            offset,
+            json,
+        } => {
             let index = eakte::index::SearchIndex::open_read_only(&config.index_dir)?;
             let results = index.search(&query.join(" "), limit, offset)?;
             if json {
@@ -94,7 +121,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 println!("{} document(s) found", results.total);
                 for hit in &results.hits {
                     let site = hit.site.as_deref().unwrap_or("-");
-                    println!("\n#{}  score {:.2}  {}  {}  {}", hit.id, hit.score, hit.received_at, site, hit.name);
+                    println!(
+                        "\n#{}  score {:.2}  {}  {}  {}",
+                        hit.id, hit.score, hit.received_at, site, hit.name
+                    );
                     println!("    {}", terminal_snippet(&hit.snippet));
                 }
             }
@@ -102,7 +132,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Show { id, json } => {
             let store = Store::open(&config.store_dir)?;
-            let doc = store.document(id)?.with_context(|| format!("there is no document {id}"))?;
+            let doc = store
+                .document(id)?
+                .with_context(|| format!("there is no document {id}"))?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&doc)?);
             } else {
@@ -118,7 +150,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let n = indexer.rebuild(&store)?;
             indexer.finish()?;
             let secs = started.elapsed().as_secs_f64();
-            println!("reindexed {n} document(s) in {secs:.1} s ({:.0} documents/s)", n as f64 / secs.max(1e-9));
+            println!(
+                "reindexed {n} document(s) in {secs:.1} s ({:.0} documents/s)",
+                n as f64 / secs.max(1e-9)
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { json } => {
@@ -144,7 +179,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 println!("{}", if report.ok() { "OK" } else { "FAILED" });
             }
-            Ok(if report.ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            Ok(if report.ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
     }
 }
@@ -155,17 +194,22 @@ fn serve(config: Config) -> Result<ExitCode> {
         .thread_name("eakte-async")
         .enable_all()
         .build()?;
-    runtime.block_on(eakte::daemon::serve(config, shutdown_signal()))?;
+    runtime.block_on(async {
+        // Listen before starting up, so that a signal during a long start-up (an
+        // index rebuild) still ends in a clean shutdown rather than a kill.
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let shutdown = async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = interrupt.recv() => {}
+            }
+        };
+        eakte::daemon::serve(config, shutdown).await?;
+        anyhow::Ok(())
+    })?;
     Ok(ExitCode::SUCCESS)
-}
-
-async fn shutdown_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).expect("can listen for SIGTERM");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
 }
 
 fn print_document(store: &Store, doc: &eakte::store::Document) -> Result<()> {
@@ -183,7 +227,10 @@ fn print_document(store: &Store, doc: &eakte::store::Document) -> Result<()> {
     for a in &doc.arrivals {
         if let Some(a) = store.arrival(*a)? {
             let dup = if a.duplicate { " (duplicate)" } else { "" };
-            println!("  arrival {}:  {} at {}{dup}", a.id, a.source, a.received_at);
+            println!(
+                "  arrival {}:  {} at {}{dup}",
+                a.id, a.source, a.received_at
+            );
         }
     }
     for page in &doc.pages {
@@ -216,7 +263,10 @@ fn terminal_snippet(html: &str) -> String {
 fn init_logging(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 /// libtesseract uses OpenMP, and libgomp reads `OMP_THREAD_LIMIT` once, when the
@@ -228,7 +278,9 @@ fn ensure_single_threaded_openmp() {
     if std::env::var_os("OMP_THREAD_LIMIT").is_some() {
         return;
     }
-    let Ok(exe) = std::env::current_exe() else { return };
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
     let err = std::process::Command::new(exe)
         .args(std::env::args_os().skip(1))
         .env("OMP_THREAD_LIMIT", "1")

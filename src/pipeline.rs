@@ -34,9 +34,17 @@ pub enum PipelineError {
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Outcome {
     /// New content, now stored.
-    Stored { document_id: DocumentId, sha256: Sha256, kind: FileKind, pages: usize },
+    Stored {
+        document_id: DocumentId,
+        sha256: Sha256,
+        kind: FileKind,
+        pages: usize,
+    },
     /// The same bytes were stored before; this arrival was added to that document.
-    Duplicate { document_id: DocumentId, sha256: Sha256 },
+    Duplicate {
+        document_id: DocumentId,
+        sha256: Sha256,
+    },
     /// This arrival had been recorded before a crash; nothing more to do.
     AlreadyRecorded { document_id: DocumentId },
     /// The file is unusable; it must be set aside with the reason.
@@ -59,7 +67,11 @@ impl Outcome {
     }
 
     fn rejected(rejection: Rejection) -> Outcome {
-        Outcome::Rejected { code: rejection.code(), error: rejection.to_string(), rejection }
+        Outcome::Rejected {
+            code: rejection.code(),
+            error: rejection.to_string(),
+            rejection,
+        }
     }
 }
 
@@ -72,6 +84,14 @@ pub enum OpenError {
     Index(#[from] IndexError),
     #[error(transparent)]
     Extract(#[from] ExtractError),
+}
+
+/// Where the text is extracted (see [`crate::extract::isolated`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Extraction {
+    InProcess,
+    /// In a child process: for a scan whose previous attempt died with the process.
+    Isolated,
 }
 
 #[derive(Clone)]
@@ -99,16 +119,26 @@ impl InFlight {
     fn enter(&self, sha: &Sha256) -> InFlightGuard<'_> {
         let mut contents = self.contents.lock().unwrap_or_else(|e| e.into_inner());
         while contents.contains(sha) {
-            contents = self.finished.wait(contents).unwrap_or_else(|e| e.into_inner());
+            contents = self
+                .finished
+                .wait(contents)
+                .unwrap_or_else(|e| e.into_inner());
         }
         contents.insert(sha.clone());
-        InFlightGuard { in_flight: self, sha: sha.clone() }
+        InFlightGuard {
+            in_flight: self,
+            sha: sha.clone(),
+        }
     }
 }
 
 impl Drop for InFlightGuard<'_> {
     fn drop(&mut self) {
-        let mut contents = self.in_flight.contents.lock().unwrap_or_else(|e| e.into_inner());
+        let mut contents = self
+            .in_flight
+            .contents
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         contents.remove(&self.sha);
         self.in_flight.finished.notify_all();
     }
@@ -116,7 +146,11 @@ impl Drop for InFlightGuard<'_> {
 
 impl Pipeline {
     pub fn new(store: Store, extractor: Extractor) -> Pipeline {
-        Pipeline { store, extractor, in_flight: Arc::default() }
+        Pipeline {
+            store,
+            extractor,
+            in_flight: Arc::default(),
+        }
     }
 
     /// Open the store, bring the index up to date with it and start OCR: all a
@@ -134,24 +168,38 @@ impl Pipeline {
 
     /// Read `path` (refusing files over the size limit before reading them) and
     /// process its bytes. Blocking.
-    pub fn process_file(&self, path: &Path, arrival: NewArrival) -> Result<Outcome, PipelineError> {
+    pub fn process_file(
+        &self,
+        path: &Path,
+        arrival: NewArrival,
+        mode: Extraction,
+    ) -> Result<Outcome, PipelineError> {
         if let Some(id) = self.already_recorded(&arrival)? {
             return Ok(Outcome::AlreadyRecorded { document_id: id });
         }
         let max = self.extractor.limits().max_bytes;
-        let read_error = |e: std::io::Error| PipelineError::System(format!("cannot read {}: {e}", path.display()));
+        let read_error = |e: std::io::Error| {
+            PipelineError::System(format!("cannot read {}: {e}", path.display()))
+        };
         let file = std::fs::File::open(path).map_err(read_error)?;
         let size = file.metadata().map_err(read_error)?.len();
         if size > max {
             return Ok(Outcome::rejected(Rejection::TooLarge { size, max }));
         }
         let mut bytes = Vec::with_capacity(size as usize);
-        file.take(max + 1).read_to_end(&mut bytes).map_err(read_error)?;
-        self.process(arrival, &bytes)
+        file.take(max + 1)
+            .read_to_end(&mut bytes)
+            .map_err(read_error)?;
+        self.process(arrival, &bytes, mode)
     }
 
     /// Process one arrival of `bytes`. Blocking (hashing, OCR, fsync).
-    pub fn process(&self, arrival: NewArrival, bytes: &[u8]) -> Result<Outcome, PipelineError> {
+    pub fn process(
+        &self,
+        arrival: NewArrival,
+        bytes: &[u8],
+        mode: Extraction,
+    ) -> Result<Outcome, PipelineError> {
         if let Some(id) = self.already_recorded(&arrival)? {
             return Ok(Outcome::AlreadyRecorded { document_id: id });
         }
@@ -162,19 +210,27 @@ impl Pipeline {
             failpoint::hit("after-store");
             return Ok(outcome(recorded, sha, None));
         }
-        let extracted = match self.extractor.extract(bytes) {
+        let extracted = match mode {
+            Extraction::InProcess => self.extractor.extract(bytes),
+            Extraction::Isolated => self.extractor.extract_isolated(bytes),
+        };
+        let extracted = match extracted {
             Ok(extracted) => extracted,
             Err(ExtractError::Rejected(rejection)) => return Ok(Outcome::rejected(rejection)),
             Err(ExtractError::System(message)) => return Err(PipelineError::System(message)),
         };
-        self.store
-            .blobs()
-            .put(&sha, bytes)
-            .map_err(|e| PipelineError::System(format!("cannot write the original to the blob store: {e}")))?;
+        self.store.blobs().put(&sha, bytes).map_err(|e| {
+            PipelineError::System(format!("cannot write the original to the blob store: {e}"))
+        })?;
         failpoint::hit("after-blob");
         let kind = extracted.kind;
         let pages = extracted.pages.len();
-        let document = NewDocument { sha256: sha.clone(), size: bytes.len() as u64, kind, pages: extracted.pages };
+        let document = NewDocument {
+            sha256: sha.clone(),
+            size: bytes.len() as u64,
+            kind,
+            pages: extracted.pages,
+        };
         let recorded = self.store.record(arrival, Some(document), &sha)?;
         failpoint::hit("after-store");
         Ok(outcome(recorded, sha, Some((kind, pages))))
@@ -187,11 +243,17 @@ impl Pipeline {
 
 fn outcome(recorded: Recorded, sha256: Sha256, new: Option<(FileKind, usize)>) -> Outcome {
     match (recorded, new) {
-        (Recorded::New(document_id), Some((kind, pages))) => Outcome::Stored { document_id, sha256, kind, pages },
+        (Recorded::New(document_id), Some((kind, pages))) => Outcome::Stored {
+            document_id,
+            sha256,
+            kind,
+            pages,
+        },
         // Another arrival of the same bytes won the race to record them.
-        (Recorded::New(document_id) | Recorded::Duplicate(document_id), _) => {
-            Outcome::Duplicate { document_id, sha256 }
-        }
+        (Recorded::New(document_id) | Recorded::Duplicate(document_id), _) => Outcome::Duplicate {
+            document_id,
+            sha256,
+        },
         (Recorded::AlreadyRecorded(document_id), _) => Outcome::AlreadyRecorded { document_id },
     }
 }

@@ -17,26 +17,60 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
 }
 
 fn doc_id(line: &Value) -> u64 {
-    line["document_id"].as_u64().unwrap_or_else(|| panic!("not stored: {line}"))
+    line["document_id"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("not stored: {line}"))
 }
 
 fn page_field<'a>(doc: &'a Value, field: &str) -> Vec<&'a Value> {
-    doc["pages"].as_array().unwrap().iter().map(|p| &p[field]).collect()
+    doc["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| &p[field])
+        .collect()
 }
 
 #[test]
 fn generated_german_scans_in_every_format_and_pose_are_found_by_their_words() {
     let sb = Sandbox::new();
     let work = tempfile::tempdir().unwrap();
-    let page = |marker: &str| scanmaker::text_pdf(&[scanmaker::letter(marker, "Widerspruch gegen den Bescheid")], Pose::Upright);
-    let posed = |marker: &str, pose| scanmaker::text_pdf(&[scanmaker::letter(marker, "Antrag auf Weiterbewilligung")], pose);
+    let page = |marker: &str| {
+        scanmaker::text_pdf(
+            &[scanmaker::letter(marker, "Widerspruch gegen den Bescheid")],
+            Pose::Upright,
+        )
+    };
+    let posed = |marker: &str, pose| {
+        scanmaker::text_pdf(
+            &[scanmaker::letter(marker, "Antrag auf Weiterbewilligung")],
+            pose,
+        )
+    };
     let png = |pdf: Vec<u8>| scanmaker::rasterise(&pdf, 200, Raster::Png).remove(0);
 
     let files = [
         write(work.path(), "upright.png", &png(page("Wattenmeerstiftung"))),
-        write(work.path(), "skewed.jpg", &scanmaker::rasterise(&posed("Deichgrafenhof", Pose::Skewed(3.0)), 200, Raster::Jpeg).remove(0)),
-        write(work.path(), "upside-down.png", &png(posed("Halligfähre", Pose::UpsideDown))),
-        write(work.path(), "sideways.png", &png(posed("Leuchtturmwärter", Pose::Sideways))),
+        write(
+            work.path(),
+            "skewed.jpg",
+            &scanmaker::rasterise(
+                &posed("Deichgrafenhof", Pose::Skewed(3.0)),
+                200,
+                Raster::Jpeg,
+            )
+            .remove(0),
+        ),
+        write(
+            work.path(),
+            "upside-down.png",
+            &png(posed("Halligfähre", Pose::UpsideDown)),
+        ),
+        write(
+            work.path(),
+            "sideways.png",
+            &png(posed("Leuchtturmwärter", Pose::Sideways)),
+        ),
         write(
             work.path(),
             "three-pages.tif",
@@ -68,7 +102,15 @@ fn generated_german_scans_in_every_format_and_pose_are_found_by_their_words() {
     for line in &lines {
         assert_eq!(line["status"], "stored", "{line}");
     }
-    let expected = [("png", 1), ("jpeg", 1), ("png", 1), ("png", 1), ("tiff", 3), ("pdf", 2), ("pdf", 1)];
+    let expected = [
+        ("png", 1),
+        ("jpeg", 1),
+        ("png", 1),
+        ("png", 1),
+        ("tiff", 3),
+        ("pdf", 2),
+        ("pdf", 1),
+    ];
     for (line, (kind, pages)) in lines.iter().zip(expected) {
         assert_eq!(line["kind"], kind, "{line}");
         assert_eq!(line["pages"], pages, "{line}");
@@ -77,7 +119,11 @@ fn generated_german_scans_in_every_format_and_pose_are_found_by_their_words() {
     // Each document is found by the word that only it contains, in any inflection
     // the German analyzer folds (umlauts, case).
     let find = |word: &str, file: usize| {
-        assert_eq!(sb.search(word), vec![doc_id(&lines[file])], "search {word:?}");
+        assert_eq!(
+            sb.search(word),
+            vec![doc_id(&lines[file])],
+            "search {word:?}"
+        );
     };
     find("Wattenmeerstiftung", 0);
     find("deichgrafenhof", 1);
@@ -94,19 +140,40 @@ fn generated_german_scans_in_every_format_and_pose_are_found_by_their_words() {
     find("Wattenmeerstiftumg", 0);
 
     let upside_down = sb.show(doc_id(&lines[2]));
-    assert_eq!(page_field(&upside_down, "rotation"), [180], "upside-down page is turned");
+    assert_eq!(
+        page_field(&upside_down, "rotation"),
+        [180],
+        "upside-down page is turned"
+    );
     let sideways = sb.show(doc_id(&lines[3]));
-    assert_eq!(page_field(&sideways, "rotation"), [90], "sideways page is turned");
+    assert_eq!(
+        page_field(&sideways, "rotation"),
+        [90],
+        "sideways page is turned"
+    );
     let tiff = sb.show(doc_id(&lines[4]));
     let texts = page_field(&tiff, "text");
-    assert!(texts[0].as_str().unwrap().contains("Seite eins") && texts[2].as_str().unwrap().contains("Seite drei"), "{texts:?}");
+    assert!(
+        texts[0].as_str().unwrap().contains("Seite eins")
+            && texts[2].as_str().unwrap().contains("Seite drei"),
+        "{texts:?}"
+    );
     for conf in page_field(&tiff, "confidence") {
-        assert!(conf.as_f64().unwrap() > 50.0, "noisy pages still read with confidence: {conf}");
+        assert!(
+            conf.as_f64().unwrap() > 50.0,
+            "noisy pages still read with confidence: {conf}"
+        );
     }
     let digital = sb.show(doc_id(&lines[6]));
     assert_eq!(page_field(&digital, "source"), ["text_layer"]);
     assert_eq!(page_field(&digital, "confidence"), [&Value::Null]);
-    assert!(digital["pages"][0]["text"].as_str().unwrap().contains("Norderstraße 12"), "umlauts and ß kept exactly");
+    assert!(
+        digital["pages"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Norderstraße 12"),
+        "umlauts and ß kept exactly"
+    );
     assert_eq!(digital["site"], "husum");
     sb.assert_check_passes();
 }
@@ -130,24 +197,48 @@ fn real_world_scans_from_public_projects_are_read() {
     let ids: Vec<u64> = lines.iter().map(doc_id).collect();
 
     assert_eq!(sb.search("\"braune Fuchs\""), vec![ids[0]]);
-    assert_eq!(sb.show(ids[1])["pages"][0]["rotation"], 270, "tesseract OSD: page is at 90°");
+    assert_eq!(
+        sb.show(ids[1])["pages"][0]["rotation"],
+        270,
+        "tesseract OSD: page is at 90°"
+    );
     assert_eq!(sb.search("\"quick brown dog jumped\""), vec![ids[1]]);
     let frames = sb.show(ids[2]);
     for (n, text) in page_field(&frames, "text").iter().enumerate() {
-        assert!(text.as_str().unwrap().contains(&format!("Page {}", n + 1)), "frame {n}: {text}");
+        assert!(
+            text.as_str().unwrap().contains(&format!("Page {}", n + 1)),
+            "frame {n}: {text}"
+        );
     }
     assert_eq!(sb.search("\"pancake breakfast\""), vec![ids[3]]);
     let cardinal = sb.show(ids[4]);
-    assert_eq!(page_field(&cardinal, "rotation"), [0, 270, 180, 90], "each page put upright");
+    assert_eq!(
+        page_field(&cardinal, "rotation"),
+        [0, 270, 180, 90],
+        "each page put upright"
+    );
     let letter = sb.show(ids[5]);
     assert_eq!(page_field(&letter, "source"), ["text_layer"]);
     assert_eq!(sb.search("Kündigung"), vec![ids[5]]);
     let mixed = sb.show(ids[6]);
     assert_eq!(page_field(&mixed, "source"), ["mixed", "text_layer"]);
-    assert!(mixed["pages"][0]["text"].as_str().unwrap().contains("in an image"), "text inside the image is OCRed");
+    assert!(
+        mixed["pages"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("in an image"),
+        "text inside the image is OCRed"
+    );
     let tagged = sb.show(ids[7]);
-    assert_eq!(page_field(&tagged, "source"), ["ocr"], "an empty text layer is not trusted");
-    assert!(tagged["pages"][0]["text"].as_str().unwrap().contains("This is a test"));
+    assert_eq!(
+        page_field(&tagged, "source"),
+        ["ocr"],
+        "an empty text layer is not trusted"
+    );
+    assert!(tagged["pages"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("This is a test"));
     sb.assert_check_passes();
 }
 
@@ -159,15 +250,36 @@ fn hostile_and_broken_files_are_rejected_with_a_specific_reason() {
     png_bomb.extend_from_slice(&50_000u32.to_be_bytes());
     png_bomb.extend_from_slice(&50_000u32.to_be_bytes());
     png_bomb.extend_from_slice(b"\x08\x00\x00\x00\x00");
-    let good_png = scanmaker::rasterise(&scanmaker::text_pdf(&[vec!["Test".into()]], Pose::Upright), 50, Raster::Png).remove(0);
+    let good_png = scanmaker::rasterise(
+        &scanmaker::text_pdf(&[vec!["Test".into()]], Pose::Upright),
+        50,
+        Raster::Png,
+    )
+    .remove(0);
     let many_pages = scanmaker::text_pdf(&vec![vec!["Seite".to_string()]; 21], Pose::Upright);
     let generated = [
         ("empty.pdf", Vec::new(), "empty"),
-        ("archive.pdf", b"PK\x03\x04\x14\0\0\0\x08\0".to_vec(), "unsupported_type"),
-        ("program.pdf", b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0".to_vec(), "unsupported_type"),
+        (
+            "archive.pdf",
+            b"PK\x03\x04\x14\0\0\0\x08\0".to_vec(),
+            "unsupported_type",
+        ),
+        (
+            "program.pdf",
+            b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0".to_vec(),
+            "unsupported_type",
+        ),
         ("bomb.png", png_bomb, "page_too_large"),
-        ("truncated.png", good_png[..good_png.len() / 3].to_vec(), "corrupt_image"),
-        ("truncated.tif", b"II*\0\x08\0\0\0\x0c\0".to_vec(), "corrupt_image"),
+        (
+            "truncated.png",
+            good_png[..good_png.len() / 3].to_vec(),
+            "corrupt_image",
+        ),
+        (
+            "truncated.tif",
+            b"II*\0\x08\0\0\0\x0c\0".to_vec(),
+            "corrupt_image",
+        ),
         ("many-pages.pdf", many_pages, "too_many_pages"),
     ];
     let mut files = Vec::new();
@@ -190,13 +302,28 @@ fn hostile_and_broken_files_are_rejected_with_a_specific_reason() {
         files.push(fixture(&format!("hostile/{name}")));
         expected.push(code);
     }
-    let readable = [fixture("hostile/invalid_pdf.pdf"), fixture("hostile/signed.pdf")];
+    let readable = [
+        fixture("hostile/invalid_pdf.pdf"),
+        fixture("hostile/signed.pdf"),
+    ];
     files.extend(readable.iter().cloned());
 
     let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
-    let out = sb.eakte(&[&["ingest"][..], &refs.iter().map(|p| p.to_str().unwrap()).collect::<Vec<_>>()].concat());
-    assert!(!out.status.success(), "ingest reports failure when a file is rejected");
-    let lines: Vec<Value> = common::stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let out = sb.eakte(
+        &[
+            &["ingest"][..],
+            &refs.iter().map(|p| p.to_str().unwrap()).collect::<Vec<_>>(),
+        ]
+        .concat(),
+    );
+    assert!(
+        !out.status.success(),
+        "ingest reports failure when a file is rejected"
+    );
+    let lines: Vec<Value> = common::stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), files.len());
     for (line, code) in lines.iter().zip(&expected) {
         assert_eq!(line["status"], "rejected", "{line}");
@@ -215,13 +342,23 @@ fn hostile_and_broken_files_are_rejected_with_a_specific_reason() {
 fn the_same_bytes_twice_are_stored_once_and_both_arrivals_recorded() {
     let sb = Sandbox::new();
     let work = tempfile::tempdir().unwrap();
-    let pdf = scanmaker::text_pdf(&[scanmaker::letter("Nordstrandischmoor", "Kopie")], Pose::Upright);
+    let pdf = scanmaker::text_pdf(
+        &[scanmaker::letter("Nordstrandischmoor", "Kopie")],
+        Pose::Upright,
+    );
     let a = write(work.path(), "erste Zustellung.pdf", &pdf);
     let b = write(work.path(), "zweite Zustellung.pdf", &pdf);
     let lines = sb.ingest(&[&a, &b], &[]);
-    let mut statuses: Vec<&str> = lines.iter().map(|l| l["status"].as_str().unwrap()).collect();
+    let mut statuses: Vec<&str> = lines
+        .iter()
+        .map(|l| l["status"].as_str().unwrap())
+        .collect();
     statuses.sort();
-    assert_eq!(statuses, ["duplicate", "stored"], "both ingested at once: one stores, one is the duplicate");
+    assert_eq!(
+        statuses,
+        ["duplicate", "stored"],
+        "both ingested at once: one stores, one is the duplicate"
+    );
     assert_eq!(lines[0]["document_id"], lines[1]["document_id"]);
     assert_eq!(lines[0]["sha256"], lines[1]["sha256"]);
     let again = sb.ingest(&[&a], &[]);
@@ -229,8 +366,15 @@ fn the_same_bytes_twice_are_stored_once_and_both_arrivals_recorded() {
 
     let id = doc_id(&lines[0]);
     let doc = sb.show(id);
-    assert_eq!(doc["arrivals"].as_array().unwrap().len(), 3, "every arrival is recorded");
-    assert!(doc["original_name"].as_str().unwrap().ends_with("Zustellung.pdf"));
+    assert_eq!(
+        doc["arrivals"].as_array().unwrap().len(),
+        3,
+        "every arrival is recorded"
+    );
+    assert!(doc["original_name"]
+        .as_str()
+        .unwrap()
+        .ends_with("Zustellung.pdf"));
     assert_eq!(sb.search("Nordstrandischmoor"), vec![id], "indexed once");
     let report = sb.assert_check_passes();
     assert_eq!(report["documents"], 1);
@@ -249,7 +393,13 @@ fn the_index_is_derived_data_and_check_catches_damage() {
     let files: Vec<PathBuf> = ["Amrumer Odde", "Pellwormer Deich", "Sylter Ellenbogen"]
         .iter()
         .enumerate()
-        .map(|(i, m)| write(work.path(), &format!("{i}.pdf"), &scanmaker::text_pdf(&[scanmaker::letter(m, "Nachweis")], Pose::Upright)))
+        .map(|(i, m)| {
+            write(
+                work.path(),
+                &format!("{i}.pdf"),
+                &scanmaker::text_pdf(&[scanmaker::letter(m, "Nachweis")], Pose::Upright),
+            )
+        })
         .collect();
     let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
     let ids: Vec<u64> = sb.ingest(&refs, &[]).iter().map(doc_id).collect();
@@ -259,10 +409,18 @@ fn the_index_is_derived_data_and_check_catches_damage() {
     std::fs::remove_dir_all(sb.path().join("index")).unwrap();
     let out = sb.eakte(&["search", "Pellwormer"]);
     assert!(!out.status.success());
-    assert!(common::stderr(&out).contains("eakte reindex"), "{}", common::stderr(&out));
+    assert!(
+        common::stderr(&out).contains("eakte reindex"),
+        "{}",
+        common::stderr(&out)
+    );
     let out = sb.eakte(&["reindex"]);
     assert!(out.status.success(), "{}", common::stderr(&out));
-    assert!(common::stdout(&out).contains("reindexed 3 document"), "{}", common::stdout(&out));
+    assert!(
+        common::stdout(&out).contains("reindexed 3 document"),
+        "{}",
+        common::stdout(&out)
+    );
     assert_eq!(sb.search("Pellwormer"), vec![ids[1]]);
     assert_eq!(sb.search("Ellenbogen"), vec![ids[2]]);
     sb.assert_check_passes();
@@ -270,14 +428,22 @@ fn the_index_is_derived_data_and_check_catches_damage() {
     // Alter one byte of one original: check names the document and fails.
     let doc = sb.show(ids[0]);
     let sha = doc["sha256"].as_str().unwrap();
-    let blob = sb.path().join("store/blobs").join(&sha[..2]).join(&sha[2..4]).join(sha);
+    let blob = sb
+        .path()
+        .join("store/blobs")
+        .join(&sha[..2])
+        .join(&sha[2..4])
+        .join(sha);
     let mut bytes = std::fs::read(&blob).unwrap();
     bytes[100] ^= 0x01;
     std::fs::write(&blob, bytes).unwrap();
     let out = sb.eakte(&["check"]);
     assert!(!out.status.success());
     let text = common::stdout(&out);
-    assert!(text.contains(&format!("document {}: blob {sha} is altered", ids[0])), "{text}");
+    assert!(
+        text.contains(&format!("document {}: blob {sha} is altered", ids[0])),
+        "{text}"
+    );
 }
 
 #[test]
@@ -290,9 +456,16 @@ fn a_bad_configuration_is_refused_with_the_key_named() {
 
     let sb = Sandbox::with_config("[ocr]\nlanguages = \"xyz\"\n");
     let file = sb.path().join("a.pdf");
-    std::fs::write(&file, scanmaker::text_pdf(&[vec!["x".into()]], Pose::Upright)).unwrap();
+    std::fs::write(
+        &file,
+        scanmaker::text_pdf(&[vec!["x".into()]], Pose::Upright),
+    )
+    .unwrap();
     let out = sb.eakte(&["ingest", file.to_str().unwrap()]);
     assert!(!out.status.success());
-    assert!(common::stderr(&out).contains("tesseract-ocr-"), "missing language data is explained: {}", common::stderr(&out));
+    assert!(
+        common::stderr(&out).contains("tesseract-ocr-"),
+        "missing language data is explained: {}",
+        common::stderr(&out)
+    );
 }
-

@@ -33,16 +33,25 @@ pub fn probe(kind: FileKind, bytes: &[u8], max_pages: u32) -> Result<ImageInfo, 
 }
 
 fn be16(b: &[u8], at: usize) -> Result<u16, ProbeError> {
-    b.get(at..at + 2).map(|s| u16::from_be_bytes([s[0], s[1]])).ok_or(ProbeError::Truncated)
+    b.get(at..at + 2)
+        .map(|s| u16::from_be_bytes([s[0], s[1]]))
+        .ok_or(ProbeError::Truncated)
 }
 
 fn png(b: &[u8]) -> Result<(u32, u32), ProbeError> {
     if b.get(12..16) != Some(b"IHDR") {
-        return Err(if b.len() < 16 { ProbeError::Truncated } else { ProbeError::Malformed("first chunk is not IHDR") });
+        return Err(if b.len() < 16 {
+            ProbeError::Truncated
+        } else {
+            ProbeError::Malformed("first chunk is not IHDR")
+        });
     }
     let w = b.get(16..20).ok_or(ProbeError::Truncated)?;
     let h = b.get(20..24).ok_or(ProbeError::Truncated)?;
-    nonzero(u32::from_be_bytes(w.try_into().unwrap()), u32::from_be_bytes(h.try_into().unwrap()))
+    nonzero(
+        u32::from_be_bytes(w.try_into().unwrap()),
+        u32::from_be_bytes(h.try_into().unwrap()),
+    )
 }
 
 fn jpeg(b: &[u8]) -> Result<(u32, u32), ProbeError> {
@@ -91,7 +100,9 @@ fn tiff(b: &[u8], max_pages: u32) -> Result<ImageInfo, ProbeError> {
         _ => return Err(ProbeError::Truncated),
     };
     let rd = |at: usize, n: usize| -> Result<u64, ProbeError> {
-        let s = b.get(at..at.checked_add(n).ok_or(ProbeError::Truncated)?).ok_or(ProbeError::Truncated)?;
+        let s = b
+            .get(at..at.checked_add(n).ok_or(ProbeError::Truncated)?)
+            .ok_or(ProbeError::Truncated)?;
         let mut v = 0u64;
         for k in 0..n {
             let byte = if little { s[n - 1 - k] } else { s[k] };
@@ -154,14 +165,26 @@ mod tests {
         let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
         png.extend_from_slice(&50_000u32.to_be_bytes());
         png.extend_from_slice(&50_000u32.to_be_bytes());
-        assert_eq!(probe(FileKind::Png, &png, 10).unwrap().pages, vec![(50_000, 50_000)]);
+        assert_eq!(
+            probe(FileKind::Png, &png, 10).unwrap().pages,
+            vec![(50_000, 50_000)]
+        );
     }
 
     #[test]
     fn truncated_headers_are_errors_not_panics() {
-        assert_eq!(probe(FileKind::Png, b"\x89PNG\r\n", 10), Err(ProbeError::Truncated));
-        assert_eq!(probe(FileKind::Jpeg, b"\xff\xd8\xff\xe0\x00", 10), Err(ProbeError::Truncated));
-        assert_eq!(probe(FileKind::Tiff, b"II*\0\xff\xff\xff\x7f", 10), Err(ProbeError::Truncated));
+        assert_eq!(
+            probe(FileKind::Png, b"\x89PNG\r\n", 10),
+            Err(ProbeError::Truncated)
+        );
+        assert_eq!(
+            probe(FileKind::Jpeg, b"\xff\xd8\xff\xe0\x00", 10),
+            Err(ProbeError::Truncated)
+        );
+        assert_eq!(
+            probe(FileKind::Tiff, b"II*\0\xff\xff\xff\x7f", 10),
+            Err(ProbeError::Truncated)
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! again rather than being set aside for something that is not its fault.
 
 pub mod image;
+pub mod isolated;
 pub mod ocr;
 pub mod pdf;
 pub mod sniff;
@@ -46,7 +47,7 @@ pub enum PageSource {
 }
 
 /// The result of extracting a file.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Extracted {
     pub kind: FileKind,
     pub pages: Vec<Page>,
@@ -54,14 +55,14 @@ pub struct Extracted {
 
 /// Why a file cannot be taken: something about the file itself. Such files are
 /// set aside (quarantined) with [`Rejection::reason_de`] next to them.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
 pub enum Rejection {
     #[error("the file is empty")]
     Empty,
     #[error("the file has {size} bytes, more than the limit of {max}")]
     TooLarge { size: u64, max: u64 },
     #[error("the file is {what}, not a supported scan format")]
-    Unsupported { what: &'static str },
+    Unsupported { what: String },
     #[error("the file type is unknown (accepted: PDF, TIFF, PNG, JPEG)")]
     Unknown,
     #[error("the PDF is encrypted with a password")]
@@ -74,16 +75,26 @@ pub enum Rejection {
     NoPages,
     #[error("the file has {pages} pages, more than the limit of {max}")]
     TooManyPages { pages: u64, max: u32 },
-    #[error("page {page} is {width}x{height} pixels, more than the limit of {max} pixels per page")]
-    PageTooLarge { page: u32, width: u64, height: u64, max: u64 },
+    #[error(
+        "page {page} is {width}x{height} pixels, more than the limit of {max} pixels per page"
+    )]
+    PageTooLarge {
+        page: u32,
+        width: u64,
+        height: u64,
+        max: u64,
+    },
     #[error("page {page} has an impossible size of {width:.1} x {height:.1} pt")]
     BadPageSize { page: u32, width: f64, height: f64 },
     #[error("{tool} did not finish within {secs} s")]
-    ToolTimeout { tool: &'static str, secs: u64 },
+    ToolTimeout { tool: String, secs: u64 },
     #[error("OCR of page {page} did not finish within {secs} s")]
     OcrTimeout { page: u32, secs: u64 },
     #[error("OCR of page {page} failed: {detail}")]
     OcrFailed { page: u32, detail: String },
+    /// Reading the file crashed the (isolated) extraction process.
+    #[error("reading the file crashed the extraction process ({detail})")]
+    CrashesReader { detail: String },
 }
 
 impl Rejection {
@@ -104,6 +115,7 @@ impl Rejection {
             Rejection::ToolTimeout { .. } => "timeout",
             Rejection::OcrTimeout { .. } => "ocr_timeout",
             Rejection::OcrFailed { .. } => "ocr_failed",
+            Rejection::CrashesReader { .. } => "crashes_reader",
         }
     }
 
@@ -150,6 +162,7 @@ impl Rejection {
             Rejection::OcrFailed { page, .. } => format!(
                 "Die Texterkennung für Seite {page} ist fehlgeschlagen. Bitte neu scannen."
             ),
+            Rejection::CrashesReader { .. } => "Die Datei bringt das Leseprogramm zum Absturz und wurde deshalb beiseitegelegt. Bitte neu scannen; passiert es wieder, bitte die IT informieren.".into(),
         }
     }
 }
@@ -158,7 +171,7 @@ fn megabytes(bytes: u64) -> String {
     format!("{:.1} MB", bytes as f64 / 1_000_000.0)
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Serialize, Deserialize, thiserror::Error)]
 pub enum ExtractError {
     /// The file is unusable; set it aside with the reason.
     #[error("{0}")]
@@ -179,6 +192,8 @@ impl ExtractError {
 #[derive(Clone)]
 pub struct Extractor {
     limits: Limits,
+    /// The configuration file, passed on to isolated extraction (see [`isolated`]).
+    config_source: Option<std::path::PathBuf>,
     render_dpi: u32,
     page_timeout_secs: u64,
     ocr: Arc<OcrPool>,
@@ -190,6 +205,7 @@ impl Extractor {
         let ocr = OcrPool::start(&config.ocr)?;
         Ok(Extractor {
             limits: config.limits.clone(),
+            config_source: config.source.clone(),
             render_dpi: config.ocr.render_dpi,
             page_timeout_secs: config.ocr.page_timeout.as_secs(),
             ocr: Arc::new(ocr),
@@ -203,13 +219,18 @@ impl Extractor {
     /// Detect the type of `bytes` and extract the text of every page. Blocking:
     /// call it from a blocking thread, never from the async runtime.
     pub fn extract(&self, bytes: &[u8]) -> Result<Extracted, ExtractError> {
+        crate::failpoint::hit("during-extract");
         if bytes.len() as u64 > self.limits.max_bytes {
-            return Err(Rejection::TooLarge { size: bytes.len() as u64, max: self.limits.max_bytes }.into());
+            return Err(Rejection::TooLarge {
+                size: bytes.len() as u64,
+                max: self.limits.max_bytes,
+            }
+            .into());
         }
         let kind = match sniff(bytes) {
             Sniffed::Accepted(kind) => kind,
             Sniffed::Empty => return Err(Rejection::Empty.into()),
-            Sniffed::Other(what) => return Err(Rejection::Unsupported { what }.into()),
+            Sniffed::Other(what) => return Err(Rejection::Unsupported { what: what.into() }.into()),
             Sniffed::Unknown => return Err(Rejection::Unknown.into()),
         };
         let pages = match kind {
@@ -221,8 +242,13 @@ impl Extractor {
 
     fn extract_image(&self, kind: FileKind, bytes: &[u8]) -> Result<Vec<Page>, ExtractError> {
         let info = image::probe(kind, bytes, self.limits.max_pages).map_err(|e| match e {
-            image::ProbeError::TooManyPages(max) => Rejection::TooManyPages { pages: max as u64 + 1, max },
-            other => Rejection::CorruptImage { detail: other.to_string() },
+            image::ProbeError::TooManyPages(max) => Rejection::TooManyPages {
+                pages: max as u64 + 1,
+                max,
+            },
+            other => Rejection::CorruptImage {
+                detail: other.to_string(),
+            },
         })?;
         for (i, &(w, h)) in info.pages.iter().enumerate() {
             if w as u64 * h as u64 > self.limits.max_pixels_per_page {
@@ -240,7 +266,10 @@ impl Extractor {
         let jobs = (0..info.pages.len() as u32)
             .map(|i| OcrJob {
                 page: i + 1,
-                image: PageImage::Encoded { bytes: bytes.clone(), tiff_frame: is_tiff.then_some(i) },
+                image: PageImage::Encoded {
+                    bytes: bytes.clone(),
+                    tiff_frame: is_tiff.then_some(i),
+                },
             })
             .collect();
         self.ocr_pages(jobs)

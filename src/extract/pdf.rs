@@ -59,7 +59,11 @@ impl RenderRequest {
             self.work.input.as_os_str(),
             prefix.as_os_str(),
         ];
-        let log = self.work.dir.path().join(format!("pdftoppm-{}.out", self.page));
+        let log = self
+            .work
+            .dir
+            .path()
+            .join(format!("pdftoppm-{}.out", self.page));
         tool::run("pdftoppm", &args, &log, self.timeout).map_err(tool_error)?;
         Ok(prefix.with_extension("pgm"))
     }
@@ -86,7 +90,8 @@ pub(super) fn extract(ex: &Extractor, bytes: &[u8]) -> Result<Vec<Page>, Extract
         .tempdir()
         .map_err(|e| ExtractError::system("cannot create a temporary directory", e))?;
     let input = dir.path().join("input.pdf");
-    std::fs::write(&input, bytes).map_err(|e| ExtractError::system("cannot write a temporary file", e))?;
+    std::fs::write(&input, bytes)
+        .map_err(|e| ExtractError::system("cannot write a temporary file", e))?;
     let work = Arc::new(WorkDir { dir, input });
 
     let info = info(&work, limits)?;
@@ -94,16 +99,31 @@ pub(super) fn extract(ex: &Extractor, bytes: &[u8]) -> Result<Vec<Page>, Extract
         return Err(Rejection::NoPages.into());
     }
     if info.pages > limits.max_pages as u64 {
-        return Err(Rejection::TooManyPages { pages: info.pages, max: limits.max_pages }.into());
+        return Err(Rejection::TooManyPages {
+            pages: info.pages,
+            max: limits.max_pages,
+        }
+        .into());
     }
     for (i, &(width, height)) in info.sizes.iter().enumerate() {
         if !(width >= MIN_PAGE_SIDE_PT && height >= MIN_PAGE_SIDE_PT) {
-            return Err(Rejection::BadPageSize { page: i as u32 + 1, width, height }.into());
+            return Err(Rejection::BadPageSize {
+                page: i as u32 + 1,
+                width,
+                height,
+            }
+            .into());
         }
     }
     let texts = text_layer(&work, info.pages as u32, limits)?;
-    let chars: Vec<usize> = texts.iter().map(|t| t.chars().filter(|c| c.is_alphanumeric()).count()).collect();
-    let coverage = if chars.iter().any(|&c| c >= MIN_TEXT_CHARS && c < SEARCHABLE_SCAN_MIN_CHARS) {
+    let chars: Vec<usize> = texts
+        .iter()
+        .map(|t| t.chars().filter(|c| c.is_alphanumeric()).count())
+        .collect();
+    let coverage = if chars
+        .iter()
+        .any(|&c| c >= MIN_TEXT_CHARS && c < SEARCHABLE_SCAN_MIN_CHARS)
+    {
         image_coverage(&work, &info, limits)?
     } else {
         vec![0.0; info.sizes.len()]
@@ -114,7 +134,8 @@ pub(super) fn extract(ex: &Extractor, bytes: &[u8]) -> Result<Vec<Page>, Extract
     for (i, text) in texts.into_iter().enumerate() {
         let number = i as u32 + 1;
         let has_text = chars[i] >= MIN_TEXT_CHARS;
-        let pictures_may_hold_text = chars[i] < SEARCHABLE_SCAN_MIN_CHARS && coverage[i] >= MIN_IMAGE_COVERAGE;
+        let pictures_may_hold_text =
+            chars[i] < SEARCHABLE_SCAN_MIN_CHARS && coverage[i] >= MIN_IMAGE_COVERAGE;
         let source = match (has_text, pictures_may_hold_text) {
             (true, false) => PageSource::TextLayer,
             (true, true) => PageSource::Mixed,
@@ -122,14 +143,35 @@ pub(super) fn extract(ex: &Extractor, bytes: &[u8]) -> Result<Vec<Page>, Extract
         };
         if source != PageSource::TextLayer {
             let (width, height) = info.sizes[i];
-            let dpi = choose_dpi(number, width, height, ex.render_dpi, limits.max_pixels_per_page)?;
+            let dpi = choose_dpi(
+                number,
+                width,
+                height,
+                ex.render_dpi,
+                limits.max_pixels_per_page,
+            )?;
             jobs.push(OcrJob {
                 page: number,
-                image: PageImage::Pdf(RenderRequest { work: work.clone(), page: number, dpi, timeout: limits.tool_timeout }),
+                image: PageImage::Pdf(RenderRequest {
+                    work: work.clone(),
+                    page: number,
+                    dpi,
+                    timeout: limits.tool_timeout,
+                }),
             });
         }
-        let text = if has_text { text.trim().to_string() } else { String::new() };
-        pages.push(Page { number, text, confidence: None, source, rotation: 0 });
+        let text = if has_text {
+            text.trim().to_string()
+        } else {
+            String::new()
+        };
+        pages.push(Page {
+            number,
+            text,
+            confidence: None,
+            source,
+            rotation: 0,
+        });
     }
     for ocr in ex.ocr_pages(jobs)? {
         let page = &mut pages[ocr.number as usize - 1];
@@ -145,13 +187,24 @@ pub(super) fn extract(ex: &Extractor, bytes: &[u8]) -> Result<Vec<Page>, Extract
 
 /// The rendering resolution for a page: the configured one, lowered if needed to
 /// stay within the pixel limit, but never below [`MIN_OCR_DPI`].
-fn choose_dpi(page: u32, width_pt: f64, height_pt: f64, wanted: u32, max_pixels: u64) -> Result<u32, Rejection> {
+fn choose_dpi(
+    page: u32,
+    width_pt: f64,
+    height_pt: f64,
+    wanted: u32,
+    max_pixels: u64,
+) -> Result<u32, Rejection> {
     let square_inches = (width_pt / 72.0) * (height_pt / 72.0);
     let fitting = (max_pixels as f64 / square_inches).sqrt().floor();
     let dpi = (wanted as f64).min(fitting) as u32;
     if dpi < MIN_OCR_DPI {
         let px = |pt: f64| (pt / 72.0 * MIN_OCR_DPI as f64).round() as u64;
-        return Err(Rejection::PageTooLarge { page, width: px(width_pt), height: px(height_pt), max: max_pixels });
+        return Err(Rejection::PageTooLarge {
+            page,
+            width: px(width_pt),
+            height: px(height_pt),
+            max: max_pixels,
+        });
     }
     Ok(dpi)
 }
@@ -159,11 +212,22 @@ fn choose_dpi(page: u32, width_pt: f64, height_pt: f64, wanted: u32, max_pixels:
 fn info(work: &WorkDir, limits: &Limits) -> Result<PdfInfo, ExtractError> {
     let out = work.dir.path().join("pdfinfo.txt");
     let last = limits.max_pages.to_string();
-    let args: [&OsStr; 5] = ["-f".as_ref(), "1".as_ref(), "-l".as_ref(), last.as_ref(), work.input.as_os_str()];
+    let args: [&OsStr; 5] = [
+        "-f".as_ref(),
+        "1".as_ref(),
+        "-l".as_ref(),
+        last.as_ref(),
+        work.input.as_os_str(),
+    ];
     tool::run("pdfinfo", &args, &out, limits.tool_timeout).map_err(tool_error)?;
-    let text = std::fs::read(&out).map_err(|e| ExtractError::system("cannot read pdfinfo output", e))?;
-    parse_info(&String::from_utf8_lossy(&text))
-        .ok_or_else(|| Rejection::CorruptPdf { detail: "pdfinfo reports no page count".into() }.into())
+    let text =
+        std::fs::read(&out).map_err(|e| ExtractError::system("cannot read pdfinfo output", e))?;
+    parse_info(&String::from_utf8_lossy(&text)).ok_or_else(|| {
+        Rejection::CorruptPdf {
+            detail: "pdfinfo reports no page count".into(),
+        }
+        .into()
+    })
 }
 
 /// Parse `pdfinfo -f 1 -l N` output: `Pages:` and one `Page    N size: W x H pts` line
@@ -175,7 +239,9 @@ fn parse_info(text: &str) -> Option<PdfInfo> {
         if let Some(rest) = line.strip_prefix("Pages:") {
             pages = rest.trim().parse().ok();
         } else if let Some(rest) = line.strip_prefix("Page ") {
-            let Some((_, size)) = rest.split_once("size:") else { continue };
+            let Some((_, size)) = rest.split_once("size:") else {
+                continue;
+            };
             let mut numbers = size.split_whitespace();
             let width = numbers.next().and_then(|w| w.parse().ok());
             let height = numbers.nth(1).and_then(|h| h.parse().ok());
@@ -184,7 +250,10 @@ fn parse_info(text: &str) -> Option<PdfInfo> {
             }
         }
     }
-    Some(PdfInfo { pages: pages?, sizes })
+    Some(PdfInfo {
+        pages: pages?,
+        sizes,
+    })
 }
 
 /// The text layer of the first `pages` pages (pdftotext ends each page with a form feed).
@@ -201,21 +270,42 @@ fn text_layer(work: &WorkDir, pages: u32, limits: &Limits) -> Result<Vec<String>
         work.input.as_os_str(),
         out.as_os_str(),
     ];
-    tool::run("pdftotext", &args, &work.dir.path().join("pdftotext.out"), limits.tool_timeout).map_err(tool_error)?;
-    let text = std::fs::read(&out).map_err(|e| ExtractError::system("cannot read pdftotext output", e))?;
-    let mut texts: Vec<String> = String::from_utf8_lossy(&text).split('\u{c}').map(str::to_string).collect();
+    tool::run(
+        "pdftotext",
+        &args,
+        &work.dir.path().join("pdftotext.out"),
+        limits.tool_timeout,
+    )
+    .map_err(tool_error)?;
+    let text =
+        std::fs::read(&out).map_err(|e| ExtractError::system("cannot read pdftotext output", e))?;
+    let mut texts: Vec<String> = String::from_utf8_lossy(&text)
+        .split('\u{c}')
+        .map(str::to_string)
+        .collect();
     texts.resize(pages as usize, String::new());
     Ok(texts)
 }
 
 /// Per page, the share of its area covered by pictures (`pdfimages -list`).
-fn image_coverage(work: &WorkDir, info: &PdfInfo, limits: &Limits) -> Result<Vec<f64>, ExtractError> {
+fn image_coverage(
+    work: &WorkDir,
+    info: &PdfInfo,
+    limits: &Limits,
+) -> Result<Vec<f64>, ExtractError> {
     let out = work.dir.path().join("images.txt");
     let last = info.sizes.len().to_string();
-    let args: [&OsStr; 6] =
-        ["-list".as_ref(), "-f".as_ref(), "1".as_ref(), "-l".as_ref(), last.as_ref(), work.input.as_os_str()];
+    let args: [&OsStr; 6] = [
+        "-list".as_ref(),
+        "-f".as_ref(),
+        "1".as_ref(),
+        "-l".as_ref(),
+        last.as_ref(),
+        work.input.as_os_str(),
+    ];
     tool::run("pdfimages", &args, &out, limits.tool_timeout).map_err(tool_error)?;
-    let text = std::fs::read(&out).map_err(|e| ExtractError::system("cannot read pdfimages output", e))?;
+    let text =
+        std::fs::read(&out).map_err(|e| ExtractError::system("cannot read pdfimages output", e))?;
     Ok(parse_coverage(&String::from_utf8_lossy(&text), &info.sizes))
 }
 
@@ -228,22 +318,36 @@ fn parse_coverage(text: &str, sizes: &[(f64, f64)]) -> Vec<f64> {
             continue;
         }
         let num = |i: usize| cols[i].parse::<f64>().ok();
-        let (Some(page), Some(w), Some(h), Some(xppi), Some(yppi)) = (num(0), num(3), num(4), num(12), num(13)) else {
+        let (Some(page), Some(w), Some(h), Some(xppi), Some(yppi)) =
+            (num(0), num(3), num(4), num(12), num(13))
+        else {
             continue;
         };
-        let Some(slot) = (page as usize).checked_sub(1).filter(|&p| p < sizes.len()) else { continue };
+        let Some(slot) = (page as usize).checked_sub(1).filter(|&p| p < sizes.len()) else {
+            continue;
+        };
         if xppi > 0.0 && yppi > 0.0 {
             covered[slot] += (w / xppi * 72.0) * (h / yppi * 72.0);
         }
     }
-    covered.iter().zip(sizes).map(|(area, (w, h))| (area / (w * h)).min(1.0)).collect()
+    covered
+        .iter()
+        .zip(sizes)
+        .map(|(area, (w, h))| (area / (w * h)).min(1.0))
+        .collect()
 }
 
 fn tool_error(err: ToolError) -> ExtractError {
     match err {
         ToolError::Missing { .. } | ToolError::Io(_) => ExtractError::System(err.to_string()),
-        ToolError::Timeout { tool, secs } => Rejection::ToolTimeout { tool, secs }.into(),
-        ToolError::Failed { message, .. } if message.contains("Incorrect password") => Rejection::Encrypted.into(),
+        ToolError::Timeout { tool, secs } => Rejection::ToolTimeout {
+            tool: tool.into(),
+            secs,
+        }
+        .into(),
+        ToolError::Failed { message, .. } if message.contains("Incorrect password") => {
+            Rejection::Encrypted.into()
+        }
         ToolError::Failed { message, .. } => Rejection::CorruptPdf { detail: message }.into(),
     }
 }
@@ -281,6 +385,9 @@ mod tests {
         let dpi = choose_dpi(1, 2384.0, 3370.0, 300, 40_000_000).unwrap();
         assert!((150..300).contains(&dpi), "{dpi}");
         // hugemono.pdf: 8400 x 8400 pt.
-        assert!(matches!(choose_dpi(1, 8400.0, 8400.0, 300, 40_000_000), Err(Rejection::PageTooLarge { .. })));
+        assert!(matches!(
+            choose_dpi(1, 8400.0, 8400.0, 300, 40_000_000),
+            Err(Rejection::PageTooLarge { .. })
+        ));
     }
 }

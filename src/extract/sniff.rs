@@ -88,11 +88,20 @@ mod tests {
     #[test]
     fn detects_by_content_not_name() {
         assert_eq!(sniff(b"%PDF-1.7\n..."), Sniffed::Accepted(FileKind::Pdf));
-        assert_eq!(sniff(b"\x0a\xa0\xa4\x03%PDF-1.5\n"), Sniffed::Accepted(FileKind::Pdf));
+        assert_eq!(
+            sniff(b"\x0a\xa0\xa4\x03%PDF-1.5\n"),
+            Sniffed::Accepted(FileKind::Pdf)
+        );
         assert_eq!(sniff(b"II*\0\x08\0\0\0"), Sniffed::Accepted(FileKind::Tiff));
         assert_eq!(sniff(b"MM\0*\0\0\0\x08"), Sniffed::Accepted(FileKind::Tiff));
-        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0"), Sniffed::Accepted(FileKind::Png));
-        assert_eq!(sniff(b"\xff\xd8\xff\xe0"), Sniffed::Accepted(FileKind::Jpeg));
+        assert_eq!(
+            sniff(b"\x89PNG\r\n\x1a\n\0\0"),
+            Sniffed::Accepted(FileKind::Png)
+        );
+        assert_eq!(
+            sniff(b"\xff\xd8\xff\xe0"),
+            Sniffed::Accepted(FileKind::Jpeg)
+        );
         assert_eq!(sniff(b""), Sniffed::Empty);
         assert_eq!(sniff(b"oops\n"), Sniffed::Unknown);
         assert!(matches!(sniff(b"PK\x03\x04rest"), Sniffed::Other(_)));

@@ -32,7 +32,12 @@ pub enum ToolError {
 
 /// Run `tool args...`; stdout goes to `stdout_to`. Returns the exit status' success
 /// together with the first lines of stderr (what poppler says about a broken file).
-pub fn run(tool: &'static str, args: &[&std::ffi::OsStr], stdout_to: &Path, timeout: Duration) -> Result<String, ToolError> {
+pub fn run(
+    tool: &'static str,
+    args: &[&std::ffi::OsStr],
+    stdout_to: &Path,
+    timeout: Duration,
+) -> Result<String, ToolError> {
     let stderr_path = stdout_to.with_extension("stderr");
     let mut cmd = Command::new(tool);
     cmd.args(args)
@@ -44,23 +49,33 @@ pub fn run(tool: &'static str, args: &[&std::ffi::OsStr], stdout_to: &Path, time
     // async-signal-safe and touches no memory shared with the parent.
     unsafe {
         cmd.pre_exec(|| {
-            let limit = libc::rlimit { rlim_cur: TOOL_MEMORY_LIMIT, rlim_max: TOOL_MEMORY_LIMIT };
+            let limit = libc::rlimit {
+                rlim_cur: TOOL_MEMORY_LIMIT,
+                rlim_max: TOOL_MEMORY_LIMIT,
+            };
             libc::setrlimit(libc::RLIMIT_AS, &limit);
             Ok(())
         });
     }
-    let mut child = cmd.spawn().map_err(|source| ToolError::Missing { tool, source })?;
+    let mut child = cmd
+        .spawn()
+        .map_err(|source| ToolError::Missing { tool, source })?;
     let status = match child.wait_timeout(timeout)? {
         Some(status) => status,
         None => {
             // SAFETY: plain syscall; the negative pid addresses the child's own group.
             unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
             let _ = child.wait();
-            return Err(ToolError::Timeout { tool, secs: timeout.as_secs() });
+            return Err(ToolError::Timeout {
+                tool,
+                secs: timeout.as_secs(),
+            });
         }
     };
     let stderr = std::fs::read(&stderr_path).unwrap_or_default();
-    let stderr = String::from_utf8_lossy(&stderr[..stderr.len().min(4096)]).trim().to_string();
+    let stderr = String::from_utf8_lossy(&stderr[..stderr.len().min(4096)])
+        .trim()
+        .to_string();
     if status.success() {
         Ok(stderr)
     } else {

@@ -60,7 +60,10 @@ impl Claimed {
     }
 
     pub fn name(&self) -> String {
-        self.rel.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+        self.rel
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
     }
 }
 
@@ -93,13 +96,17 @@ impl Inbox {
     pub fn open(root: &Path) -> io::Result<Inbox> {
         fs::create_dir_all(root.join(PROCESSING_DIR))?;
         fs::create_dir_all(root.join(QUARANTINE_DIR))?;
-        Ok(Inbox { root: root.to_path_buf() })
+        Ok(Inbox {
+            root: root.to_path_buf(),
+        })
     }
 
     /// An inbox that must already exist (for read-only commands).
     pub fn open_existing(root: &Path) -> io::Result<Inbox> {
         fs::metadata(root.join(PROCESSING_DIR))?;
-        Ok(Inbox { root: root.to_path_buf() })
+        Ok(Inbox {
+            root: root.to_path_buf(),
+        })
     }
 
     pub fn root(&self) -> &Path {
@@ -128,7 +135,9 @@ impl Inbox {
             if is_ignored(&name.to_string_lossy()) {
                 continue;
             }
-            let Ok(meta) = entry.path().symlink_metadata() else { continue };
+            let Ok(meta) = entry.path().symlink_metadata() else {
+                continue;
+            };
             let rel = rel.join(&name);
             let kind = meta.file_type();
             if kind.is_dir() {
@@ -151,7 +160,11 @@ impl Inbox {
     /// Move a settled scan into `.processing/<arrival>/`; from now on nobody else
     /// takes it, and a crash leaves it there to be resumed.
     pub fn claim(&self, found: &Found, arrival: ArrivalId) -> io::Result<Claimed> {
-        let target = self.root.join(PROCESSING_DIR).join(arrival.to_string()).join(&found.rel);
+        let target = self
+            .root
+            .join(PROCESSING_DIR)
+            .join(arrival.to_string())
+            .join(&found.rel);
         let dir = target.parent().expect("claimed path has a parent");
         fs::create_dir_all(dir)?;
         fs::rename(&found.path, &target)?;
@@ -159,7 +172,11 @@ impl Inbox {
         if let Some(from) = found.path.parent() {
             sync_dir(from)?;
         }
-        Ok(Claimed { arrival, path: target, rel: found.rel.clone() })
+        Ok(Claimed {
+            arrival,
+            path: target,
+            rel: found.rel.clone(),
+        })
     }
 
     /// Scans claimed before a crash or restart, to be resumed.
@@ -168,14 +185,20 @@ impl Inbox {
         let mut out = Vec::new();
         for entry in fs::read_dir(&processing)? {
             let entry = entry?;
-            let Some(arrival) = entry.file_name().to_str().and_then(|s| s.parse().ok()) else { continue };
+            let Some(arrival) = entry.file_name().to_str().and_then(|s| s.parse().ok()) else {
+                continue;
+            };
             let mut files = Vec::new();
             self.walk(&entry.path(), Path::new(""), 0, &mut files)?;
             if files.is_empty() {
                 // The scan was finished but the crash came before the folder went.
                 let _ = fs::remove_dir_all(entry.path());
             }
-            out.extend(files.into_iter().map(|f| Claimed { arrival: ArrivalId(arrival), path: f.path, rel: f.rel }));
+            out.extend(files.into_iter().map(|f| Claimed {
+                arrival: ArrivalId(arrival),
+                path: f.path,
+                rel: f.rel,
+            }));
         }
         Ok(out)
     }
@@ -203,9 +226,15 @@ impl Inbox {
     /// Write `<name>.reason.txt` first, then move the file next to it: after a crash
     /// in between, the scan is still in place and is simply judged again.
     fn quarantine_file(&self, from: &Path, rel: &Path, reason: &str) -> io::Result<PathBuf> {
-        let dir = self.root.join(QUARANTINE_DIR).join(rel.parent().unwrap_or(Path::new("")));
+        let dir = self
+            .root
+            .join(QUARANTINE_DIR)
+            .join(rel.parent().unwrap_or(Path::new("")));
         fs::create_dir_all(&dir)?;
-        let name = rel.file_name().map(|n| n.to_os_string()).unwrap_or_else(|| "unbenannt".into());
+        let name = rel
+            .file_name()
+            .map(|n| n.to_os_string())
+            .unwrap_or_else(|| "unbenannt".into());
         let target = free_name(&dir, &name);
         let mut reason_path = target.clone().into_os_string();
         reason_path.push(REASON_SUFFIX);
@@ -223,7 +252,10 @@ impl Inbox {
     /// Remove the now empty `.processing/<arrival>/…` folders (best effort: a
     /// leftover empty folder is cleaned up on the next start).
     fn remove_processing_dir(&self, claimed: &Claimed) {
-        let top = self.root.join(PROCESSING_DIR).join(claimed.arrival.to_string());
+        let top = self
+            .root
+            .join(PROCESSING_DIR)
+            .join(claimed.arrival.to_string());
         let _ = fs::remove_dir_all(top);
     }
 
@@ -263,7 +295,10 @@ fn free_name(dir: &Path, name: &std::ffi::OsStr) -> PathBuf {
     }
     let path = Path::new(name);
     let stem = path.file_stem().unwrap_or(name).to_string_lossy();
-    let ext = path.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
+    let ext = path
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
     (2..)
         .map(|n| dir.join(format!("{stem} ({n}){ext}")))
         .find(|p| p.symlink_metadata().is_err())
@@ -276,14 +311,26 @@ mod tests {
 
     #[test]
     fn the_first_folder_is_the_site() {
-        assert_eq!(site_of(Path::new("husum/brief.pdf")).as_deref(), Some("husum"));
-        assert_eq!(site_of(Path::new("Föhr/2026/brief.pdf")).as_deref(), Some("Föhr"));
+        assert_eq!(
+            site_of(Path::new("husum/brief.pdf")).as_deref(),
+            Some("husum")
+        );
+        assert_eq!(
+            site_of(Path::new("Föhr/2026/brief.pdf")).as_deref(),
+            Some("Föhr")
+        );
         assert_eq!(site_of(Path::new("brief.pdf")), None);
     }
 
     #[test]
     fn temporary_and_hidden_files_are_ignored() {
-        for name in [".hidden.pdf", "~$brief.docx", "scan.TMP", "upload.part", "Thumbs.db"] {
+        for name in [
+            ".hidden.pdf",
+            "~$brief.docx",
+            "scan.TMP",
+            "upload.part",
+            "Thumbs.db",
+        ] {
             assert!(is_ignored(name), "{name}");
         }
         for name in ["brief.pdf", "Antrag Müller.tiff", "a.partial.pdf"] {
@@ -305,7 +352,11 @@ mod tests {
 
         let a = inbox.claim(&found[0], ArrivalId(7)).unwrap();
         assert_eq!(a.site().as_deref(), Some("Tönning"));
-        assert_eq!(inbox.scan().unwrap().len(), 1, "a claimed scan is no longer waiting");
+        assert_eq!(
+            inbox.scan().unwrap().len(),
+            1,
+            "a claimed scan is no longer waiting"
+        );
         assert_eq!(inbox.claimed().unwrap().len(), 1);
         inbox.finish(&a).unwrap();
         assert!(inbox.claimed().unwrap().is_empty());
@@ -313,7 +364,10 @@ mod tests {
         let b = inbox.claim(&found[1], ArrivalId(8)).unwrap();
         let q = inbox.quarantine(&b, "Grund").unwrap();
         assert_eq!(q, dir.path().join(".quarantine/Tönning/b.pdf"));
-        assert_eq!(fs::read_to_string(dir.path().join(".quarantine/Tönning/b.pdf.reason.txt")).unwrap(), "Grund");
+        assert_eq!(
+            fs::read_to_string(dir.path().join(".quarantine/Tönning/b.pdf.reason.txt")).unwrap(),
+            "Grund"
+        );
         assert!(inbox.scan().unwrap().is_empty());
         assert!(inbox.claimed().unwrap().is_empty());
     }
@@ -322,7 +376,13 @@ mod tests {
     fn quarantine_never_overwrites() {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("scan.pdf"), b"x").unwrap();
-        assert_eq!(free_name(dir.path(), "scan.pdf".as_ref()), dir.path().join("scan (2).pdf"));
-        assert_eq!(free_name(dir.path(), "neu.pdf".as_ref()), dir.path().join("neu.pdf"));
+        assert_eq!(
+            free_name(dir.path(), "scan.pdf".as_ref()),
+            dir.path().join("scan (2).pdf")
+        );
+        assert_eq!(
+            free_name(dir.path(), "neu.pdf".as_ref()),
+            dir.path().join("neu.pdf")
+        );
     }
 }

@@ -25,15 +25,32 @@ pub struct SettleTracker {
 
 impl SettleTracker {
     pub fn new(window: Duration) -> SettleTracker {
-        SettleTracker { window, seen: HashMap::new() }
+        SettleTracker {
+            window,
+            seen: HashMap::new(),
+        }
     }
 
     /// Record the current size and mtime of `path`; true once both have been
     /// unchanged for the whole window.
-    pub fn observe(&mut self, path: &Path, size: u64, mtime: Option<SystemTime>, now: Instant) -> bool {
-        let current = self.seen.entry(path.to_path_buf()).or_insert(Observation { size, mtime, since: now });
+    pub fn observe(
+        &mut self,
+        path: &Path,
+        size: u64,
+        mtime: Option<SystemTime>,
+        now: Instant,
+    ) -> bool {
+        let current = self.seen.entry(path.to_path_buf()).or_insert(Observation {
+            size,
+            mtime,
+            since: now,
+        });
         if current.size != size || current.mtime != mtime {
-            *current = Observation { size, mtime, since: now };
+            *current = Observation {
+                size,
+                mtime,
+                since: now,
+            };
         }
         now.duration_since(current.since) >= self.window
     }
@@ -72,7 +89,10 @@ mod tests {
         assert!(!t.observe(p, 10, m, t0));
         assert!(!t.observe(p, 20, m, t0 + Duration::from_secs(1))); // still growing
         assert!(!t.observe(p, 20, m, t0 + Duration::from_secs(2)));
-        assert_eq!(t.next_due(t0 + Duration::from_secs(2)), Some(Duration::from_secs(1)));
+        assert_eq!(
+            t.next_due(t0 + Duration::from_secs(2)),
+            Some(Duration::from_secs(1))
+        );
         assert!(t.observe(p, 20, m, t0 + Duration::from_secs(3)));
     }
 

@@ -24,7 +24,10 @@ pub struct Indexer {
 impl Indexer {
     /// Take the index's writer lock; fails if another process writes this index.
     pub fn new(index: SearchIndex) -> Result<Indexer, IndexError> {
-        let writer = index.index.writer_with_num_threads(1, WRITER_MEMORY).map_err(|e| index.err(e))?;
+        let writer = index
+            .index
+            .writer_with_num_threads(1, WRITER_MEMORY)
+            .map_err(|e| index.err(e))?;
         Ok(Indexer { index, writer })
     }
 
@@ -66,10 +69,14 @@ impl Indexer {
 
     /// Rebuild the whole index from the store (`eakte reindex`).
     pub fn rebuild(&mut self, store: &Store) -> Result<usize, IndexError> {
-        self.writer.delete_all_documents().map_err(|e| self.index.err(e))?;
+        self.writer
+            .delete_all_documents()
+            .map_err(|e| self.index.err(e))?;
         let mut n = 0;
         for doc in store.documents() {
-            self.writer.add_document(self.index.to_tantivy(&doc?)).map_err(|e| self.index.err(e))?;
+            self.writer
+                .add_document(self.index.to_tantivy(&doc?))
+                .map_err(|e| self.index.err(e))?;
             n += 1;
         }
         self.writer.commit().map_err(|e| self.index.err(e))?;
@@ -79,9 +86,12 @@ impl Indexer {
     }
 
     fn replace(&mut self, store: &Store, id: DocumentId) -> Result<(), IndexError> {
-        self.writer.delete_term(Term::from_field_u64(self.index.fields.doc_id, id.0));
+        self.writer
+            .delete_term(Term::from_field_u64(self.index.fields.doc_id, id.0));
         if let Some(doc) = store.document(id)? {
-            self.writer.add_document(self.index.to_tantivy(&doc)).map_err(|e| self.index.err(e))?;
+            self.writer
+                .add_document(self.index.to_tantivy(&doc))
+                .map_err(|e| self.index.err(e))?;
         }
         Ok(())
     }

@@ -19,7 +19,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::schema::{
-    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED, STRING,
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
+    STRING,
 };
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DateTime, Index, IndexReader, ReloadPolicy, TantivyDocument};
@@ -32,12 +33,17 @@ pub enum IndexError {
         source: tantivy::TantivyError,
     },
     #[error("cannot prepare the index directory {dir}: {source}")]
-    Io { dir: PathBuf, source: std::io::Error },
+    Io {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{dir} is not empty and holds no eakte index; refusing to touch it (check index_dir)")]
     ForeignDirectory { dir: PathBuf },
     #[error("there is no search index at {dir} yet; start `eakte serve` or run `eakte reindex`")]
     Missing { dir: PathBuf },
-    #[error("the search index at {dir} was built by another version of eakte; run `eakte reindex`")]
+    #[error(
+        "the search index at {dir} was built by another version of eakte; run `eakte reindex`"
+    )]
     OutdatedSchema { dir: PathBuf },
     #[error(transparent)]
     Query(#[from] query::QueryError),
@@ -70,7 +76,9 @@ fn schema() -> (Schema, Fields) {
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
     let surface = TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default().set_tokenizer(analyzer::SURFACE).set_index_option(IndexRecordOption::WithFreqs),
+        TextFieldIndexing::default()
+            .set_tokenizer(analyzer::SURFACE)
+            .set_index_option(IndexRecordOption::WithFreqs),
     );
     let mut b = Schema::builder();
     let fields = Fields {
@@ -127,18 +135,32 @@ impl SearchIndex {
     /// created; an index of another schema is removed and created anew.
     pub fn open(dir: &Path) -> Result<(SearchIndex, Opened), IndexError> {
         let (schema, fields) = schema();
-        let io = |source| IndexError::Io { dir: dir.to_path_buf(), source };
-        let tantivy = |source| IndexError::Tantivy { dir: dir.to_path_buf(), source };
+        let io = |source| IndexError::Io {
+            dir: dir.to_path_buf(),
+            source,
+        };
+        let tantivy = |source| IndexError::Tantivy {
+            dir: dir.to_path_buf(),
+            source,
+        };
         std::fs::create_dir_all(dir).map_err(io)?;
         let mut opened = Opened::Existing;
         if dir.join("meta.json").exists() {
-            let current = Index::open_in_dir(dir).map(|i| i.schema() == schema).unwrap_or(false);
+            let current = Index::open_in_dir(dir)
+                .map(|i| i.schema() == schema)
+                .unwrap_or(false);
             if !current {
                 tracing::warn!(dir = %dir.display(), "search index is outdated or unreadable; rebuilding it from the store");
                 empty_dir(dir).map_err(io)?;
             }
-        } else if std::fs::read_dir(dir).map_err(io)?.flatten().any(|e| e.file_name() != KEEP_FILE) {
-            return Err(IndexError::ForeignDirectory { dir: dir.to_path_buf() });
+        } else if std::fs::read_dir(dir)
+            .map_err(io)?
+            .flatten()
+            .any(|e| e.file_name() != KEEP_FILE)
+        {
+            return Err(IndexError::ForeignDirectory {
+                dir: dir.to_path_buf(),
+            });
         }
         let index = if dir.join("meta.json").exists() {
             Index::open_in_dir(dir).map_err(tantivy)?
@@ -153,12 +175,19 @@ impl SearchIndex {
     /// running daemon); never creates or changes anything.
     pub fn open_read_only(dir: &Path) -> Result<SearchIndex, IndexError> {
         if !dir.join("meta.json").exists() {
-            return Err(IndexError::Missing { dir: dir.to_path_buf() });
+            return Err(IndexError::Missing {
+                dir: dir.to_path_buf(),
+            });
         }
         let (schema, fields) = schema();
-        let index = Index::open_in_dir(dir).map_err(|source| IndexError::Tantivy { dir: dir.to_path_buf(), source })?;
+        let index = Index::open_in_dir(dir).map_err(|source| IndexError::Tantivy {
+            dir: dir.to_path_buf(),
+            source,
+        })?;
         if index.schema() != schema {
-            return Err(IndexError::OutdatedSchema { dir: dir.to_path_buf() });
+            return Err(IndexError::OutdatedSchema {
+                dir: dir.to_path_buf(),
+            });
         }
         Self::with_index(dir, index, fields)
     }
@@ -169,8 +198,16 @@ impl SearchIndex {
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
-            .map_err(|source| IndexError::Tantivy { dir: dir.to_path_buf(), source })?;
-        Ok(SearchIndex { dir: dir.to_path_buf(), index, reader, fields })
+            .map_err(|source| IndexError::Tantivy {
+                dir: dir.to_path_buf(),
+                source,
+            })?;
+        Ok(SearchIndex {
+            dir: dir.to_path_buf(),
+            index,
+            reader,
+            fields,
+        })
     }
 
     pub fn fields(&self) -> &Fields {
@@ -178,7 +215,10 @@ impl SearchIndex {
     }
 
     fn err(&self, source: tantivy::TantivyError) -> IndexError {
-        IndexError::Tantivy { dir: self.dir.clone(), source }
+        IndexError::Tantivy {
+            dir: self.dir.clone(),
+            source,
+        }
     }
 
     /// Make the latest commit visible to searches.
@@ -207,18 +247,30 @@ impl SearchIndex {
 
     /// Search with the user query syntax of [`query`]: words (OCR-tolerant),
     /// "phrases" and -excluded words. Returns hits `offset..offset+limit` by score.
-    pub fn search(&self, user_query: &str, limit: usize, offset: usize) -> Result<SearchResults, IndexError> {
+    pub fn search(
+        &self,
+        user_query: &str,
+        limit: usize,
+        offset: usize,
+    ) -> Result<SearchResults, IndexError> {
         let query = query::parse(&self.fields, user_query)?;
         let searcher = self.reader.searcher();
         let collector = (TopDocs::with_limit(limit.max(1)).and_offset(offset), Count);
-        let (top, total) = searcher.search(&query, &collector).map_err(|e| self.err(e))?;
-        let mut snippets = SnippetGenerator::create(&searcher, &query, self.fields.text).map_err(|e| self.err(e))?;
+        let (top, total) = searcher
+            .search(&query, &collector)
+            .map_err(|e| self.err(e))?;
+        let mut snippets = SnippetGenerator::create(&searcher, &query, self.fields.text)
+            .map_err(|e| self.err(e))?;
         snippets.set_max_num_chars(240);
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top.into_iter().take(limit) {
             let doc: TantivyDocument = searcher.doc(address).map_err(|e| self.err(e))?;
             let f = &self.fields;
-            let text_of = |field| doc.get_first(field).and_then(|v| v.as_str()).map(str::to_string);
+            let text_of = |field| {
+                doc.get_first(field)
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string)
+            };
             let text = text_of(f.text).unwrap_or_default();
             let mut snippet = snippets.snippet(&text);
             if snippet.is_empty() {
@@ -227,9 +279,17 @@ impl SearchIndex {
                     .map(|g| g.snippet(&text_of(f.name).unwrap_or_default()))
                     .unwrap_or(snippet);
             }
-            let snippet = if snippet.is_empty() { escape_html(&preview(&text, 240)) } else { snippet.to_html() };
+            let snippet = if snippet.is_empty() {
+                escape_html(&preview(&text, 240))
+            } else {
+                snippet.to_html()
+            };
             hits.push(Hit {
-                id: DocumentId(doc.get_first(f.doc_id).and_then(|v| v.as_u64()).unwrap_or_default()),
+                id: DocumentId(
+                    doc.get_first(f.doc_id)
+                        .and_then(|v| v.as_u64())
+                        .unwrap_or_default(),
+                ),
                 score,
                 name: text_of(f.name).unwrap_or_default(),
                 site: text_of(f.site),
@@ -249,7 +309,10 @@ impl SearchIndex {
         let searcher = self.reader.searcher();
         let mut ids = BTreeMap::new();
         for segment in searcher.segment_readers() {
-            let column = segment.fast_fields().u64("doc_id").map_err(|e| self.err(e))?;
+            let column = segment
+                .fast_fields()
+                .u64("doc_id")
+                .map_err(|e| self.err(e))?;
             for doc in segment.doc_ids_alive() {
                 if let Some(id) = column.first(doc) {
                     *ids.entry(DocumentId(id)).or_insert(0) += 1;
@@ -285,7 +348,10 @@ fn empty_dir(dir: &Path) -> std::io::Result<()> {
 
 /// The serde name of a unit enum variant (`FileKind::Pdf` -> `pdf`).
 fn serde_plain<T: Serialize>(v: &T) -> String {
-    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 /// The first `max` characters of `text`, whitespace collapsed.
@@ -298,5 +364,8 @@ fn preview(text: &str, max: usize) -> String {
 }
 
 fn escape_html(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

@@ -11,7 +11,9 @@
 //! `:` `(` `+` must never turn into an error.
 
 use super::{analyzer, searched_fields, Fields};
-use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::query::{
+    BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
+};
 use tantivy::schema::IndexRecordOption;
 use tantivy::Term;
 
@@ -79,14 +81,29 @@ pub fn parse(fields: &Fields, input: &str) -> Result<Box<dyn Query>, QueryError>
 fn any_field(fields: &Fields, terms: &[String], fuzzy: Option<&str>) -> Box<dyn Query> {
     let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     if let Some((word, distance)) = fuzzy.and_then(|w| Some((w, fuzzy_distance(w)?))) {
-        let f = FuzzyTermQuery::new(Term::from_field_text(fields.text_surface, word), distance, true);
-        alternatives.push((Occur::Should, Box::new(BoostQuery::new(Box::new(f), FUZZY_WEIGHT))));
+        let f = FuzzyTermQuery::new(
+            Term::from_field_text(fields.text_surface, word),
+            distance,
+            true,
+        );
+        alternatives.push((
+            Occur::Should,
+            Box::new(BoostQuery::new(Box::new(f), FUZZY_WEIGHT)),
+        ));
     }
     for (field, weight) in searched_fields(fields) {
         let exact: Box<dyn Query> = if let [term] = terms {
-            Box::new(TermQuery::new(Term::from_field_text(field, term), IndexRecordOption::WithFreqs))
+            Box::new(TermQuery::new(
+                Term::from_field_text(field, term),
+                IndexRecordOption::WithFreqs,
+            ))
         } else {
-            Box::new(PhraseQuery::new(terms.iter().map(|t| Term::from_field_text(field, t)).collect()))
+            Box::new(PhraseQuery::new(
+                terms
+                    .iter()
+                    .map(|t| Term::from_field_text(field, t))
+                    .collect(),
+            ))
         };
         alternatives.push((Occur::Should, Box::new(BoostQuery::new(exact, weight))));
     }
@@ -109,7 +126,9 @@ fn lex(input: &str) -> Vec<Clause> {
     let mut rest = input.trim_start();
     while !rest.is_empty() {
         let (excluded, body) = match rest.strip_prefix('-') {
-            Some(after) if !after.starts_with(char::is_whitespace) && !after.is_empty() => (true, after),
+            Some(after) if !after.starts_with(char::is_whitespace) && !after.is_empty() => {
+                (true, after)
+            }
             _ => (false, rest),
         };
         let (text, phrase, next) = if let Some(quoted) = body.strip_prefix('"') {
@@ -122,7 +141,11 @@ fn lex(input: &str) -> Vec<Clause> {
             (&body[..end], false, &body[end..])
         };
         if !text.trim().is_empty() {
-            clauses.push(Clause { text: text.to_string(), phrase, excluded });
+            clauses.push(Clause {
+                text: text.to_string(),
+                phrase,
+                excluded,
+            });
         }
         rest = next.trim_start();
     }
@@ -134,7 +157,11 @@ mod tests {
     use super::*;
 
     fn clause(text: &str, phrase: bool, excluded: bool) -> Clause {
-        Clause { text: text.into(), phrase, excluded }
+        Clause {
+            text: text.into(),
+            phrase,
+            excluded,
+        }
     }
 
     #[test]
@@ -151,8 +178,18 @@ mod tests {
 
     #[test]
     fn unbalanced_quotes_and_stray_syntax_are_forgiven() {
-        assert_eq!(lex(r#""offen bis zum Ende"#), vec![clause("offen bis zum Ende", true, false)]);
-        assert_eq!(lex("a - b"), vec![clause("a", false, false), clause("-", false, false), clause("b", false, false)]);
+        assert_eq!(
+            lex(r#""offen bis zum Ende"#),
+            vec![clause("offen bis zum Ende", true, false)]
+        );
+        assert_eq!(
+            lex("a - b"),
+            vec![
+                clause("a", false, false),
+                clause("-", false, false),
+                clause("b", false, false)
+            ]
+        );
         assert!(lex("   ").is_empty());
     }
 

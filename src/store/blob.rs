@@ -36,7 +36,10 @@ impl BlobStore {
     /// size is kept (a torn blob cannot exist, see the module comment).
     pub fn put(&self, sha: &Sha256, bytes: &[u8]) -> io::Result<()> {
         let target = self.path(sha);
-        if fs::metadata(&target).map(|m| m.len() == bytes.len() as u64).unwrap_or(false) {
+        if fs::metadata(&target)
+            .map(|m| m.len() == bytes.len() as u64)
+            .unwrap_or(false)
+        {
             return Ok(());
         }
         let dir = target.parent().expect("blob path has a parent");
@@ -72,6 +75,11 @@ mod tests {
         blobs.put(&sha, bytes).unwrap();
         blobs.put(&sha, bytes).unwrap();
         assert_eq!(blobs.get(&sha).unwrap(), bytes);
-        assert!(blobs.path(&sha).ends_with(format!("{}/{}/{}", &sha.as_str()[..2], &sha.as_str()[2..4], sha)));
+        assert!(blobs.path(&sha).ends_with(format!(
+            "{}/{}/{}",
+            &sha.as_str()[..2],
+            &sha.as_str()[2..4],
+            sha
+        )));
     }
 }

@@ -63,7 +63,10 @@ impl Sha256 {
 
     /// Accept a lower-case hex digest (e.g. a blob's file name).
     pub fn parse(s: &str) -> Option<Sha256> {
-        (s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))).then(|| Sha256(s.into()))
+        (s.len() == 64
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+        .then(|| Sha256(s.into()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -84,7 +87,10 @@ mod tests {
     #[test]
     fn keys_sort_numerically() {
         assert!(DocumentId(2).to_key() < DocumentId(10).to_key());
-        assert_eq!(DocumentId::from_key(&DocumentId(77).to_key()), Some(DocumentId(77)));
+        assert_eq!(
+            DocumentId::from_key(&DocumentId(77).to_key()),
+            Some(DocumentId(77))
+        );
     }
 
     #[test]

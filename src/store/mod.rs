@@ -142,14 +142,22 @@ pub struct Store {
 impl Store {
     /// Open (or create) the store in `dir`: `dir/db` for sled, `dir/blobs` for blobs.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        let io = |source| StoreError::Io { path: dir.to_path_buf(), source };
+        let io = |source| StoreError::Io {
+            path: dir.to_path_buf(),
+            source,
+        };
         std::fs::create_dir_all(dir).map_err(io)?;
-        let db = sled::Config::new().path(dir.join("db")).open().map_err(|e| match e {
-            sled::Error::Io(ref io) if io.to_string().contains("could not acquire lock") => {
-                StoreError::Locked { path: dir.to_path_buf() }
-            }
-            other => StoreError::Sled(other),
-        })?;
+        let db = sled::Config::new()
+            .path(dir.join("db"))
+            .open()
+            .map_err(|e| match e {
+                sled::Error::Io(ref io) if io.to_string().contains("could not acquire lock") => {
+                    StoreError::Locked {
+                        path: dir.to_path_buf(),
+                    }
+                }
+                other => StoreError::Sled(other),
+            })?;
         let blobs = BlobStore::open(dir.join("blobs")).map_err(io)?;
         Ok(Store {
             documents: db.open_tree("documents")?,
@@ -180,7 +188,10 @@ impl Store {
     }
 
     pub fn document_by_sha256(&self, sha: &Sha256) -> Result<Option<DocumentId>, StoreError> {
-        Ok(self.by_sha256.get(sha.as_str())?.and_then(|v| DocumentId::from_key(&v)))
+        Ok(self
+            .by_sha256
+            .get(sha.as_str())?
+            .and_then(|v| DocumentId::from_key(&v)))
     }
 
     pub fn document_count(&self) -> usize {
@@ -191,7 +202,10 @@ impl Store {
     pub fn documents(&self) -> impl Iterator<Item = Result<Document, StoreError>> + '_ {
         self.documents.iter().values().map(|v| {
             let v = v?;
-            serde_json::from_slice(&v).map_err(|source| StoreError::Corrupt { tree: "documents", source })
+            serde_json::from_slice(&v).map_err(|source| StoreError::Corrupt {
+                tree: "documents",
+                source,
+            })
         })
     }
 
@@ -199,41 +213,61 @@ impl Store {
     pub fn arrivals(&self) -> impl Iterator<Item = Result<Arrival, StoreError>> + '_ {
         self.arrivals.iter().values().map(|v| {
             let v = v?;
-            serde_json::from_slice(&v).map_err(|source| StoreError::Corrupt { tree: "arrivals", source })
+            serde_json::from_slice(&v).map_err(|source| StoreError::Corrupt {
+                tree: "arrivals",
+                source,
+            })
         })
     }
 
     /// Record an arrival durably. `document` is the extraction result when the
     /// caller found no stored document with these bytes; when it is `None` the bytes
     /// must already be stored (a duplicate). The blob must already be durable.
-    pub fn record(&self, arrival: NewArrival, document: Option<NewDocument>, sha: &Sha256) -> Result<Recorded, StoreError> {
+    pub fn record(
+        &self,
+        arrival: NewArrival,
+        document: Option<NewDocument>,
+        sha: &Sha256,
+    ) -> Result<Recorded, StoreError> {
         // Ids are drawn outside the transaction (sled may retry the closure); an id
         // that ends up unused is simply skipped.
         let fresh_id = DocumentId(self.db.generate_id()?);
         let now = crate::timefmt::now();
-        let trees = (&self.documents, &self.by_sha256, &self.arrivals, &self.index_queue);
+        let trees = (
+            &self.documents,
+            &self.by_sha256,
+            &self.arrivals,
+            &self.index_queue,
+        );
         let outcome = trees
             .transaction(|(documents, by_sha256, arrivals, index_queue)| {
                 if let Some(existing) = arrivals.get(arrival.id.to_key())? {
-                    let a: Arrival = serde_json::from_slice(&existing).map_err(ConflictableTransactionError::Abort)?;
+                    let a: Arrival = serde_json::from_slice(&existing)
+                        .map_err(ConflictableTransactionError::Abort)?;
                     return Ok(Recorded::AlreadyRecorded(a.document_id));
                 }
-                let (outcome, doc) = match by_sha256.get(sha.as_str())?.and_then(|v| DocumentId::from_key(&v)) {
+                let (outcome, doc) = match by_sha256
+                    .get(sha.as_str())?
+                    .and_then(|v| DocumentId::from_key(&v))
+                {
                     Some(id) => {
                         let raw = documents.get(id.to_key())?.ok_or_else(|| {
-                            ConflictableTransactionError::Abort(serde_json::Error::io(std::io::Error::other(
-                                "by_sha256 points to a missing document",
-                            )))
+                            ConflictableTransactionError::Abort(serde_json::Error::io(
+                                std::io::Error::other("by_sha256 points to a missing document"),
+                            ))
                         })?;
-                        let mut doc: Document = serde_json::from_slice(&raw).map_err(ConflictableTransactionError::Abort)?;
+                        let mut doc: Document = serde_json::from_slice(&raw)
+                            .map_err(ConflictableTransactionError::Abort)?;
                         doc.arrivals.push(arrival.id);
                         (Recorded::Duplicate(id), doc)
                     }
                     None => {
                         let Some(new) = document.as_ref() else {
-                            return Err(ConflictableTransactionError::Abort(serde_json::Error::io(
-                                std::io::Error::other("a duplicate was announced but its document is not stored"),
-                            )));
+                            return Err(ConflictableTransactionError::Abort(
+                                serde_json::Error::io(std::io::Error::other(
+                                    "a duplicate was announced but its document is not stored",
+                                )),
+                            ));
                         };
                         by_sha256.insert(sha.as_str(), &fresh_id.to_key())?;
                         index_queue.insert(&fresh_id.to_key(), &[])?;
@@ -267,7 +301,10 @@ impl Store {
                 Ok(outcome)
             })
             .map_err(|e| match e {
-                TransactionError::Abort(source) => StoreError::Corrupt { tree: "documents", source },
+                TransactionError::Abort(source) => StoreError::Corrupt {
+                    tree: "documents",
+                    source,
+                },
                 TransactionError::Storage(e) => StoreError::Sled(e),
             })?;
         self.db.flush()?;
@@ -317,7 +354,9 @@ impl Store {
         let count = self
             .attempts
             .update_and_fetch(arrival.to_key(), |old| {
-                let n = old.and_then(|b| <[u8; 4]>::try_from(b).ok()).map_or(0, u32::from_be_bytes);
+                let n = old
+                    .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                    .map_or(0, u32::from_be_bytes);
                 Some((n + 1).to_be_bytes().to_vec())
             })?
             .and_then(|b| <[u8; 4]>::try_from(&b[..]).ok())
@@ -343,10 +382,16 @@ fn to_json<T: Serialize>(v: &T) -> Vec<u8> {
     serde_json::to_vec(v).expect("store records serialise")
 }
 
-fn get_json<T: for<'de> Deserialize<'de>>(tree: &sled::Tree, name: &'static str, key: &[u8]) -> Result<Option<T>, StoreError> {
+fn get_json<T: for<'de> Deserialize<'de>>(
+    tree: &sled::Tree,
+    name: &'static str,
+    key: &[u8],
+) -> Result<Option<T>, StoreError> {
     match tree.get(key)? {
         None => Ok(None),
-        Some(v) => serde_json::from_slice(&v).map(Some).map_err(|source| StoreError::Corrupt { tree: name, source }),
+        Some(v) => serde_json::from_slice(&v)
+            .map(Some)
+            .map_err(|source| StoreError::Corrupt { tree: name, source }),
     }
 }
 
@@ -370,7 +415,13 @@ mod tests {
             sha256: Sha256::of(bytes),
             size: bytes.len() as u64,
             kind: FileKind::Png,
-            pages: vec![Page { number: 1, text: "Antrag".into(), confidence: Some(91.0), source: PageSource::Ocr, rotation: 0 }],
+            pages: vec![Page {
+                number: 1,
+                text: "Antrag".into(),
+                confidence: Some(91.0),
+                source: PageSource::Ocr,
+                rotation: 0,
+            }],
         }
     }
 
@@ -379,9 +430,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let sha = Sha256::of(b"x");
-        let first = store.record(arrival(&store, "a.png"), Some(new_doc(b"x")), &sha).unwrap();
+        let first = store
+            .record(arrival(&store, "a.png"), Some(new_doc(b"x")), &sha)
+            .unwrap();
         let second = store.record(arrival(&store, "b.png"), None, &sha).unwrap();
-        let Recorded::New(id) = first else { panic!("{first:?}") };
+        let Recorded::New(id) = first else {
+            panic!("{first:?}")
+        };
         assert_eq!(second, Recorded::Duplicate(id));
         assert_eq!(store.document_count(), 1);
         let doc = store.document(id).unwrap().unwrap();
@@ -400,6 +455,14 @@ mod tests {
         let again = store.record(a, Some(new_doc(b"y")), &sha).unwrap();
         assert_eq!(again, Recorded::AlreadyRecorded(first.document_id()));
         assert_eq!(store.arrivals().count(), 1);
-        assert_eq!(store.document(first.document_id()).unwrap().unwrap().arrivals.len(), 1);
+        assert_eq!(
+            store
+                .document(first.document_id())
+                .unwrap()
+                .unwrap()
+                .arrivals
+                .len(),
+            1
+        );
     }
 }

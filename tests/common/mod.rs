@@ -26,10 +26,18 @@ impl Sandbox {
 
     /// A sandbox whose `eakte.toml` has `extra` appended (whole `[sections]`).
     pub fn with_config(extra: &str) -> Sandbox {
-        let dir = tempfile::Builder::new().prefix("eakte-test-").tempdir().unwrap();
+        Sandbox::with_settle(400, extra)
+    }
+
+    /// A sandbox with the given settle window (ms) and `extra` config sections.
+    pub fn with_settle(settle_ms: u64, extra: &str) -> Sandbox {
+        let dir = tempfile::Builder::new()
+            .prefix("eakte-test-")
+            .tempdir()
+            .unwrap();
         let config = format!(
             "inbox_dir = \"scanner-inbox\"\nindex_dir = \"index\"\nstore_dir = \"store\"\n\
-             [inbox]\nsettle_ms = 400\nrescan_secs = 1\n{extra}"
+             [inbox]\nsettle_ms = {settle_ms}\nrescan_secs = 1\n{extra}"
         );
         std::fs::write(dir.path().join("eakte.toml"), config).unwrap();
         Sandbox { dir }
@@ -62,12 +70,23 @@ impl Sandbox {
     pub fn ingest(&self, files: &[&Path], extra: &[&str]) -> Vec<Value> {
         let mut args = vec!["ingest"];
         args.extend(extra);
-        let files: Vec<String> = files.iter().map(|f| f.to_string_lossy().into_owned()).collect();
+        let files: Vec<String> = files
+            .iter()
+            .map(|f| f.to_string_lossy().into_owned())
+            .collect();
         args.extend(files.iter().map(String::as_str));
         let out = self.eakte(&args);
         let lines = stdout(&out);
-        assert_eq!(lines.lines().count(), files.len(), "one line per file\n{lines}\n{}", stderr(&out));
-        lines.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+        assert_eq!(
+            lines.lines().count(),
+            files.len(),
+            "one line per file\n{lines}\n{}",
+            stderr(&out)
+        );
+        lines
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
     }
 
     /// Document ids found by `eakte search --json`.
@@ -76,7 +95,14 @@ impl Sandbox {
         if !out.status.success() {
             return Vec::new(); // e.g. no index yet while a daemon starts
         }
-        stdout(&out).lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["id"].as_u64().unwrap()).collect()
+        stdout(&out)
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["id"]
+                    .as_u64()
+                    .unwrap()
+            })
+            .collect()
     }
 
     /// A stored document as JSON (`eakte show --json`); needs the daemon stopped.
@@ -90,7 +116,11 @@ impl Sandbox {
     pub fn assert_check_passes(&self) -> Value {
         let out = self.eakte(&["check", "--json"]);
         let report: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-        assert!(out.status.success(), "eakte check failed: {report:#}\n{}", stderr(&out));
+        assert!(
+            out.status.success(),
+            "eakte check failed: {report:#}\n{}",
+            stderr(&out)
+        );
         report
     }
 
@@ -112,12 +142,18 @@ impl Sandbox {
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap();
-        Daemon { child: Some(child), log }
+        Daemon {
+            child: Some(child),
+            log,
+        }
     }
 
     /// Regular files waiting in the inbox (not in `.processing` or `.quarantine`).
     pub fn waiting(&self) -> Vec<PathBuf> {
-        files_under(&self.inbox()).into_iter().filter(|p| !is_hidden_below(&self.inbox(), p)).collect()
+        files_under(&self.inbox())
+            .into_iter()
+            .filter(|p| !is_hidden_below(&self.inbox(), p))
+            .collect()
     }
 
     /// Files claimed but not finished.
@@ -152,8 +188,16 @@ impl Daemon {
         let _ = child.wait();
     }
 
+    /// Wait until the daemon has started up (its signal handlers are in place).
+    pub fn wait_ready(&self) {
+        wait_for("the daemon to start", || {
+            self.log_text().contains("eakte is running")
+        });
+    }
+
     /// SIGTERM and wait for a clean exit; returns whether it exited with success.
     pub fn stop(mut self) -> bool {
+        self.wait_ready();
         let mut child = self.child.take().unwrap();
         // SAFETY: plain syscall on our own child's pid.
         unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
@@ -215,12 +259,16 @@ pub fn stderr(out: &Output) -> String {
 
 /// A committed fixture file (see tests/fixtures/SOURCES.md).
 pub fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
 }
 
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else { return out };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         let kind = entry.file_type().unwrap();
@@ -236,7 +284,10 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
 
 fn is_hidden_below(root: &Path, path: &Path) -> bool {
     path.strip_prefix(root)
-        .map(|rel| rel.components().any(|c| c.as_os_str().to_string_lossy().starts_with('.')))
+        .map(|rel| {
+            rel.components()
+                .any(|c| c.as_os_str().to_string_lossy().starts_with('.'))
+        })
         .unwrap_or(false)
 }
 

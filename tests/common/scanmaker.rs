@@ -35,9 +35,13 @@ pub fn text_pdf(pages: &[Vec<String>], pose: Pose) -> Vec<u8> {
     let landscape = pose == Pose::Sideways;
     let (w, h) = if landscape { (A4.1, A4.0) } else { A4 };
     let mut pdf = PdfWriter::new();
-    let font = pdf.add(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_vec());
+    let font = pdf.add(
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
+            .to_vec(),
+    );
     for lines in pages {
-        let mut content = format!("q {} cm BT /F1 13 Tf 18 TL 60 780 Td\n", pose_matrix(pose)).into_bytes();
+        let mut content =
+            format!("q {} cm BT /F1 13 Tf 18 TL 60 780 Td\n", pose_matrix(pose)).into_bytes();
         for line in lines {
             content.extend_from_slice(b"(");
             content.extend(pdf_string(line));
@@ -56,7 +60,11 @@ pub fn scanned_pdf(jpegs: &[Vec<u8>]) -> Vec<u8> {
     let mut pdf = PdfWriter::new();
     for jpeg in jpegs {
         let (w, h) = jpeg_size(jpeg);
-        let colours = if jpeg_components(jpeg) == 1 { "/DeviceGray" } else { "/DeviceRGB" };
+        let colours = if jpeg_components(jpeg) == 1 {
+            "/DeviceGray"
+        } else {
+            "/DeviceRGB"
+        };
         let mut image = format!(
             "<< /Type /XObject /Subtype /Image /Width {w} /Height {h} /ColorSpace {colours} \
              /BitsPerComponent 8 /Filter /DCTDecode /Length {} >>\nstream\n",
@@ -67,7 +75,12 @@ pub fn scanned_pdf(jpegs: &[Vec<u8>]) -> Vec<u8> {
         image.extend_from_slice(b"\nendstream");
         let im = pdf.add(image);
         let content = format!("q {} 0 0 {} 0 0 cm /Im1 Do Q", A4.0, A4.1).into_bytes();
-        pdf.add_page(A4.0, A4.1, &format!("/XObject << /Im1 {im} 0 R >>"), content);
+        pdf.add_page(
+            A4.0,
+            A4.1,
+            &format!("/XObject << /Im1 {im} 0 R >>"),
+            content,
+        );
     }
     pdf.finish()
 }
@@ -90,7 +103,12 @@ fn render(pdf: &[u8], args: &[&str]) -> Vec<Vec<u8>> {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.pdf");
     std::fs::write(&input, pdf).unwrap();
-    let status = Command::new("pdftoppm").args(args).arg(&input).arg(dir.path().join("page")).status().unwrap();
+    let status = Command::new("pdftoppm")
+        .args(args)
+        .arg(&input)
+        .arg(dir.path().join("page"))
+        .status()
+        .unwrap();
     assert!(status.success(), "pdftoppm failed");
     let mut pages: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
@@ -145,7 +163,11 @@ fn parse_pbm(pbm: &[u8]) -> (u32, u32, Vec<u8>) {
         fields.push(String::from_utf8_lossy(&pbm[start..i]).to_string());
     }
     assert_eq!(fields[0], "P4");
-    (fields[1].parse().unwrap(), fields[2].parse().unwrap(), pbm[i + 1..].to_vec())
+    (
+        fields[1].parse().unwrap(),
+        fields[2].parse().unwrap(),
+        pbm[i + 1..].to_vec(),
+    )
 }
 
 /// Little-endian TIFF, one uncompressed strip per page, WhiteIsZero (as PBM).
@@ -199,7 +221,10 @@ fn jpeg_size(jpeg: &[u8]) -> (u32, u32) {
 
 /// Colour components of a baseline JPEG (pdftoppm writes RGB even for `-gray`).
 fn jpeg_components(jpeg: &[u8]) -> u8 {
-    let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).expect("baseline JPEG");
+    let sof = jpeg
+        .windows(2)
+        .position(|w| w == [0xFF, 0xC0])
+        .expect("baseline JPEG");
     jpeg[sof + 9]
 }
 
@@ -208,7 +233,12 @@ fn pose_matrix(pose: Pose) -> String {
     let around_centre = |degrees: f64| {
         let (s, c) = degrees.to_radians().sin_cos();
         let (cx, cy) = (A4.0 / 2.0, A4.1 / 2.0);
-        format!("{c:.5} {s:.5} {:.5} {c:.5} {:.3} {:.3}", -s, cx - c * cx + s * cy, cy - s * cx - c * cy)
+        format!(
+            "{c:.5} {s:.5} {:.5} {c:.5} {:.3} {:.3}",
+            -s,
+            cx - c * cx + s * cy,
+            cy - s * cx - c * cy
+        )
     };
     match pose {
         Pose::Upright => "1 0 0 1 0 0".into(),
@@ -249,7 +279,10 @@ struct PdfWriter {
 impl PdfWriter {
     /// Objects 1 and 2 are the catalog and the page tree, written at the end.
     fn new() -> PdfWriter {
-        PdfWriter { objects: vec![Vec::new(), Vec::new()], kids: Vec::new() }
+        PdfWriter {
+            objects: vec![Vec::new(), Vec::new()],
+            kids: Vec::new(),
+        }
     }
 
     fn add(&mut self, body: Vec<u8>) -> usize {
@@ -272,7 +305,12 @@ impl PdfWriter {
     fn finish(mut self) -> Vec<u8> {
         self.objects[0] = b"<< /Type /Catalog /Pages 2 0 R >>".to_vec();
         let kids: Vec<String> = self.kids.iter().map(|k| format!("{k} 0 R")).collect();
-        self.objects[1] = format!("<< /Type /Pages /Kids [{}] /Count {} >>", kids.join(" "), kids.len()).into_bytes();
+        self.objects[1] = format!(
+            "<< /Type /Pages /Kids [{}] /Count {} >>",
+            kids.join(" "),
+            kids.len()
+        )
+        .into_bytes();
         let mut out = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n".to_vec();
         let mut offsets = Vec::new();
         for (i, body) in self.objects.iter().enumerate() {
@@ -282,12 +320,18 @@ impl PdfWriter {
             out.extend_from_slice(b"\nendobj\n");
         }
         let xref = out.len();
-        out.extend(format!("xref\n0 {}\n0000000000 65535 f \n", self.objects.len() + 1).into_bytes());
+        out.extend(
+            format!("xref\n0 {}\n0000000000 65535 f \n", self.objects.len() + 1).into_bytes(),
+        );
         for o in offsets {
             out.extend(format!("{o:010} 00000 n \n").into_bytes());
         }
         out.extend(
-            format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", self.objects.len() + 1).into_bytes(),
+            format!(
+                "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+                self.objects.len() + 1
+            )
+            .into_bytes(),
         );
         out
     }

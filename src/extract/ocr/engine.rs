@@ -149,7 +149,11 @@ impl Engine {
     }
 
     /// Recognise `image`; returns the text and the mean word confidence (0–100).
-    pub fn recognise(&mut self, image: &Image, deadline: Duration) -> Result<(String, f32), RecogniseError> {
+    pub fn recognise(
+        &mut self,
+        image: &Image,
+        deadline: Duration,
+    ) -> Result<(String, f32), RecogniseError> {
         let millis = deadline.as_millis().clamp(1, i32::MAX as u128) as i32;
         // SAFETY: valid handle and PIX; the monitor is created and deleted here and
         // outlives the Recognize call that uses it; the text pointer is copied and
@@ -166,7 +170,11 @@ impl Engine {
             tess::TessMonitorDelete(monitor);
             if status != 0 {
                 tess::TessBaseAPIClear(self.ocr);
-                return Err(if deadline_passed { RecogniseError::Deadline } else { RecogniseError::Failed });
+                return Err(if deadline_passed {
+                    RecogniseError::Deadline
+                } else {
+                    RecogniseError::Failed
+                });
             }
             let raw = tess::TessBaseAPIGetUTF8Text(self.ocr);
             let text = if raw.is_null() {
@@ -183,7 +191,11 @@ impl Engine {
     }
 }
 
-fn init(datapath: Option<&Path>, language: &str, mode: tess::TessOcrEngineMode) -> Option<*mut tess::TessBaseAPI> {
+fn init(
+    datapath: Option<&Path>,
+    language: &str,
+    mode: tess::TessOcrEngineMode,
+) -> Option<*mut tess::TessBaseAPI> {
     let datapath = match datapath {
         Some(p) => Some(CString::new(p.as_os_str().as_encoded_bytes()).ok()?),
         None => None,

@@ -24,7 +24,10 @@ use std::time::{Duration, Instant};
 /// Where a page's pixels come from.
 pub enum PageImage {
     /// An encoded PNG, JPEG or TIFF (`tiff_frame` selects the TIFF page).
-    Encoded { bytes: Arc<[u8]>, tiff_frame: Option<u32> },
+    Encoded {
+        bytes: Arc<[u8]>,
+        tiff_frame: Option<u32>,
+    },
     /// A PDF page still to be rasterised (the worker runs `pdftoppm` itself, so
     /// rendering is spread over the cores as well).
     Pdf(pdf::RenderRequest),
@@ -101,13 +104,21 @@ impl OcrPool {
             match ready_rx.recv() {
                 Ok(Ok(osd)) => orientation &= osd,
                 Ok(Err(message)) => return Err(ExtractError::System(message)),
-                Err(_) => return Err(ExtractError::System("an OCR thread died while starting".into())),
+                Err(_) => {
+                    return Err(ExtractError::System(
+                        "an OCR thread died while starting".into(),
+                    ))
+                }
             }
         }
         if !orientation {
             tracing::warn!("tesseract's `osd` data is missing: pages scanned sideways or upside down will not be turned (install tesseract-ocr-osd)");
         }
-        Ok(OcrPool { queue: Some(queue), workers, orientation })
+        Ok(OcrPool {
+            queue: Some(queue),
+            workers,
+            orientation,
+        })
     }
 
     /// Whether pages are turned upright before recognition.
@@ -117,7 +128,11 @@ impl OcrPool {
 
     /// Recognise all `jobs` in parallel; results come back in the order of `jobs`.
     /// Stops early at the first failed page: the document is rejected anyway.
-    pub fn recognise_all(&self, jobs: Vec<OcrJob>, page_timeout_secs: u64) -> Vec<Result<OcrPage, ExtractError>> {
+    pub fn recognise_all(
+        &self,
+        jobs: Vec<OcrJob>,
+        page_timeout_secs: u64,
+    ) -> Vec<Result<OcrPage, ExtractError>> {
         let queue = self.queue.as_ref().expect("pool is running");
         let cancelled = Arc::new(AtomicBool::new(false));
         let (reply, results) = mpsc::channel();
@@ -144,7 +159,13 @@ impl OcrPool {
             out[slot] = Some(result);
         }
         out.into_iter()
-            .map(|r| r.unwrap_or_else(|| Err(ExtractError::System("an OCR worker stopped unexpectedly".into()))))
+            .map(|r| {
+                r.unwrap_or_else(|| {
+                    Err(ExtractError::System(
+                        "an OCR worker stopped unexpectedly".into(),
+                    ))
+                })
+            })
             .collect()
     }
 }
@@ -176,7 +197,11 @@ fn work(mut engine: Engine, tasks: &Mutex<Receiver<Task>>) {
     }
 }
 
-fn recognise_page(engine: &mut Engine, job: OcrJob, timeout: Duration) -> Result<OcrPage, ExtractError> {
+fn recognise_page(
+    engine: &mut Engine,
+    job: OcrJob,
+    timeout: Duration,
+) -> Result<OcrPage, ExtractError> {
     let page = job.page;
     let image = load(job.image, page)?;
     let started = Instant::now();
@@ -184,12 +209,23 @@ fn recognise_page(engine: &mut Engine, job: OcrJob, timeout: Duration) -> Result
     let upright = if turns == 0 {
         image
     } else {
-        image.rotated(turns).ok_or_else(|| Rejection::OcrFailed { page, detail: "cannot rotate the page".into() })?
+        image.rotated(turns).ok_or_else(|| Rejection::OcrFailed {
+            page,
+            detail: "cannot rotate the page".into(),
+        })?
     };
-    let remaining = timeout.saturating_sub(started.elapsed()).max(Duration::from_millis(1));
+    let remaining = timeout
+        .saturating_sub(started.elapsed())
+        .max(Duration::from_millis(1));
     let (text, confidence) = engine.recognise(&upright, remaining).map_err(|e| match e {
-        RecogniseError::Deadline => Rejection::OcrTimeout { page, secs: timeout.as_secs() },
-        RecogniseError::Failed => Rejection::OcrFailed { page, detail: e.to_string() },
+        RecogniseError::Deadline => Rejection::OcrTimeout {
+            page,
+            secs: timeout.as_secs(),
+        },
+        RecogniseError::Failed => Rejection::OcrFailed {
+            page,
+            detail: e.to_string(),
+        },
     })?;
     Ok(OcrPage {
         page,
@@ -202,14 +238,24 @@ fn recognise_page(engine: &mut Engine, job: OcrJob, timeout: Duration) -> Result
 
 fn load(image: PageImage, page: u32) -> Result<Image, ExtractError> {
     match image {
-        PageImage::Encoded { bytes, tiff_frame } => Image::decode(&bytes, tiff_frame).ok_or_else(|| {
-            Rejection::CorruptImage { detail: format!("page {page} cannot be decoded") }.into()
-        }),
+        PageImage::Encoded { bytes, tiff_frame } => {
+            Image::decode(&bytes, tiff_frame).ok_or_else(|| {
+                Rejection::CorruptImage {
+                    detail: format!("page {page} cannot be decoded"),
+                }
+                .into()
+            })
+        }
         PageImage::Pdf(request) => {
             let rendered: PathBuf = request.render()?;
             let image = Image::read_file(&rendered);
             let _ = std::fs::remove_file(&rendered);
-            image.ok_or_else(|| Rejection::CorruptPdf { detail: format!("page {page} could not be rasterised") }.into())
+            image.ok_or_else(|| {
+                Rejection::CorruptPdf {
+                    detail: format!("page {page} could not be rasterised"),
+                }
+                .into()
+            })
         }
     }
 }

@@ -1,0 +1,88 @@
+//! Extraction in a child process, for scans suspected of crashing the daemon.
+//!
+//! poppler already runs in subprocesses, but image decoding (leptonica, libtiff,
+//! libjpeg) and tesseract run inside the daemon. If a file makes one of them crash,
+//! the whole daemon dies, restarts, resumes the same claimed scan and would die
+//! again, forever. So a scan whose previous attempt did not finish (the daemon died
+//! meanwhile, for whatever reason) is extracted by `eakte extract-isolated` in a
+//! child process. If the child crashes, that proves the file is the cause and it
+//! is set aside; a daemon killed for other reasons never gets a file rejected.
+
+use super::{ExtractError, Extracted, Extractor, Rejection};
+use crate::config::Config;
+use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use wait_timeout::ChildExt;
+
+/// The hidden subcommand the child runs.
+pub const SUBCOMMAND: &str = "extract-isolated";
+/// Upper bound for one isolated extraction (a long document, OCRed page by page).
+const TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+impl Extractor {
+    /// Like [`Extractor::extract`], but in a child process of this executable.
+    pub fn extract_isolated(&self, bytes: &[u8]) -> Result<Extracted, ExtractError> {
+        let dir = tempfile::Builder::new()
+            .prefix("eakte-isolated-")
+            .tempdir()
+            .map_err(|e| ExtractError::system("cannot create a temporary directory", e))?;
+        let (input, output) = (dir.path().join("input"), dir.path().join("output.json"));
+        std::fs::write(&input, bytes)
+            .map_err(|e| ExtractError::system("cannot write a temporary file", e))?;
+        let exe = std::env::current_exe()
+            .map_err(|e| ExtractError::system("cannot find the eakte executable", e))?;
+        let mut command = Command::new(exe);
+        command
+            .arg(SUBCOMMAND)
+            .arg(&input)
+            .arg(&output)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null());
+        if let Some(config) = &self.config_source {
+            command.arg("--config").arg(config);
+        }
+        let mut child = command
+            .spawn()
+            .map_err(|e| ExtractError::system("cannot start isolated extraction", e))?;
+        let status = match child
+            .wait_timeout(TIMEOUT)
+            .map_err(|e| ExtractError::system("isolated extraction", e))?
+        {
+            Some(status) => status,
+            None => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(Rejection::ToolTimeout {
+                    tool: SUBCOMMAND.into(),
+                    secs: TIMEOUT.as_secs(),
+                }
+                .into());
+            }
+        };
+        if let Some(signal) = status.signal() {
+            return Err(Rejection::CrashesReader {
+                detail: format!("the child process died of signal {signal}"),
+            }
+            .into());
+        }
+        let result = std::fs::read(&output)
+            .ok()
+            .and_then(|json| serde_json::from_slice(&json).ok());
+        result.unwrap_or_else(|| {
+            Err(ExtractError::System(format!(
+                "isolated extraction gave no result ({status})"
+            )))
+        })
+    }
+}
+
+/// The child's side: extract `input` and write the result as JSON to `output`.
+pub fn run_child(config: &Config, input: &Path, output: &Path) -> Result<(), String> {
+    let bytes =
+        std::fs::read(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
+    let result = Extractor::start(config).and_then(|extractor| extractor.extract(&bytes));
+    let json = serde_json::to_vec(&result).map_err(|e| e.to_string())?;
+    std::fs::write(output, json).map_err(|e| format!("cannot write {}: {e}", output.display()))
+}
