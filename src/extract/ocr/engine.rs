@@ -122,7 +122,8 @@ impl Engine {
         self.osd.is_some()
     }
 
-    /// How many clockwise quarter turns put `image` upright (0 if unsure).
+    /// How many clockwise quarter turns put `image` upright, by tesseract's
+    /// orientation detection (OSD); 0 if unsure.
     pub fn upright_turns(&mut self, image: &Image) -> u8 {
         let Some(osd) = self.osd else { return 0 };
         let (mut degrees, mut confidence, mut script_confidence) = (0i32, 0f32, 0f32);
@@ -148,16 +149,14 @@ impl Engine {
         ((4 - (degrees / 90).rem_euclid(4)) % 4) as u8
     }
 
-    /// Recognise `image`; returns the text and the mean word confidence (0–100).
-    pub fn recognise(
-        &mut self,
-        image: &Image,
-        deadline: Duration,
-    ) -> Result<(String, f32), RecogniseError> {
+    /// Recognise `image` as it is. tesseract's layout analysis reads pages turned
+    /// by a quarter itself (and says so), but not pages upside down.
+    pub fn recognise(&mut self, image: &Image, deadline: Duration) -> Result<Recognised, RecogniseError> {
         let millis = deadline.as_millis().clamp(1, i32::MAX as u128) as i32;
         // SAFETY: valid handle and PIX; the monitor is created and deleted here and
         // outlives the Recognize call that uses it; the text pointer is copied and
-        // freed at once.
+        // freed at once; the result iterator is deleted after its one use, and
+        // the page iterator is the same object viewed as its base class.
         unsafe {
             tess::TessBaseAPISetImage2(self.ocr, image.0);
             let monitor = tess::TessMonitorCreate();
@@ -170,11 +169,7 @@ impl Engine {
             tess::TessMonitorDelete(monitor);
             if status != 0 {
                 tess::TessBaseAPIClear(self.ocr);
-                return Err(if deadline_passed {
-                    RecogniseError::Deadline
-                } else {
-                    RecogniseError::Failed
-                });
+                return Err(if deadline_passed { RecogniseError::Deadline } else { RecogniseError::Failed });
             }
             let raw = tess::TessBaseAPIGetUTF8Text(self.ocr);
             let text = if raw.is_null() {
@@ -185,10 +180,35 @@ impl Engine {
                 text
             };
             let confidence = tess::TessBaseAPIMeanTextConf(self.ocr).clamp(0, 100) as f32;
+            let mut turns = 0;
+            let results = tess::TessBaseAPIGetIterator(self.ocr);
+            if !results.is_null() {
+                let (mut orientation, mut direction, mut order, mut deskew) = (0, 0, 0, 0f32);
+                let page = tess::TessResultIteratorGetPageIterator(results);
+                tess::TessPageIteratorOrientation(page, &mut orientation, &mut direction, &mut order, &mut deskew);
+                tess::TessResultIteratorDelete(results);
+                // Orientation says where the tops of the letters point.
+                turns = match orientation {
+                    tess::TessOrientation_ORIENTATION_PAGE_RIGHT => 3,
+                    tess::TessOrientation_ORIENTATION_PAGE_DOWN => 2,
+                    tess::TessOrientation_ORIENTATION_PAGE_LEFT => 1,
+                    _ => 0,
+                };
+            }
             tess::TessBaseAPIClear(self.ocr);
-            Ok((text, confidence))
+            Ok(Recognised { text, confidence, turns })
         }
     }
+}
+
+/// What [`Engine::recognise`] read.
+pub struct Recognised {
+    pub text: String,
+    /// Mean word confidence, 0–100.
+    pub confidence: f32,
+    /// Clockwise quarter turns that would put the page upright, as the layout
+    /// analysis saw it.
+    pub turns: u8,
 }
 
 fn init(

@@ -197,41 +197,43 @@ fn work(mut engine: Engine, tasks: &Mutex<Receiver<Task>>) {
     }
 }
 
-fn recognise_page(
-    engine: &mut Engine,
-    job: OcrJob,
-    timeout: Duration,
-) -> Result<OcrPage, ExtractError> {
+/// Below this mean confidence a page may be upside down: only then is the
+/// (costly) orientation detection run. Upright pages read at 85–96 here, pages
+/// upside down at 25–45.
+const TRUST_CONFIDENCE: f32 = 60.0;
+
+fn recognise_page(engine: &mut Engine, job: OcrJob, timeout: Duration) -> Result<OcrPage, ExtractError> {
     let page = job.page;
     let image = load(job.image, page)?;
     let started = Instant::now();
-    let turns = engine.upright_turns(&image);
-    let upright = if turns == 0 {
-        image
-    } else {
-        image.rotated(turns).ok_or_else(|| Rejection::OcrFailed {
-            page,
-            detail: "cannot rotate the page".into(),
-        })?
+    let remaining = || timeout.saturating_sub(started.elapsed()).max(Duration::from_millis(1));
+    let failed = |e: RecogniseError| -> ExtractError {
+        match e {
+            RecogniseError::Deadline => Rejection::OcrTimeout { page, secs: timeout.as_secs() },
+            RecogniseError::Failed => Rejection::OcrFailed { page, detail: e.to_string() },
+        }
+        .into()
     };
-    let remaining = timeout
-        .saturating_sub(started.elapsed())
-        .max(Duration::from_millis(1));
-    let (text, confidence) = engine.recognise(&upright, remaining).map_err(|e| match e {
-        RecogniseError::Deadline => Rejection::OcrTimeout {
-            page,
-            secs: timeout.as_secs(),
-        },
-        RecogniseError::Failed => Rejection::OcrFailed {
-            page,
-            detail: e.to_string(),
-        },
-    })?;
+    let mut best = engine.recognise(&image, remaining()).map_err(failed)?;
+    let mut rotation = best.turns;
+    if best.confidence < TRUST_CONFIDENCE {
+        let turns = engine.upright_turns(&image);
+        if turns != 0 {
+            let upright = image
+                .rotated(turns)
+                .ok_or_else(|| Rejection::OcrFailed { page, detail: "cannot rotate the page".into() })?;
+            let second = engine.recognise(&upright, remaining()).map_err(failed)?;
+            if second.confidence > best.confidence {
+                rotation = (turns + second.turns) % 4;
+                best = second;
+            }
+        }
+    }
     Ok(OcrPage {
         page,
-        text: text.trim_end().to_string(),
-        confidence,
-        rotation: turns as u16 * 90,
+        text: best.text.trim_end().to_string(),
+        confidence: best.confidence,
+        rotation: rotation as u16 * 90,
         ocr_time: started.elapsed(),
     })
 }
