@@ -297,7 +297,13 @@ impl Shared {
         failpoint::hit("after-finish");
         store.end_attempts(claimed.arrival)?;
         let _ = self.index_wake.send(IndexMsg::Wake);
-        tracing::info!(scan = %rel, outcome = ?outcome, seconds = started.elapsed().as_secs_f32(), "scan filed");
+        tracing::info!(
+            scan = %rel,
+            status = outcome.status(),
+            document = outcome.document_id().map(|id| id.0),
+            seconds = started.elapsed().as_secs_f32(),
+            "scan filed"
+        );
         Ok(())
     }
 

@@ -71,7 +71,11 @@ fn main() -> ExitCode {
         cli.command,
         Command::Serve | Command::Ingest { .. } | Command::Reindex
     );
-    init_logging(if verbose { "info,tantivy=warn" } else { "warn" });
+    init_logging(if verbose {
+        "info,tantivy=warn,notify=warn"
+    } else {
+        "warn"
+    });
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -132,14 +136,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Show { id, json } => {
             let store = Store::open(&config.store_dir)?;
-            let doc = store
-                .document(id)?
-                .with_context(|| format!("there is no document {id}"))?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&doc)?);
-            } else {
-                print_document(&store, &doc)?;
-            }
+            show(&store, id, json)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Reindex => {
@@ -212,8 +209,37 @@ fn serve(config: Config) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_document(store: &Store, doc: &eakte::store::Document) -> Result<()> {
+fn show(store: &Store, id: DocumentId, json: bool) -> Result<()> {
+    let doc = store
+        .document(id)?
+        .with_context(|| format!("there is no document {id}"))?;
+    let state = if store.is_pending_index(id)? {
+        "stored, waiting to be indexed"
+    } else {
+        "stored and indexed"
+    };
+    if json {
+        #[derive(serde::Serialize)]
+        struct Shown<'a> {
+            #[serde(flatten)]
+            document: &'a eakte::store::Document,
+            state: &'a str,
+        }
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&Shown {
+                document: &doc,
+                state
+            })?
+        );
+        return Ok(());
+    }
+    print_document(store, &doc, state)
+}
+
+fn print_document(store: &Store, doc: &eakte::store::Document, state: &str) -> Result<()> {
     println!("document {}", doc.id);
+    println!("  state:       {state}");
     println!("  name:        {}", doc.original_name);
     println!("  site:        {}", doc.site.as_deref().unwrap_or("-"));
     println!("  type:        {}", doc.kind.mime_type());

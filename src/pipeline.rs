@@ -66,6 +66,16 @@ impl Outcome {
         }
     }
 
+    /// The `status` as in the serialised form (`stored`, `duplicate`, …).
+    pub fn status(&self) -> &'static str {
+        match self {
+            Outcome::Stored { .. } => "stored",
+            Outcome::Duplicate { .. } => "duplicate",
+            Outcome::AlreadyRecorded { .. } => "already_recorded",
+            Outcome::Rejected { .. } => "rejected",
+        }
+    }
+
     fn rejected(rejection: Rejection) -> Outcome {
         Outcome::Rejected {
             code: rejection.code(),

@@ -175,6 +175,7 @@ fn generated_german_scans_in_every_format_and_pose_are_found_by_their_words() {
         "umlauts and ß kept exactly"
     );
     assert_eq!(digital["site"], "husum");
+    assert_eq!(digital["state"], "stored and indexed");
     sb.assert_check_passes();
 }
 

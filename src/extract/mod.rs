@@ -59,6 +59,8 @@ pub struct Extracted {
 pub enum Rejection {
     #[error("the file is empty")]
     Empty,
+    #[error("the file cannot be read: {detail}")]
+    Unreadable { detail: String },
     #[error("the file has {size} bytes, more than the limit of {max}")]
     TooLarge { size: u64, max: u64 },
     #[error("the file is {what}, not a supported scan format")]
@@ -102,6 +104,7 @@ impl Rejection {
     pub fn code(&self) -> &'static str {
         match self {
             Rejection::Empty => "empty",
+            Rejection::Unreadable { .. } => "unreadable",
             Rejection::TooLarge { .. } => "too_large",
             Rejection::Unsupported { .. } => "unsupported_type",
             Rejection::Unknown => "unknown_type",
@@ -124,6 +127,7 @@ impl Rejection {
         const FORMATS: &str = "Angenommen werden PDF, TIFF, PNG und JPEG";
         match self {
             Rejection::Empty => "Die Datei ist leer (0 Byte). Bitte das Dokument neu scannen.".into(),
+            Rejection::Unreadable { .. } => "Die Datei darf nicht gelesen werden (fehlende Leserechte). Bitte mit Leserechten für die E-Akte neu ablegen.".into(),
             Rejection::TooLarge { size, max } => format!(
                 "Die Datei ist zu groß ({}); erlaubt sind höchstens {}. Bitte in kleinere Teile aufteilen oder mit geringerer Auflösung scannen.",
                 megabytes(*size),

@@ -262,6 +262,8 @@ impl SearchIndex {
         let mut snippets = SnippetGenerator::create(&searcher, &query, self.fields.text)
             .map_err(|e| self.err(e))?;
         snippets.set_max_num_chars(240);
+        let name_snippets = SnippetGenerator::create(&searcher, &query, self.fields.name)
+            .map_err(|e| self.err(e))?;
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top.into_iter().take(limit) {
             let doc: TantivyDocument = searcher.doc(address).map_err(|e| self.err(e))?;
@@ -274,10 +276,9 @@ impl SearchIndex {
             let text = text_of(f.text).unwrap_or_default();
             let mut snippet = snippets.snippet(&text);
             if snippet.is_empty() {
-                // Matched by file name or only fuzzily: show the beginning instead.
-                snippet = SnippetGenerator::create(&searcher, &query, f.name)
-                    .map(|g| g.snippet(&text_of(f.name).unwrap_or_default()))
-                    .unwrap_or(snippet);
+                // Matched by the file name, or only fuzzily: show the name's match,
+                // else the beginning of the text.
+                snippet = name_snippets.snippet(&text_of(f.name).unwrap_or_default());
             }
             let snippet = if snippet.is_empty() {
                 escape_html(&preview(&text, 240))

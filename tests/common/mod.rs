@@ -136,7 +136,7 @@ impl Sandbox {
             .arg("--config")
             .arg(self.config())
             .envs(env.iter().copied())
-            .env("RUST_LOG", "info,tantivy=warn")
+            .env("RUST_LOG", "info,tantivy=warn,notify=warn")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())

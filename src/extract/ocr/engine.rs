@@ -151,7 +151,11 @@ impl Engine {
 
     /// Recognise `image` as it is. tesseract's layout analysis reads pages turned
     /// by a quarter itself (and says so), but not pages upside down.
-    pub fn recognise(&mut self, image: &Image, deadline: Duration) -> Result<Recognised, RecogniseError> {
+    pub fn recognise(
+        &mut self,
+        image: &Image,
+        deadline: Duration,
+    ) -> Result<Recognised, RecogniseError> {
         let millis = deadline.as_millis().clamp(1, i32::MAX as u128) as i32;
         // SAFETY: valid handle and PIX; the monitor is created and deleted here and
         // outlives the Recognize call that uses it; the text pointer is copied and
@@ -169,7 +173,11 @@ impl Engine {
             tess::TessMonitorDelete(monitor);
             if status != 0 {
                 tess::TessBaseAPIClear(self.ocr);
-                return Err(if deadline_passed { RecogniseError::Deadline } else { RecogniseError::Failed });
+                return Err(if deadline_passed {
+                    RecogniseError::Deadline
+                } else {
+                    RecogniseError::Failed
+                });
             }
             let raw = tess::TessBaseAPIGetUTF8Text(self.ocr);
             let text = if raw.is_null() {
@@ -185,7 +193,13 @@ impl Engine {
             if !results.is_null() {
                 let (mut orientation, mut direction, mut order, mut deskew) = (0, 0, 0, 0f32);
                 let page = tess::TessResultIteratorGetPageIterator(results);
-                tess::TessPageIteratorOrientation(page, &mut orientation, &mut direction, &mut order, &mut deskew);
+                tess::TessPageIteratorOrientation(
+                    page,
+                    &mut orientation,
+                    &mut direction,
+                    &mut order,
+                    &mut deskew,
+                );
                 tess::TessResultIteratorDelete(results);
                 // Orientation says where the tops of the letters point.
                 turns = match orientation {
@@ -196,7 +210,11 @@ impl Engine {
                 };
             }
             tess::TessBaseAPIClear(self.ocr);
-            Ok(Recognised { text, confidence, turns })
+            Ok(Recognised {
+                text,
+                confidence,
+                turns,
+            })
         }
     }
 }

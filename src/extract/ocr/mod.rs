@@ -202,15 +202,29 @@ fn work(mut engine: Engine, tasks: &Mutex<Receiver<Task>>) {
 /// upside down at 25–45.
 const TRUST_CONFIDENCE: f32 = 60.0;
 
-fn recognise_page(engine: &mut Engine, job: OcrJob, timeout: Duration) -> Result<OcrPage, ExtractError> {
+fn recognise_page(
+    engine: &mut Engine,
+    job: OcrJob,
+    timeout: Duration,
+) -> Result<OcrPage, ExtractError> {
     let page = job.page;
     let image = load(job.image, page)?;
     let started = Instant::now();
-    let remaining = || timeout.saturating_sub(started.elapsed()).max(Duration::from_millis(1));
+    let remaining = || {
+        timeout
+            .saturating_sub(started.elapsed())
+            .max(Duration::from_millis(1))
+    };
     let failed = |e: RecogniseError| -> ExtractError {
         match e {
-            RecogniseError::Deadline => Rejection::OcrTimeout { page, secs: timeout.as_secs() },
-            RecogniseError::Failed => Rejection::OcrFailed { page, detail: e.to_string() },
+            RecogniseError::Deadline => Rejection::OcrTimeout {
+                page,
+                secs: timeout.as_secs(),
+            },
+            RecogniseError::Failed => Rejection::OcrFailed {
+                page,
+                detail: e.to_string(),
+            },
         }
         .into()
     };
@@ -219,9 +233,10 @@ fn recognise_page(engine: &mut Engine, job: OcrJob, timeout: Duration) -> Result
     if best.confidence < TRUST_CONFIDENCE {
         let turns = engine.upright_turns(&image);
         if turns != 0 {
-            let upright = image
-                .rotated(turns)
-                .ok_or_else(|| Rejection::OcrFailed { page, detail: "cannot rotate the page".into() })?;
+            let upright = image.rotated(turns).ok_or_else(|| Rejection::OcrFailed {
+                page,
+                detail: "cannot rotate the page".into(),
+            })?;
             let second = engine.recognise(&upright, remaining()).map_err(failed)?;
             if second.confidence > best.confidence {
                 rotation = (turns + second.turns) % 4;
