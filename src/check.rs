@@ -6,7 +6,8 @@
 //! from the index or indexed twice, an index entry without a document.
 //! Notes (the command still passes): documents queued for indexing, scans claimed
 //! but not finished, blobs no document refers to (left by a crash between writing
-//! a blob and recording it; harmless). `eakte serve` settles all three on start.
+//! a blob and recording it; harmless). `eakte serve` indexes the queue and
+//! resumes claimed scans when it starts; unreferenced blobs stay (harmless).
 
 use crate::inbox::{Inbox, PROCESSING_DIR};
 use crate::index::{IndexError, SearchIndex};

@@ -229,11 +229,37 @@ impl Config {
         positive("limits.max_pixels_per_page", raw.limits.max_pixels_per_page)?;
         positive("limits.max_pages", raw.limits.max_pages as u64)?;
         positive("limits.tool_timeout_secs", raw.limits.tool_timeout_secs)?;
+        let (inbox_dir, index_dir, store_dir) = (
+            absolute(base, &raw.inbox_dir),
+            absolute(base, &raw.index_dir),
+            absolute(base, &raw.store_dir),
+        );
+        // Nested folders would feed the store's own files back in as scans, or
+        // wipe the store together with an outdated index.
+        let dirs = [
+            ("inbox_dir", &inbox_dir),
+            ("index_dir", &index_dir),
+            ("store_dir", &store_dir),
+        ];
+        for (key, dir) in dirs {
+            for (other_key, other) in dirs {
+                if key != other_key && dir.starts_with(other) {
+                    return Err(invalid(
+                        key,
+                        format!(
+                            "{} lies inside {other_key} ({})",
+                            dir.display(),
+                            other.display()
+                        ),
+                    ));
+                }
+            }
+        }
         Ok(Config {
             source: None,
-            inbox_dir: absolute(base, &raw.inbox_dir),
-            index_dir: absolute(base, &raw.index_dir),
-            store_dir: absolute(base, &raw.store_dir),
+            inbox_dir,
+            index_dir,
+            store_dir,
             listen,
             ocr: OcrConfig {
                 languages,
@@ -356,5 +382,7 @@ mod tests {
         assert!(err.to_string().contains("listen"), "{err}");
         let err = Config::from_toml("[ocr]\nworkers = 0\n", Path::new("/")).unwrap_err();
         assert!(err.to_string().contains("ocr.workers"), "{err}");
+        let err = Config::from_toml("inbox_dir = \".\"\n", Path::new("/srv")).unwrap_err();
+        assert!(err.to_string().contains("lies inside inbox_dir"), "{err}");
     }
 }

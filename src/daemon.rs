@@ -191,24 +191,48 @@ async fn take_settled(shared: &Arc<Shared>, tracker: &mut SettleTracker, now: In
         };
         tracker.forget(&f.path);
         let s = shared.clone();
-        let claim = tokio::task::spawn_blocking(move || -> Result<Claimed, String> {
-            let arrival = s
-                .pipeline
-                .store()
-                .new_arrival_id()
-                .map_err(|e| e.to_string())?;
-            s.inbox
-                .claim(&f, arrival)
-                .map_err(|e| format!("cannot claim {}: {e}", Inbox::display(&f.rel)))
-        });
+        let claim = tokio::task::spawn_blocking(move || claim_unchanged(&s, &f));
         match claim.await {
-            Ok(Ok(claimed)) => {
+            Ok(Ok(Some(claimed))) => {
                 failpoint::hit("after-claim");
                 tokio::spawn(job(shared.clone(), claimed, permit));
             }
+            Ok(Ok(None)) => {}
             // Typically the file vanished or was renamed meanwhile; the next pass sees.
             Ok(Err(e)) => tracing::warn!(error = %e, "scan not taken"),
             Err(e) => tracing::error!(error = %e, "claiming failed"),
+        }
+    }
+}
+
+/// Claim a settled scan, unless it changed between the last look and the claim
+/// (a writer that paused longer than the settle window): then it goes back to
+/// the inbox and settles again. Blocking.
+fn claim_unchanged(shared: &Shared, found: &Found) -> Result<Option<Claimed>, String> {
+    let rel = Inbox::display(&found.rel);
+    let arrival = shared
+        .pipeline
+        .store()
+        .new_arrival_id()
+        .map_err(|e| e.to_string())?;
+    let claimed = shared
+        .inbox
+        .claim(found, arrival)
+        .map_err(|e| format!("cannot claim {rel}: {e}"))?;
+    let now = std::fs::symlink_metadata(&claimed.path).ok();
+    if now
+        .as_ref()
+        .is_some_and(|m| m.len() == found.size && m.modified().ok() == found.mtime)
+    {
+        return Ok(Some(claimed));
+    }
+    tracing::info!(scan = %rel, "scan changed while being taken; it waits to settle again");
+    match shared.inbox.unclaim(&claimed) {
+        Ok(()) => Ok(None),
+        // It cannot go back: process what is there rather than leave it hidden.
+        Err(e) => {
+            tracing::warn!(scan = %rel, error = %e, "cannot put the scan back; processing it as it is");
+            Ok(Some(claimed))
         }
     }
 }
@@ -268,13 +292,23 @@ impl Shared {
     /// Blocking: run the pipeline for `claimed`, then finish or set it aside.
     fn handle(&self, claimed: &Claimed) -> Result<(), PipelineError> {
         let store = self.pipeline.store();
-        let rel = Inbox::display(&claimed.rel);
         // An earlier attempt that never finished means the process died meanwhile,
         // maybe because of this very file: read it in a child process this time.
         let mode = match store.begin_attempt(claimed.arrival)? {
             1 => Extraction::InProcess,
             _ => Extraction::Isolated,
         };
+        let result = self.attempt(claimed, mode);
+        if result.is_err() {
+            // The attempt ended with an error, not with the process: not suspect.
+            let _ = store.end_attempts(claimed.arrival);
+        }
+        result
+    }
+
+    fn attempt(&self, claimed: &Claimed, mode: Extraction) -> Result<(), PipelineError> {
+        let store = self.pipeline.store();
+        let rel = Inbox::display(&claimed.rel);
         let arrival = NewArrival {
             id: claimed.arrival,
             original_name: claimed.name(),

@@ -78,7 +78,11 @@ pub fn ingest(
 fn ingest_one(pipeline: &Pipeline, path: &PathBuf, site: Option<&str>) -> IngestLine {
     let file = path.display().to_string();
     let result = (|| {
-        let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {file}: {e}"))?;
+        // Files named on the command line may be symlinks on purpose; resolve
+        // them here (the pipeline itself never follows one).
+        let resolved =
+            std::fs::canonicalize(path).map_err(|e| format!("cannot read {file}: {e}"))?;
+        let meta = std::fs::metadata(&resolved).map_err(|e| format!("cannot read {file}: {e}"))?;
         if !meta.is_file() {
             return Err(format!("{file} is not a regular file"));
         }
@@ -99,7 +103,7 @@ fn ingest_one(pipeline: &Pipeline, path: &PathBuf, site: Option<&str>) -> Ingest
             source: file.clone(),
         };
         pipeline
-            .process_file(path, arrival, Extraction::InProcess)
+            .process_file(&resolved, arrival, Extraction::InProcess)
             .map_err(|e| e.to_string())
     })();
     let result = match result {

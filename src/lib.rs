@@ -16,12 +16,14 @@
 //! - [`daemon`]    `eakte serve`: threads, watcher, shutdown
 //! - [`ingest`]    `eakte ingest`: the pipeline for files named on the command line
 //! - [`check`]     `eakte check`: blobs against hashes, index against store
+//! - [`durable`]   fsync helpers: renames and new directories that survive a power cut
 //! - [`failpoint`] crash injection for the crash-safety tests
 //! - [`timefmt`]   timestamps as stored (RFC 3339, UTC)
 
 pub mod check;
 pub mod config;
 pub mod daemon;
+pub mod durable;
 pub mod extract;
 pub mod failpoint;
 pub mod inbox;

@@ -191,7 +191,7 @@ fn serve(config: Config) -> Result<ExitCode> {
         .thread_name("eakte-async")
         .enable_all()
         .build()?;
-    runtime.block_on(async {
+    let served = runtime.block_on(async {
         // Listen before starting up, so that a signal during a long start-up (an
         // index rebuild) still ends in a clean shutdown rather than a kill.
         use tokio::signal::unix::{signal, SignalKind};
@@ -205,7 +205,11 @@ fn serve(config: Config) -> Result<ExitCode> {
         };
         eakte::daemon::serve(config, shutdown).await?;
         anyhow::Ok(())
-    })?;
+    });
+    // `serve` already gave running scans their grace period; whatever still runs
+    // (a long OCR, an isolated extraction) stays claimed and resumes next start.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    served?;
     Ok(ExitCode::SUCCESS)
 }
 

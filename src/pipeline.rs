@@ -17,6 +17,7 @@ use crate::store::{DocumentId, NewArrival, NewDocument, Recorded, Sha256, Store,
 use serde::Serialize;
 use std::collections::HashSet;
 use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex};
 
@@ -191,8 +192,35 @@ impl Pipeline {
         let read_error = |e: std::io::Error| {
             PipelineError::System(format!("cannot read {}: {e}", path.display()))
         };
-        let file = std::fs::File::open(path).map_err(read_error)?;
-        let size = file.metadata().map_err(read_error)?.len();
+        // Never follow a symlink: a share user could swap a settled scan for a
+        // link to any file the daemon may read.
+        let opened = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path);
+        let file = match opened {
+            Ok(file) => file,
+            // The scan's own permissions, not eakte's environment: set it aside
+            // rather than retrying it forever.
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                return Ok(Outcome::rejected(Rejection::Unreadable {
+                    detail: e.to_string(),
+                }));
+            }
+            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                return Ok(Outcome::rejected(Rejection::Unsupported {
+                    what: "eine Verknüpfung (Symlink), keine Datei".into(),
+                }));
+            }
+            Err(e) => return Err(read_error(e)),
+        };
+        let meta = file.metadata().map_err(read_error)?;
+        if !meta.is_file() {
+            return Ok(Outcome::rejected(Rejection::Unsupported {
+                what: "keine normale Datei".into(),
+            }));
+        }
+        let size = meta.len();
         if size > max {
             return Ok(Outcome::rejected(Rejection::TooLarge { size, max }));
         }

@@ -102,9 +102,13 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
         }
         markers.push(format!("\"{marker}\""));
     }
-    for _ in 0..10 {
+    for round in 0..10 {
         let daemon = sb.serve();
-        std::thread::sleep(Duration::from_millis(200 + rand_u64() % 1300));
+        // Half the kills land during start-up and resumption, half during work.
+        if round % 2 == 1 {
+            daemon.wait_ready();
+        }
+        std::thread::sleep(Duration::from_millis(100 + rand_u64() % 1400));
         daemon.kill();
         // After every kill the store must already be consistent.
         sb.assert_check_passes();

@@ -71,6 +71,15 @@ fn scans_in_site_folders_are_filed_and_unusable_entries_set_aside_with_a_reason(
         waiting.retain(|p| !ignored.contains(p));
         waiting.is_empty() && sb.processing().is_empty()
     });
+    // Commands that need the store say plainly that the daemon holds it; search
+    // reads only the index and works alongside.
+    let out = sb.eakte(&["check"]);
+    assert!(!out.status.success());
+    assert!(
+        common::stderr(&out).contains("in use by another eakte process"),
+        "{}",
+        common::stderr(&out)
+    );
     let foehr = only_hit(&sb, "Wykerhafenamt");
     let toenning = only_hit(&sb, "Eidersperrwerk");
     let top = only_hit(&sb, "Marschbahnhof");
@@ -128,7 +137,7 @@ fn scans_in_site_folders_are_filed_and_unusable_entries_set_aside_with_a_reason(
 
 #[test]
 fn a_scan_still_being_written_is_taken_only_when_complete() {
-    let sb = Sandbox::with_settle(1500, "");
+    let sb = Sandbox::with_settle(3000, "");
     let _daemon = sb.serve();
     let pdf = letter_pdf("Schleusenwärter");
     let path = sb.inbox().join("husum/langsam.pdf");

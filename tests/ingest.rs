@@ -303,9 +303,16 @@ fn hostile_and_broken_files_are_rejected_with_a_specific_reason() {
         files.push(fixture(&format!("hostile/{name}")));
         expected.push(code);
     }
+    let blank = scanmaker::rasterise(
+        &scanmaker::text_pdf(&[vec![]], Pose::Upright),
+        150,
+        Raster::Png,
+    )
+    .remove(0);
     let readable = [
         fixture("hostile/invalid_pdf.pdf"),
         fixture("hostile/signed.pdf"),
+        write(work.path(), "blank page.png", &blank),
     ];
     files.extend(readable.iter().cloned());
 
@@ -335,6 +342,11 @@ fn hostile_and_broken_files_are_rejected_with_a_specific_reason() {
     let tail = &lines[expected.len()..];
     assert_eq!(tail[0]["status"], "stored", "{}", tail[0]);
     assert_eq!(tail[1]["status"], "stored", "{}", tail[1]);
+    assert_eq!(
+        tail[2]["status"], "stored",
+        "a blank page is a document, not an error: {}",
+        tail[2]
+    );
     assert_eq!(sb.search("\"digitally signed\""), vec![doc_id(&tail[1])]);
     sb.assert_check_passes();
 }

@@ -18,6 +18,8 @@ use wait_timeout::ChildExt;
 
 /// The hidden subcommand the child runs.
 pub const SUBCOMMAND: &str = "extract-isolated";
+/// The exit status of a Rust program that panicked.
+const PANIC_EXIT_CODE: i32 = 101;
 /// Upper bound for one isolated extraction (a long document, OCRed page by page).
 const TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
@@ -61,11 +63,27 @@ impl Extractor {
                 .into());
             }
         };
-        if let Some(signal) = status.signal() {
-            return Err(Rejection::CrashesReader {
-                detail: format!("the child process died of signal {signal}"),
+        match (status.signal(), status.code()) {
+            // Stopped from outside (service stop, kill, out of memory): not the file.
+            (Some(signal @ (libc::SIGTERM | libc::SIGINT | libc::SIGKILL | libc::SIGHUP)), _) => {
+                return Err(ExtractError::System(format!(
+                    "isolated extraction was stopped by signal {signal}"
+                )));
             }
-            .into());
+            (Some(signal), _) => {
+                return Err(Rejection::CrashesReader {
+                    detail: format!("the child process died of signal {signal}"),
+                }
+                .into());
+            }
+            // A Rust panic while reading this file.
+            (None, Some(PANIC_EXIT_CODE)) => {
+                return Err(Rejection::CrashesReader {
+                    detail: "the child process panicked".into(),
+                }
+                .into());
+            }
+            _ => {}
         }
         let result = std::fs::read(&output)
             .ok()

@@ -30,6 +30,9 @@ const MIN_IMAGE_COVERAGE: f64 = 0.03;
 /// Below this resolution OCR quality collapses; a page that would need less to stay
 /// under the pixel limit is rejected instead of being recognised badly.
 const MIN_OCR_DPI: u32 = 150;
+/// At most this much of a tool's text output is read (500 pages of dense text are
+/// a few MB; more is a hostile file repeating itself).
+const MAX_TOOL_OUTPUT: u64 = 32 * 1024 * 1024;
 /// Pages smaller than this (in points, 1/72 inch) on either side are broken files.
 const MIN_PAGE_SIDE_PT: f64 = 10.0;
 
@@ -102,6 +105,12 @@ pub(super) fn extract(ex: &Extractor, bytes: &[u8]) -> Result<Vec<Page>, Extract
         return Err(Rejection::TooManyPages {
             pages: info.pages,
             max: limits.max_pages,
+        }
+        .into());
+    }
+    if info.pages as usize != info.sizes.len() {
+        return Err(Rejection::CorruptPdf {
+            detail: format!("{} pages, but sizes for {}", info.pages, info.sizes.len()),
         }
         .into());
     }
@@ -220,8 +229,8 @@ fn info(work: &WorkDir, limits: &Limits) -> Result<PdfInfo, ExtractError> {
         work.input.as_os_str(),
     ];
     tool::run("pdfinfo", &args, &out, limits.tool_timeout).map_err(tool_error)?;
-    let text =
-        std::fs::read(&out).map_err(|e| ExtractError::system("cannot read pdfinfo output", e))?;
+    let text = tool::read_capped(&out, MAX_TOOL_OUTPUT)
+        .map_err(|e| ExtractError::system("cannot read pdfinfo output", e))?;
     parse_info(&String::from_utf8_lossy(&text)).ok_or_else(|| {
         Rejection::CorruptPdf {
             detail: "pdfinfo reports no page count".into(),
@@ -277,8 +286,8 @@ fn text_layer(work: &WorkDir, pages: u32, limits: &Limits) -> Result<Vec<String>
         limits.tool_timeout,
     )
     .map_err(tool_error)?;
-    let text =
-        std::fs::read(&out).map_err(|e| ExtractError::system("cannot read pdftotext output", e))?;
+    let text = tool::read_capped(&out, MAX_TOOL_OUTPUT)
+        .map_err(|e| ExtractError::system("cannot read pdftotext output", e))?;
     let mut texts: Vec<String> = String::from_utf8_lossy(&text)
         .split('\u{c}')
         .map(str::to_string)
@@ -304,8 +313,8 @@ fn image_coverage(
         work.input.as_os_str(),
     ];
     tool::run("pdfimages", &args, &out, limits.tool_timeout).map_err(tool_error)?;
-    let text =
-        std::fs::read(&out).map_err(|e| ExtractError::system("cannot read pdfimages output", e))?;
+    let text = tool::read_capped(&out, MAX_TOOL_OUTPUT)
+        .map_err(|e| ExtractError::system("cannot read pdfimages output", e))?;
     Ok(parse_coverage(&String::from_utf8_lossy(&text), &info.sizes))
 }
 
@@ -339,7 +348,10 @@ fn parse_coverage(text: &str, sizes: &[(f64, f64)]) -> Vec<f64> {
 
 fn tool_error(err: ToolError) -> ExtractError {
     match err {
-        ToolError::Missing { .. } | ToolError::Io(_) => ExtractError::System(err.to_string()),
+        ToolError::Missing { .. }
+        | ToolError::Io(_)
+        | ToolError::Interrupted { .. }
+        | ToolError::NoSpace { .. } => ExtractError::System(err.to_string()),
         ToolError::Timeout { tool, secs } => Rejection::ToolTimeout {
             tool: tool.into(),
             secs,

@@ -43,9 +43,8 @@ pub fn sniff(bytes: &[u8]) -> Sniffed {
         return Sniffed::Empty;
     }
     let starts = |magic: &[u8]| bytes.starts_with(magic);
-    if starts(b"%PDF-") || find(&bytes[..bytes.len().min(PDF_HEADER_WINDOW)], b"%PDF-") {
-        return Sniffed::Accepted(FileKind::Pdf);
-    }
+    // Image signatures at offset 0 first: an image whose metadata happens to
+    // contain "%PDF-" is still an image.
     if starts(b"II*\0") || starts(b"MM\0*") || starts(b"II+\0") || starts(b"MM\0+") {
         return Sniffed::Accepted(FileKind::Tiff);
     }
@@ -54,6 +53,9 @@ pub fn sniff(bytes: &[u8]) -> Sniffed {
     }
     if starts(b"\xff\xd8\xff") {
         return Sniffed::Accepted(FileKind::Jpeg);
+    }
+    if find(&bytes[..bytes.len().min(PDF_HEADER_WINDOW)], b"%PDF-") {
+        return Sniffed::Accepted(FileKind::Pdf);
     }
     let other = if starts(b"PK\x03\x04") || starts(b"PK\x05\x06") {
         "ein ZIP-Archiv (z. B. .zip, .docx, .xlsx)"
@@ -100,6 +102,10 @@ mod tests {
         );
         assert_eq!(
             sniff(b"\xff\xd8\xff\xe0"),
+            Sniffed::Accepted(FileKind::Jpeg)
+        );
+        assert_eq!(
+            sniff(b"\xff\xd8\xff\xe1Exif %PDF-1.4"),
             Sniffed::Accepted(FileKind::Jpeg)
         );
         assert_eq!(sniff(b""), Sniffed::Empty);

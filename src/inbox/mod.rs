@@ -16,7 +16,7 @@
 
 pub mod settle;
 
-use crate::store::blob::sync_dir;
+use crate::durable::{self, sync_dir};
 use crate::store::ArrivalId;
 use std::fs;
 use std::io::{self, Write};
@@ -125,9 +125,16 @@ impl Inbox {
     fn walk(&self, dir: &Path, rel: &Path, depth: usize, out: &mut Vec<Found>) -> io::Result<()> {
         let entries = match fs::read_dir(dir) {
             Ok(e) => e,
-            // A folder removed while we look is not an error.
-            Err(e) if e.kind() == io::ErrorKind::NotFound && depth > 0 => return Ok(()),
-            Err(e) => return Err(e),
+            Err(e) if depth == 0 => return Err(e),
+            // A folder removed meanwhile, or one eakte may not read (a share's
+            // `$RECYCLE.BIN`, a site folder with wrong permissions), must not stop
+            // the whole inbox.
+            Err(e) => {
+                if e.kind() != io::ErrorKind::NotFound {
+                    tracing::warn!(folder = %dir.display(), error = %e, "inbox folder skipped");
+                }
+                return Ok(());
+            }
         };
         for entry in entries {
             let Ok(entry) = entry else { continue };
@@ -166,7 +173,7 @@ impl Inbox {
             .join(arrival.to_string())
             .join(&found.rel);
         let dir = target.parent().expect("claimed path has a parent");
-        fs::create_dir_all(dir)?;
+        durable::create_dir_all(dir)?;
         fs::rename(&found.path, &target)?;
         sync_dir(dir)?;
         if let Some(from) = found.path.parent() {
@@ -205,8 +212,28 @@ impl Inbox {
 
     /// The scan is durably stored: remove it from the inbox.
     pub fn finish(&self, claimed: &Claimed) -> io::Result<()> {
-        fs::remove_file(&claimed.path)?;
+        match fs::remove_file(&claimed.path) {
+            // Already removed by an attempt that failed just after (at the fsync).
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            other => other?,
+        }
         sync_dir(claimed.path.parent().expect("claimed path has a parent"))?;
+        self.remove_processing_dir(claimed);
+        Ok(())
+    }
+
+    /// Put a claimed scan back where it was (it changed while being claimed: it
+    /// was still being written). Fails if something else took its place meanwhile.
+    pub fn unclaim(&self, claimed: &Claimed) -> io::Result<()> {
+        let back = self.root.join(&claimed.rel);
+        if back.symlink_metadata().is_ok() {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                "a new file has taken its place",
+            ));
+        }
+        fs::rename(&claimed.path, &back)?;
+        sync_dir(back.parent().expect("inbox path has a parent"))?;
         self.remove_processing_dir(claimed);
         Ok(())
     }
@@ -230,7 +257,7 @@ impl Inbox {
             .root
             .join(QUARANTINE_DIR)
             .join(rel.parent().unwrap_or(Path::new("")));
-        fs::create_dir_all(&dir)?;
+        durable::create_dir_all(&dir)?;
         let name = rel
             .file_name()
             .map(|n| n.to_os_string())
@@ -370,6 +397,24 @@ mod tests {
         );
         assert!(inbox.scan().unwrap().is_empty());
         assert!(inbox.claimed().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_scan_that_changed_while_claimed_goes_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let inbox = Inbox::open(dir.path()).unwrap();
+        fs::create_dir_all(dir.path().join("husum")).unwrap();
+        fs::write(dir.path().join("husum/a.pdf"), b"a").unwrap();
+        let found = inbox.scan().unwrap().remove(0);
+        let claimed = inbox.claim(&found, ArrivalId(3)).unwrap();
+        inbox.unclaim(&claimed).unwrap();
+        assert_eq!(inbox.scan().unwrap().len(), 1);
+        assert!(inbox.claimed().unwrap().is_empty());
+        // Finishing twice (a retry after a failed fsync) is harmless.
+        let claimed = inbox.claim(&found, ArrivalId(4)).unwrap();
+        inbox.finish(&claimed).unwrap();
+        fs::create_dir_all(claimed.path.parent().unwrap()).unwrap();
+        inbox.finish(&claimed).unwrap();
     }
 
     #[test]

@@ -17,6 +17,9 @@ struct Observation {
     since: Instant,
 }
 
+/// How many settle windows an empty file must stay empty.
+const EMPTY_FILE_WINDOWS: u32 = 10;
+
 #[derive(Debug)]
 pub struct SettleTracker {
     window: Duration,
@@ -52,7 +55,15 @@ impl SettleTracker {
                 since: now,
             };
         }
-        now.duration_since(current.since) >= self.window
+        now.duration_since(current.since) >= self.window_for(size)
+    }
+
+    fn window_for(&self, size: u64) -> Duration {
+        if size == 0 {
+            self.window * EMPTY_FILE_WINDOWS
+        } else {
+            self.window
+        }
     }
 
     /// Stop tracking `path` (taken, or gone).
@@ -70,7 +81,7 @@ impl SettleTracker {
     pub fn next_due(&self, now: Instant) -> Option<Duration> {
         self.seen
             .values()
-            .map(|o| (o.since + self.window).saturating_duration_since(now))
+            .map(|o| (o.since + self.window_for(o.size)).saturating_duration_since(now))
             .filter(|d| !d.is_zero())
             .min()
     }
@@ -105,6 +116,16 @@ mod tests {
         let later = SystemTime::UNIX_EPOCH + Duration::from_secs(9);
         assert!(!t.observe(p, 5, Some(later), t0 + Duration::from_secs(1)));
         assert!(t.observe(p, 5, Some(later), t0 + Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn an_empty_file_waits_longer() {
+        let mut t = SettleTracker::new(Duration::from_secs(1));
+        let p = Path::new("leer.pdf");
+        let t0 = Instant::now();
+        assert!(!t.observe(p, 0, None, t0));
+        assert!(!t.observe(p, 0, None, t0 + Duration::from_secs(5)));
+        assert!(t.observe(p, 0, None, t0 + Duration::from_secs(10)));
     }
 
     #[test]

@@ -88,10 +88,19 @@ impl Indexer {
     fn replace(&mut self, store: &Store, id: DocumentId) -> Result<(), IndexError> {
         self.writer
             .delete_term(Term::from_field_u64(self.index.fields.doc_id, id.0));
-        if let Some(doc) = store.document(id)? {
-            self.writer
-                .add_document(self.index.to_tantivy(&doc))
-                .map_err(|e| self.index.err(e))?;
+        match store.document(id) {
+            Ok(Some(doc)) => {
+                self.writer
+                    .add_document(self.index.to_tantivy(&doc))
+                    .map_err(|e| self.index.err(e))?;
+            }
+            Ok(None) => {}
+            // One unreadable record must not stop indexing of all others;
+            // `eakte check` reports it.
+            Err(e @ crate::store::StoreError::Corrupt { .. }) => {
+                tracing::error!(document = id.0, error = %e, "document cannot be indexed");
+            }
+            Err(e) => return Err(e.into()),
         }
         Ok(())
     }

@@ -153,6 +153,9 @@ impl SearchIndex {
                 tracing::warn!(dir = %dir.display(), "search index is outdated or unreadable; rebuilding it from the store");
                 empty_dir(dir).map_err(io)?;
             }
+        } else if dir.join(TANTIVY_FILE_LIST).exists() {
+            // A crash while the index was first created: tantivy's files, no meta.
+            empty_dir(dir).map_err(io)?;
         } else if std::fs::read_dir(dir)
             .map_err(io)?
             .flatten()
@@ -330,6 +333,8 @@ impl SearchIndex {
 
 /// A placeholder that keeps an empty `index/` folder in a git checkout.
 const KEEP_FILE: &str = ".gitkeep";
+/// The list of files tantivy manages, written before `meta.json`.
+const TANTIVY_FILE_LIST: &str = ".managed.json";
 
 /// Remove everything in an index directory except the placeholder.
 fn empty_dir(dir: &Path) -> std::io::Result<()> {

@@ -4,7 +4,7 @@
 //! survive a power cut; a crash before that leaves at most a stray temp file.
 
 use super::ids::Sha256;
-use std::fs::{self, File};
+use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
@@ -43,23 +43,18 @@ impl BlobStore {
             return Ok(());
         }
         let dir = target.parent().expect("blob path has a parent");
-        fs::create_dir_all(dir)?;
+        crate::durable::create_dir_all(dir)?;
         let mut tmp = tempfile::NamedTempFile::new_in(self.root.join("tmp"))?;
         tmp.write_all(bytes)?;
         tmp.as_file().sync_all()?;
         tmp.persist(&target).map_err(|e| e.error)?;
-        sync_dir(dir)?;
+        crate::durable::sync_dir(dir)?;
         Ok(())
     }
 
     pub fn get(&self, sha: &Sha256) -> io::Result<Vec<u8>> {
         fs::read(self.path(sha))
     }
-}
-
-/// fsync a directory so that a rename or unlink inside it is durable.
-pub fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
 }
 
 #[cfg(test)]

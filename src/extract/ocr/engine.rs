@@ -189,7 +189,12 @@ impl Engine {
             };
             let confidence = tess::TessBaseAPIMeanTextConf(self.ocr).clamp(0, 100) as f32;
             let mut turns = 0;
-            let results = tess::TessBaseAPIGetIterator(self.ocr);
+            // Only with text: older tesseracts dereference a missing first block.
+            let results = if text.trim().is_empty() {
+                ptr::null_mut()
+            } else {
+                tess::TessBaseAPIGetIterator(self.ocr)
+            };
             if !results.is_null() {
                 let (mut orientation, mut direction, mut order, mut deskew) = (0, 0, 0, 0f32);
                 let page = tess::TessResultIteratorGetPageIterator(results);

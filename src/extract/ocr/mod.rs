@@ -18,7 +18,6 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// Where a page's pixels come from.
@@ -65,7 +64,6 @@ struct Task {
 
 pub struct OcrPool {
     queue: Option<Sender<Task>>,
-    workers: Vec<JoinHandle<()>>,
     orientation: bool,
 }
 
@@ -77,13 +75,12 @@ impl OcrPool {
         let (queue, tasks) = mpsc::channel::<Task>();
         let tasks = Arc::new(Mutex::new(tasks));
         let (ready_tx, ready_rx) = mpsc::channel();
-        let mut workers = Vec::new();
         for n in 0..config.workers {
             let tasks = tasks.clone();
             let ready = ready_tx.clone();
             let datapath = config.tessdata_dir.clone();
             let languages = config.languages.clone();
-            let handle = std::thread::Builder::new()
+            std::thread::Builder::new()
                 .name(format!("ocr-{n}"))
                 .spawn(move || match Engine::new(datapath.as_deref(), &languages) {
                     Ok(engine) => {
@@ -96,7 +93,6 @@ impl OcrPool {
                     }
                 })
                 .map_err(|e| ExtractError::system("cannot start OCR thread", e))?;
-            workers.push(handle);
         }
         drop(ready_tx);
         let mut orientation = true;
@@ -116,7 +112,6 @@ impl OcrPool {
         }
         Ok(OcrPool {
             queue: Some(queue),
-            workers,
             orientation,
         })
     }
@@ -172,11 +167,9 @@ impl OcrPool {
 
 impl Drop for OcrPool {
     fn drop(&mut self) {
-        // Closing the queue ends every worker after its current page.
+        // Closing the queue ends every worker after its current page. They are not
+        // joined: a shutdown must not wait for a long page to finish.
         self.queue.take();
-        for w in self.workers.drain(..) {
-            let _ = w.join();
-        }
     }
 }
 
