@@ -191,6 +191,9 @@ fn real_world_scans_from_public_projects_are_read() {
         "pdf/letter-de.pdf",
         "pdf/single-page-mixed.pdf",
         "pdf/tagged-but-no-text.pdf",
+        "pdf/masks.pdf",
+        "pdf/epson.pdf",
+        "pdf/rotated_skew.pdf",
     ];
     let files: Vec<PathBuf> = names.iter().map(|n| fixture(n)).collect();
     let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
@@ -240,6 +243,18 @@ fn real_world_scans_from_public_projects_are_read() {
         .as_str()
         .unwrap()
         .contains("This is a test"));
+    // A German scan built from a JPEG background and stencil masks (no text layer).
+    assert_eq!(sb.search("\"freien Enzyklopädie\""), vec![ids[8]]);
+    assert_eq!(sb.search("\"Optical character recognition\""), vec![ids[9]]);
+    let skewed = sb.show(ids[10]);
+    assert!(
+        skewed["pages"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("LinnSequencer"),
+        "a /Rotate'd, skewed page is read: {skewed}"
+    );
+    assert!(sb.search("LinnSequencer").contains(&ids[10]));
     sb.assert_check_passes();
 }
 
