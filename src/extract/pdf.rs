@@ -131,7 +131,7 @@ pub(super) fn extract(ex: &Extractor, bytes: &[u8]) -> Result<Vec<Page>, Extract
         .collect();
     let coverage = if chars
         .iter()
-        .any(|&c| c >= MIN_TEXT_CHARS && c < SEARCHABLE_SCAN_MIN_CHARS)
+        .any(|c| (MIN_TEXT_CHARS..SEARCHABLE_SCAN_MIN_CHARS).contains(c))
     {
         image_coverage(&work, &info, limits)?
     } else {

@@ -44,10 +44,6 @@ impl Indexer {
         Ok(indexer)
     }
 
-    pub fn index(&self) -> &SearchIndex {
-        &self.index
-    }
-
     /// Index every queued document; returns how many were indexed.
     pub fn drain_queue(&mut self, store: &Store) -> Result<usize, IndexError> {
         let mut total = 0;

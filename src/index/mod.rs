@@ -213,10 +213,6 @@ impl SearchIndex {
         })
     }
 
-    pub fn fields(&self) -> &Fields {
-        &self.fields
-    }
-
     fn err(&self, source: tantivy::TantivyError) -> IndexError {
         IndexError::Tantivy {
             dir: self.dir.clone(),
@@ -324,10 +320,6 @@ impl SearchIndex {
             }
         }
         Ok(ids)
-    }
-
-    pub fn num_docs(&self) -> u64 {
-        self.reader.searcher().num_docs()
     }
 }
 

@@ -325,10 +325,6 @@ impl Store {
         Ok(self.index_queue.contains_key(id.to_key())?)
     }
 
-    pub fn pending_index_count(&self) -> usize {
-        self.index_queue.len()
-    }
-
     /// Called after an index commit that contains `ids`. Not flushed on purpose:
     /// if this is lost in a crash the documents are indexed again, which is harmless.
     pub fn mark_indexed(&self, ids: &[DocumentId]) -> Result<(), StoreError> {

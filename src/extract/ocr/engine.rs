@@ -53,16 +53,6 @@ impl Image {
         (!pix.is_null()).then_some(Image(pix))
     }
 
-    pub fn width(&self) -> u32 {
-        // SAFETY: self.0 is a valid PIX (see type invariant).
-        unsafe { lept::pixGetWidth(self.0) as u32 }
-    }
-
-    pub fn height(&self) -> u32 {
-        // SAFETY: as above.
-        unsafe { lept::pixGetHeight(self.0) as u32 }
-    }
-
     /// A copy rotated clockwise by `quarter_turns` × 90°.
     pub fn rotated(&self, quarter_turns: u8) -> Option<Image> {
         // SAFETY: pixRotateOrth reads the valid PIX and returns a new one or null.

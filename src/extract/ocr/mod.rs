@@ -47,8 +47,6 @@ pub struct OcrPage {
     pub confidence: f32,
     /// Clockwise degrees applied to put the page upright.
     pub rotation: u16,
-    /// Time spent in tesseract (orientation and recognition), for metrics.
-    pub ocr_time: Duration,
 }
 
 type Reply = Sender<(usize, Result<OcrPage, ExtractError>)>;
@@ -64,7 +62,6 @@ struct Task {
 
 pub struct OcrPool {
     queue: Option<Sender<Task>>,
-    orientation: bool,
 }
 
 impl OcrPool {
@@ -110,15 +107,7 @@ impl OcrPool {
         if !orientation {
             tracing::warn!("tesseract's `osd` data is missing: pages scanned sideways or upside down will not be turned (install tesseract-ocr-osd)");
         }
-        Ok(OcrPool {
-            queue: Some(queue),
-            orientation,
-        })
-    }
-
-    /// Whether pages are turned upright before recognition.
-    pub fn detects_orientation(&self) -> bool {
-        self.orientation
+        Ok(OcrPool { queue: Some(queue) })
     }
 
     /// Recognise all `jobs` in parallel; results come back in the order of `jobs`.
@@ -237,12 +226,18 @@ fn recognise_page(
             }
         }
     }
+    tracing::debug!(
+        page,
+        seconds = started.elapsed().as_secs_f32(),
+        confidence = best.confidence,
+        rotation = rotation as u16 * 90,
+        "page recognised"
+    );
     Ok(OcrPage {
         page,
         text: best.text.trim_end().to_string(),
         confidence: best.confidence,
         rotation: rotation as u16 * 90,
-        ocr_time: started.elapsed(),
     })
 }
 
