@@ -40,6 +40,13 @@ struct RawConfig {
     ocr: RawOcr,
     inbox: RawInbox,
     limits: RawLimits,
+    classify: RawClassify,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawClassify {
+    rules_file: Option<PathBuf>,
 }
 
 impl Default for RawConfig {
@@ -52,6 +59,7 @@ impl Default for RawConfig {
             ocr: RawOcr::default(),
             inbox: RawInbox::default(),
             limits: RawLimits::default(),
+            classify: RawClassify::default(),
         }
     }
 }
@@ -126,6 +134,7 @@ pub struct Config {
     pub ocr: OcrConfig,
     pub inbox: InboxConfig,
     pub limits: Limits,
+    pub classify: ClassifyConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -148,6 +157,12 @@ pub struct InboxConfig {
     pub settle: Duration,
     /// Full rescan interval: network shares deliver no change events.
     pub rescan: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct ClassifyConfig {
+    /// Document type rules; `None` uses the shipped ones (src/classify/default_rules.toml).
+    pub rules_file: Option<PathBuf>,
 }
 
 /// Limits that protect the daemon from hostile or broken input.
@@ -271,6 +286,9 @@ impl Config {
             inbox: InboxConfig {
                 settle: Duration::from_millis(raw.inbox.settle_ms),
                 rescan: Duration::from_secs(raw.inbox.rescan_secs),
+            },
+            classify: ClassifyConfig {
+                rules_file: raw.classify.rules_file.map(|p| absolute(base, &p)),
             },
             limits: Limits {
                 max_bytes: raw.limits.max_bytes,

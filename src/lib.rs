@@ -2,8 +2,9 @@
 //!
 //! Data flows in one direction:
 //! `inbox` (watch, settle, claim) -> `extract` (PDF text layer or OCR) ->
-//! `store` (content-addressed blobs + sled metadata, the source of truth) ->
-//! `index` (tantivy, derived data). `pipeline` ties one scan through these steps,
+//! `classify` (recipient, type) -> `route` (postbox) -> `store` (content-addressed
+//! blobs + sled metadata and postbox items, the source of truth) -> `index`
+//! (tantivy, derived data). `pipeline` ties one scan through these steps,
 //! `daemon` runs them continuously, `check` verifies the result.
 //!
 //! Crate map:
@@ -12,7 +13,11 @@
 //! - [`extract`]   file type sniffing, PDF text layer, rasterising, tesseract OCR
 //! - [`store`]     sled trees, blob store, ids, documents and arrivals
 //! - [`index`]     tantivy schema, German analyzer, indexing and search
-//! - [`pipeline`]  one scan from bytes to a durable, indexed document
+//! - [`classify`]  recipient (BG) recognition and document types, with evidence
+//! - [`registry`]  recipients, caseworkers and absences from the specialist software
+//! - [`route`]     which postbox a document goes to, and why
+//! - [`postbox`]   postbox items and their states
+//! - [`pipeline`]  one scan from bytes to a durable, indexed, routed document
 //! - [`daemon`]    `eakte serve`: threads, watcher, shutdown
 //! - [`ingest`]    `eakte ingest`: the pipeline for files named on the command line
 //! - [`check`]     `eakte check`: blobs against hashes, index against store
@@ -21,6 +26,7 @@
 //! - [`timefmt`]   timestamps as stored (RFC 3339, UTC)
 
 pub mod check;
+pub mod classify;
 pub mod config;
 pub mod daemon;
 pub mod durable;
@@ -30,5 +36,8 @@ pub mod inbox;
 pub mod index;
 pub mod ingest;
 pub mod pipeline;
+pub mod postbox;
+pub mod registry;
+pub mod route;
 pub mod store;
 pub mod timefmt;

@@ -1,10 +1,16 @@
 //! The `eakte` command line: parse arguments, load the configuration, set up
-//! logging, then call into the library. Nothing here knows how documents work.
+//! logging, then call into the library (through `commands`, which formats the
+//! output). Nothing here knows how documents work.
 
-use anyhow::{Context, Result};
+mod commands;
+
+use anyhow::Result;
 use clap::{Parser, Subcommand};
+use commands::{documents, postbox, registry};
 use eakte::config::Config;
-use eakte::store::{DocumentId, Store};
+use eakte::postbox::PostboxId;
+use eakte::registry::{BgNummer, Kennung};
+use eakte::store::{DocumentId, ItemId};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -12,7 +18,7 @@ use std::process::ExitCode;
 #[command(
     name = "eakte",
     version,
-    about = "E-Akte for jobcenters: scan inbox, OCR, durable store, full-text search"
+    about = "E-Akte for jobcenters: scan inbox, OCR, durable store, full-text search, postboxes"
 )]
 struct Cli {
     /// Configuration file (default: ./eakte.toml if present, else built-in defaults).
@@ -46,7 +52,7 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Metadata and extracted text of one document.
+    /// Metadata, classification and extracted text of one document.
     Show {
         id: DocumentId,
         #[arg(long)]
@@ -59,9 +65,142 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The recipient registry (imported from the specialist software).
+    #[command(subcommand)]
+    Recipients(RecipientsCommand),
+    /// Caseworkers and their surname ranges.
+    #[command(subcommand)]
+    Caseworkers(CaseworkersCommand),
+    /// Absences and deputies (Vertretung).
+    #[command(subcommand)]
+    Absence(AbsenceCommand),
+    /// Postboxes (Postkörbe) and their items.
+    #[command(subcommand)]
+    Postbox(PostboxCommand),
+    /// Routing decisions.
+    #[command(subcommand)]
+    Route(RouteCommand),
     /// Internal: extract one file in a child process for the daemon.
     #[command(name = "extract-isolated", hide = true)]
     ExtractIsolated { input: PathBuf, output: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum RecipientsCommand {
+    /// Upsert recipients from a UTF-8 CSV file (see README for the columns).
+    Import {
+        file: PathBuf,
+        /// Check the file and report, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum CaseworkersCommand {
+    /// Import caseworkers; their surname ranges replace the previous ones.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Caseworkers with their ranges and current absences.
+    List,
+}
+
+#[derive(Subcommand)]
+enum AbsenceCommand {
+    /// Record an absence: new items go to the deputy, who also sees the open ones.
+    Add {
+        kennung: Kennung,
+        /// First day (YYYY-MM-DD or DD.MM.YYYY).
+        #[arg(long)]
+        from: String,
+        /// Last day, inclusive.
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        deputy: Kennung,
+    },
+    List,
+    Remove {
+        id: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum PostboxCommand {
+    /// Items of a postbox (a Kennung, `klaerung` or `klaerung:<site>`), with the
+    /// items of absent colleagues the caseworker deputises for.
+    List {
+        postbox: PostboxId,
+        /// Also items that are done or waiting for resubmission.
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Start working on an item (new -> in progress).
+    Start {
+        item: ItemId,
+        #[arg(long)]
+        by: Kennung,
+    },
+    /// Mark an item done (zdA).
+    Done {
+        item: ItemId,
+        #[arg(long)]
+        by: Kennung,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Forward an item to another postbox with a note.
+    Forward {
+        item: ItemId,
+        #[arg(long)]
+        to: PostboxId,
+        #[arg(long)]
+        by: Kennung,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Hide an item until a date (Wiedervorlage).
+    Resubmit {
+        item: ItemId,
+        #[arg(long)]
+        until: String,
+        #[arg(long)]
+        by: Kennung,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Correct recipient and/or type (e.g. in clearing); the item is routed anew.
+    Correct {
+        item: ItemId,
+        #[arg(long)]
+        bg: Option<BgNummer>,
+        /// Document type name, as in the rules (e.g. "Widerspruch").
+        #[arg(long = "type")]
+        doc_type: Option<String>,
+        #[arg(long)]
+        by: Kennung,
+        #[arg(long)]
+        note: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum RouteCommand {
+    /// Why a document went where it went: recognition evidence, route, history.
+    Explain {
+        document: DocumentId,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -88,206 +227,82 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode> {
     let config = Config::load(cli.config.as_deref())?;
     match cli.command {
-        Command::Serve => serve(config),
-        Command::ExtractIsolated { input, output } => {
-            eakte::extract::isolated::run_child(&config, &input, &output)
-                .map_err(anyhow::Error::msg)?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Ingest { files, site } => {
-            let mut all_stored = true;
-            eakte::ingest::ingest(&config, &files, site.as_deref(), |line| {
-                all_stored &= line.is_stored();
-                println!(
-                    "{}",
-                    serde_json::to_string(line).expect("ingest lines serialise")
-                );
-            })?;
-            Ok(if all_stored {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
-        }
+        Command::Serve => documents::serve(config),
+        Command::Ingest { files, site } => documents::ingest(&config, &files, site.as_deref()),
         Command::Search {
             query,
             limit,
             offset,
             json,
-        } => {
-            let index = eakte::index::SearchIndex::open_read_only(&config.index_dir)?;
-            let results = index.search(&query.join(" "), limit, offset)?;
-            if json {
-                for hit in &results.hits {
-                    println!("{}", serde_json::to_string(hit)?);
+        } => documents::search(&config, &query, limit, offset, json),
+        Command::Show { id, json } => documents::show(&config, id, json),
+        Command::Reindex => documents::reindex(&config),
+        Command::Check { json } => documents::check(&config, json),
+        Command::Recipients(RecipientsCommand::Import {
+            file,
+            dry_run,
+            json,
+        }) => registry::import(&config, registry::Table::Recipients, &file, dry_run, json),
+        Command::Caseworkers(CaseworkersCommand::Import {
+            file,
+            dry_run,
+            json,
+        }) => registry::import(&config, registry::Table::Caseworkers, &file, dry_run, json),
+        Command::Caseworkers(CaseworkersCommand::List) => registry::list_caseworkers(&config),
+        Command::Absence(AbsenceCommand::Add {
+            kennung,
+            from,
+            to,
+            deputy,
+        }) => registry::add_absence(&config, kennung, &from, &to, deputy),
+        Command::Absence(AbsenceCommand::List) => registry::list_absences(&config),
+        Command::Absence(AbsenceCommand::Remove { id }) => registry::remove_absence(&config, id),
+        Command::Postbox(PostboxCommand::List {
+            postbox: p,
+            all,
+            json,
+        }) => postbox::list(&config, &p, all, json),
+        Command::Postbox(change) => {
+            use eakte::postbox::ops::Command as C;
+            let (item, by, command) = match change {
+                PostboxCommand::Start { item, by } => (item, by, C::Start),
+                PostboxCommand::Done { item, by, note } => (item, by, C::Done { note }),
+                PostboxCommand::Forward { item, to, by, note } => {
+                    (item, by, C::Forward { to, note })
                 }
-            } else {
-                println!("{} document(s) found", results.total);
-                for hit in &results.hits {
-                    let site = hit.site.as_deref().unwrap_or("-");
-                    println!(
-                        "\n#{}  score {:.2}  {}  {}  {}",
-                        hit.id, hit.score, hit.received_at, site, hit.name
-                    );
-                    println!("    {}", terminal_snippet(&hit.snippet));
-                }
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Show { id, json } => {
-            let store = Store::open(&config.store_dir)?;
-            show(&store, id, json)?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Reindex => {
-            let store = Store::open(&config.store_dir)?;
-            let started = std::time::Instant::now();
-            let (index, _) = eakte::index::SearchIndex::open(&config.index_dir)?;
-            let mut indexer = eakte::index::indexer::Indexer::new(index)?;
-            let n = indexer.rebuild(&store)?;
-            indexer.finish()?;
-            let secs = started.elapsed().as_secs_f64();
-            println!(
-                "reindexed {n} document(s) in {secs:.1} s ({:.0} documents/s)",
-                n as f64 / secs.max(1e-9)
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Check { json } => {
-            let store = Store::open(&config.store_dir)?;
-            let index = match eakte::index::SearchIndex::open_read_only(&config.index_dir) {
-                Ok(index) => Some(index),
-                Err(eakte::index::IndexError::Missing { .. }) => None,
-                Err(e) => return Err(e.into()),
+                PostboxCommand::Resubmit {
+                    item,
+                    until,
+                    by,
+                    note,
+                } => (
+                    item,
+                    by,
+                    C::Resubmit {
+                        until: registry::parse_day(&until)?,
+                        note,
+                    },
+                ),
+                PostboxCommand::Correct {
+                    item,
+                    bg,
+                    doc_type,
+                    by,
+                    note,
+                } => (item, by, C::Correct { bg, doc_type, note }),
+                PostboxCommand::List { .. } => unreachable!("handled above"),
             };
-            let report = eakte::check::check(&store, index.as_ref(), &config.inbox_dir)?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                println!(
-                    "{} document(s), {} arrival(s), {} blob(s) verified",
-                    report.documents, report.arrivals, report.blobs_verified
-                );
-                for note in &report.notes {
-                    println!("note: {note}");
-                }
-                for problem in &report.problems {
-                    println!("PROBLEM: {problem}");
-                }
-                println!("{}", if report.ok() { "OK" } else { "FAILED" });
-            }
-            Ok(if report.ok() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
+            postbox::change(&config, item, &by, command)
+        }
+        Command::Route(RouteCommand::Explain { document, json }) => {
+            postbox::explain(&config, document, json)
+        }
+        Command::ExtractIsolated { input, output } => {
+            eakte::extract::isolated::run_child(&config, &input, &output)
+                .map_err(anyhow::Error::msg)?;
+            Ok(ExitCode::SUCCESS)
         }
     }
-}
-
-fn serve(config: Config) -> Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name("eakte-async")
-        .enable_all()
-        .build()?;
-    let served = runtime.block_on(async {
-        // Listen before starting up, so that a signal during a long start-up (an
-        // index rebuild) still ends in a clean shutdown rather than a kill.
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut term = signal(SignalKind::terminate())?;
-        let mut interrupt = signal(SignalKind::interrupt())?;
-        let shutdown = async move {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = interrupt.recv() => {}
-            }
-        };
-        eakte::daemon::serve(config, shutdown).await?;
-        anyhow::Ok(())
-    });
-    // `serve` already gave running scans their grace period; whatever still runs
-    // (a long OCR, an isolated extraction) stays claimed and resumes next start.
-    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
-    served?;
-    Ok(ExitCode::SUCCESS)
-}
-
-fn show(store: &Store, id: DocumentId, json: bool) -> Result<()> {
-    let doc = store
-        .document(id)?
-        .with_context(|| format!("there is no document {id}"))?;
-    let state = if store.is_pending_index(id)? {
-        "stored, waiting to be indexed"
-    } else {
-        "stored and indexed"
-    };
-    if json {
-        #[derive(serde::Serialize)]
-        struct Shown<'a> {
-            #[serde(flatten)]
-            document: &'a eakte::store::Document,
-            state: &'a str,
-        }
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&Shown {
-                document: &doc,
-                state
-            })?
-        );
-        return Ok(());
-    }
-    print_document(store, &doc, state)
-}
-
-fn print_document(store: &Store, doc: &eakte::store::Document, state: &str) -> Result<()> {
-    println!("document {}", doc.id);
-    println!("  state:       {state}");
-    println!("  name:        {}", doc.original_name);
-    println!("  site:        {}", doc.site.as_deref().unwrap_or("-"));
-    println!("  type:        {}", doc.kind.mime_type());
-    println!("  size:        {} bytes", doc.size);
-    println!("  sha256:      {}", doc.sha256);
-    println!("  received:    {}", doc.received_at);
-    println!("  stored:      {}", doc.stored_at);
-    if let Some(c) = doc.mean_confidence() {
-        println!("  confidence:  {c:.0} (mean OCR word confidence)");
-    }
-    for a in &doc.arrivals {
-        if let Some(a) = store.arrival(*a)? {
-            let dup = if a.duplicate { " (duplicate)" } else { "" };
-            println!(
-                "  arrival {}:  {} at {}{dup}",
-                a.id, a.source, a.received_at
-            );
-        }
-    }
-    for page in &doc.pages {
-        let mut how = format!("{:?}", page.source);
-        if let Some(c) = page.confidence {
-            how.push_str(&format!(", confidence {c:.0}"));
-        }
-        if page.rotation != 0 {
-            how.push_str(&format!(", turned {}°", page.rotation));
-        }
-        println!("\n--- page {} ({how}) ---\n{}", page.number, page.text);
-    }
-    Ok(())
-}
-
-/// Snippets are HTML (`<b>` marks hits); show the marks as «…» on a terminal.
-fn terminal_snippet(html: &str) -> String {
-    html.replace("<b>", "«")
-        .replace("</b>", "»")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 fn init_logging(default: &str) {

@@ -8,18 +8,20 @@
 //! to it, and the caller removes the scan from the inbox only after `process`
 //! returned, when the metadata is flushed.
 
+use crate::classify::doctype::{Rules, RulesError};
 use crate::config::Config;
 use crate::extract::{ExtractError, Extractor, FileKind, Rejection};
 use crate::failpoint;
 use crate::index::indexer::Indexer;
 use crate::index::IndexError;
+use crate::registry::Registry;
 use crate::store::{DocumentId, NewArrival, NewDocument, Recorded, Sha256, Store, StoreError};
 use serde::Serialize;
 use std::collections::HashSet;
 use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
@@ -95,6 +97,8 @@ pub enum OpenError {
     Index(#[from] IndexError),
     #[error(transparent)]
     Extract(#[from] ExtractError),
+    #[error(transparent)]
+    Rules(#[from] RulesError),
 }
 
 /// Where the text is extracted (see [`crate::extract::isolated`]).
@@ -110,6 +114,9 @@ pub struct Pipeline {
     store: Store,
     extractor: Extractor,
     in_flight: Arc<InFlight>,
+    rules: Arc<Rules>,
+    /// The registry as of its last change (see [`Pipeline::registry`]).
+    registry: Arc<RwLock<Arc<Registry>>>,
 }
 
 /// Contents being processed right now. Two arrivals of the same bytes at once (the
@@ -156,12 +163,35 @@ impl Drop for InFlightGuard<'_> {
 }
 
 impl Pipeline {
-    pub fn new(store: Store, extractor: Extractor) -> Pipeline {
+    pub fn new(store: Store, extractor: Extractor, rules: Rules) -> Pipeline {
         Pipeline {
             store,
             extractor,
             in_flight: Arc::default(),
+            rules: Arc::new(rules),
+            registry: Arc::default(),
         }
+    }
+
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
+    /// The current registry: reloaded from the store whenever an import or an
+    /// absence changed it (one cheap read of a counter per call).
+    pub fn registry(&self) -> Result<Arc<Registry>, StoreError> {
+        let generation = self.store.registry_trees().generation()?;
+        let cached = self
+            .registry
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if cached.generation() == generation {
+            return Ok(cached);
+        }
+        let fresh = Arc::new(Registry::load(&self.store)?);
+        *self.registry.write().unwrap_or_else(|e| e.into_inner()) = fresh.clone();
+        Ok(fresh)
     }
 
     /// Open the store, bring the index up to date with it and start OCR: all a
@@ -169,8 +199,9 @@ impl Pipeline {
     pub fn open(config: &Config) -> Result<(Pipeline, Indexer), OpenError> {
         let store = Store::open(&config.store_dir)?;
         let indexer = Indexer::open(&config.index_dir, &store)?;
+        let rules = Rules::load(config.classify.rules_file.as_deref())?;
         let extractor = Extractor::start(config)?;
-        Ok((Pipeline::new(store, extractor), indexer))
+        Ok((Pipeline::new(store, extractor, rules), indexer))
     }
 
     pub fn store(&self) -> &Store {
@@ -263,11 +294,22 @@ impl Pipeline {
         failpoint::hit("after-blob");
         let kind = extracted.kind;
         let pages = extracted.pages.len();
+        let registry = self.registry()?;
+        let text = crate::extract::pages_text(&extracted.pages);
+        let classification = crate::classify::classify(&text, &registry, &self.rules);
+        let route = crate::route::route(
+            &classification.recipient,
+            arrival.site.as_deref(),
+            &registry,
+            crate::timefmt::today(),
+        );
         let document = NewDocument {
             sha256: sha.clone(),
             size: bytes.len() as u64,
             kind,
             pages: extracted.pages,
+            classification: Some(classification),
+            route: Some(route),
         };
         let recorded = self.store.record(arrival, Some(document), &sha)?;
         failpoint::hit("after-store");

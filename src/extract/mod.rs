@@ -46,6 +46,12 @@ pub enum PageSource {
     Mixed,
 }
 
+/// All page texts, pages separated by a form feed (as `pdftotext` does).
+pub fn pages_text(pages: &[Page]) -> String {
+    let texts: Vec<&str> = pages.iter().map(|p| p.text.as_str()).collect();
+    texts.join("\n\u{c}\n")
+}
+
 /// The result of extracting a file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Extracted {

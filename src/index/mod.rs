@@ -62,6 +62,10 @@ pub struct Fields {
     pub site: Field,
     pub kind: Field,
     pub received_at: Field,
+    /// The recipient's BG number, document type and Schlagwort (for filters).
+    pub bg: Field,
+    pub doc_type: Field,
+    pub schlagwort: Field,
 }
 
 /// The fields searched by words and phrases, with their weight.
@@ -89,6 +93,9 @@ fn schema() -> (Schema, Fields) {
         site: b.add_text_field("site", STRING | FAST | STORED),
         kind: b.add_text_field("kind", STRING | STORED),
         received_at: b.add_date_field("received_at", INDEXED | FAST | STORED),
+        bg: b.add_text_field("bg", STRING | FAST | STORED),
+        doc_type: b.add_text_field("doc_type", STRING | FAST | STORED),
+        schlagwort: b.add_text_field("schlagwort", STRING | FAST | STORED),
     };
     (b.build(), fields)
 }
@@ -240,6 +247,13 @@ impl SearchIndex {
         t.add_text(f.kind, serde_plain(&doc.kind));
         if let Some(at) = crate::timefmt::parse(&doc.received_at) {
             t.add_date(f.received_at, DateTime::from_utc(at));
+        }
+        if let Some(c) = &doc.classification {
+            if let Some(bg) = c.recipient.bg() {
+                t.add_text(f.bg, bg.as_str());
+            }
+            t.add_text(f.doc_type, &c.doc_type);
+            t.add_text(f.schlagwort, &c.schlagwort);
         }
         t
     }

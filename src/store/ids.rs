@@ -16,6 +16,11 @@ pub struct DocumentId(pub u64);
 #[serde(transparent)]
 pub struct ArrivalId(pub u64);
 
+/// A postbox item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ItemId(pub u64);
+
 /// A lower-case hex SHA-256 digest.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -46,6 +51,7 @@ macro_rules! u64_id {
 }
 u64_id!(DocumentId);
 u64_id!(ArrivalId);
+u64_id!(ItemId);
 
 impl Sha256 {
     /// Hash `bytes`.

@@ -6,18 +6,29 @@
 //! - `arrivals`:    ArrivalId -> [`Arrival`] (every scan or upload that came in)
 //! - `index_queue`: DocumentId -> () (stored but not yet committed to the index)
 //! - `attempts`:    ArrivalId -> u32 (how often processing an arrival was started)
+//! - `items`:       ItemId -> postbox [`Item`] (JSON), see [`postboxes`]
+//! - `postbox_index`: postbox name, 0, ItemId -> () (the items of each postbox)
+//! - `item_of_document`: DocumentId -> ItemId
+//! - `persons`, `caseworkers`, `absences`, `registry_meta`: the [registry](crate::registry)
 //!
-//! Recording an arrival touches all four trees in one sled transaction followed by
-//! `flush()` (sled 0.34 is durable only after a flush), so a document is either
-//! fully recorded and queued for indexing, or not at all. Because the arrival id is
-//! the transaction's idempotency key, repeating the step after a crash is harmless.
+//! Recording a new document writes the document, its arrival, its SHA-256 entry,
+//! its place in the index queue and its postbox item in one sled transaction
+//! followed by `flush()` (sled 0.34 is durable only after a flush): a document is
+//! either fully recorded, queued and routed, or not at all. Because the arrival id
+//! is the transaction's idempotency key, repeating the step after a crash is
+//! harmless.
 
 pub mod blob;
 pub mod ids;
+pub mod postboxes;
 
+use crate::classify::Classification;
 use crate::extract::{FileKind, Page};
+use crate::postbox::Item;
+use crate::registry::RegistryTrees;
+use crate::route::Route;
 use blob::BlobStore;
-pub use ids::{ArrivalId, DocumentId, Sha256};
+pub use ids::{ArrivalId, DocumentId, ItemId, Sha256};
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
@@ -57,6 +68,9 @@ pub struct Document {
     /// When the document became durable in the store.
     pub stored_at: String,
     pub pages: Vec<Page>,
+    /// Recipient and type (absent in stores written before classification existed).
+    #[serde(default)]
+    pub classification: Option<Classification>,
     /// Every arrival of these bytes, first one first.
     pub arrivals: Vec<ArrivalId>,
 }
@@ -64,8 +78,7 @@ pub struct Document {
 impl Document {
     /// All page texts, pages separated by a form feed (as `pdftotext` does).
     pub fn text(&self) -> String {
-        let texts: Vec<&str> = self.pages.iter().map(|p| p.text.as_str()).collect();
-        texts.join("\n\u{c}\n")
+        crate::extract::pages_text(&self.pages)
     }
 
     /// Mean OCR confidence over the OCRed pages, `None` if no page was OCRed.
@@ -126,6 +139,9 @@ pub struct NewDocument {
     pub size: u64,
     pub kind: FileKind,
     pub pages: Vec<Page>,
+    pub classification: Option<Classification>,
+    /// Where its postbox item goes; `None` records the document without an item.
+    pub route: Option<Route>,
 }
 
 #[derive(Clone)]
@@ -136,6 +152,13 @@ pub struct Store {
     arrivals: sled::Tree,
     index_queue: sled::Tree,
     attempts: sled::Tree,
+    items: sled::Tree,
+    postbox_index: sled::Tree,
+    item_of_document: sled::Tree,
+    persons: sled::Tree,
+    caseworkers: sled::Tree,
+    absences: sled::Tree,
+    registry_meta: sled::Tree,
     blobs: BlobStore,
 }
 
@@ -165,6 +188,13 @@ impl Store {
             arrivals: db.open_tree("arrivals")?,
             index_queue: db.open_tree("index_queue")?,
             attempts: db.open_tree("attempts")?,
+            items: db.open_tree("items")?,
+            postbox_index: db.open_tree("postbox_index")?,
+            item_of_document: db.open_tree("item_of_document")?,
+            persons: db.open_tree("persons")?,
+            caseworkers: db.open_tree("caseworkers")?,
+            absences: db.open_tree("absences")?,
+            registry_meta: db.open_tree("registry_meta")?,
             db,
             blobs,
         })
@@ -172,6 +202,25 @@ impl Store {
 
     pub fn blobs(&self) -> &BlobStore {
         &self.blobs
+    }
+
+    /// The registry's trees.
+    pub fn registry_trees(&self) -> RegistryTrees<'_> {
+        RegistryTrees {
+            persons: &self.persons,
+            caseworkers: &self.caseworkers,
+            absences: &self.absences,
+            meta: &self.registry_meta,
+        }
+    }
+
+    pub(crate) fn db(&self) -> &sled::Db {
+        &self.db
+    }
+
+    /// A fresh id, unique across restarts, for anything the store numbers.
+    pub(crate) fn generate_id(&self) -> Result<u64, StoreError> {
+        Ok(self.db.generate_id()?)
     }
 
     /// A fresh arrival id, unique across restarts (sled persists the counter).
@@ -232,74 +281,96 @@ impl Store {
         // Ids are drawn outside the transaction (sled may retry the closure); an id
         // that ends up unused is simply skipped.
         let fresh_id = DocumentId(self.db.generate_id()?);
+        let item_id = ItemId(self.db.generate_id()?);
         let now = crate::timefmt::now();
         let trees = (
             &self.documents,
             &self.by_sha256,
             &self.arrivals,
             &self.index_queue,
+            &self.items,
+            &self.postbox_index,
+            &self.item_of_document,
         );
         let outcome = trees
-            .transaction(|(documents, by_sha256, arrivals, index_queue)| {
-                if let Some(existing) = arrivals.get(arrival.id.to_key())? {
-                    let a: Arrival = serde_json::from_slice(&existing)
-                        .map_err(ConflictableTransactionError::Abort)?;
-                    return Ok(Recorded::AlreadyRecorded(a.document_id));
-                }
-                let (outcome, doc) = match by_sha256
-                    .get(sha.as_str())?
-                    .and_then(|v| DocumentId::from_key(&v))
-                {
-                    Some(id) => {
-                        let raw = documents.get(id.to_key())?.ok_or_else(|| {
-                            ConflictableTransactionError::Abort(serde_json::Error::io(
-                                std::io::Error::other("by_sha256 points to a missing document"),
-                            ))
-                        })?;
-                        let mut doc: Document = serde_json::from_slice(&raw)
+            .transaction(
+                |(
+                    documents,
+                    by_sha256,
+                    arrivals,
+                    index_queue,
+                    items,
+                    postbox_index,
+                    item_of_document,
+                )| {
+                    if let Some(existing) = arrivals.get(arrival.id.to_key())? {
+                        let a: Arrival = serde_json::from_slice(&existing)
                             .map_err(ConflictableTransactionError::Abort)?;
-                        doc.arrivals.push(arrival.id);
-                        (Recorded::Duplicate(id), doc)
+                        return Ok(Recorded::AlreadyRecorded(a.document_id));
                     }
-                    None => {
-                        let Some(new) = document.as_ref() else {
-                            return Err(ConflictableTransactionError::Abort(
-                                serde_json::Error::io(std::io::Error::other(
-                                    "a duplicate was announced but its document is not stored",
-                                )),
-                            ));
-                        };
-                        by_sha256.insert(sha.as_str(), &fresh_id.to_key())?;
-                        index_queue.insert(&fresh_id.to_key(), &[])?;
-                        let doc = Document {
-                            id: fresh_id,
-                            sha256: new.sha256.clone(),
-                            size: new.size,
-                            kind: new.kind,
-                            original_name: arrival.original_name.clone(),
-                            site: arrival.site.clone(),
-                            received_at: arrival.received_at.clone(),
-                            stored_at: now.clone(),
-                            pages: new.pages.clone(),
-                            arrivals: vec![arrival.id],
-                        };
-                        (Recorded::New(fresh_id), doc)
-                    }
-                };
-                let record = Arrival {
-                    id: arrival.id,
-                    document_id: doc.id,
-                    original_name: arrival.original_name.clone(),
-                    site: arrival.site.clone(),
-                    received_at: arrival.received_at.clone(),
-                    recorded_at: now.clone(),
-                    source: arrival.source.clone(),
-                    duplicate: matches!(outcome, Recorded::Duplicate(_)),
-                };
-                documents.insert(&doc.id.to_key(), to_json(&doc))?;
-                arrivals.insert(&arrival.id.to_key(), to_json(&record))?;
-                Ok(outcome)
-            })
+                    let (outcome, doc) = match by_sha256
+                        .get(sha.as_str())?
+                        .and_then(|v| DocumentId::from_key(&v))
+                    {
+                        Some(id) => {
+                            let raw = documents.get(id.to_key())?.ok_or_else(|| {
+                                ConflictableTransactionError::Abort(serde_json::Error::io(
+                                    std::io::Error::other("by_sha256 points to a missing document"),
+                                ))
+                            })?;
+                            let mut doc: Document = serde_json::from_slice(&raw)
+                                .map_err(ConflictableTransactionError::Abort)?;
+                            doc.arrivals.push(arrival.id);
+                            (Recorded::Duplicate(id), doc)
+                        }
+                        None => {
+                            let Some(new) = document.as_ref() else {
+                                return Err(ConflictableTransactionError::Abort(
+                                    serde_json::Error::io(std::io::Error::other(
+                                        "a duplicate was announced but its document is not stored",
+                                    )),
+                                ));
+                            };
+                            by_sha256.insert(sha.as_str(), &fresh_id.to_key())?;
+                            index_queue.insert(&fresh_id.to_key(), &[])?;
+                            let doc = Document {
+                                id: fresh_id,
+                                sha256: new.sha256.clone(),
+                                size: new.size,
+                                kind: new.kind,
+                                original_name: arrival.original_name.clone(),
+                                site: arrival.site.clone(),
+                                received_at: arrival.received_at.clone(),
+                                stored_at: now.clone(),
+                                pages: new.pages.clone(),
+                                classification: new.classification.clone(),
+                                arrivals: vec![arrival.id],
+                            };
+                            if let Some(route) = &new.route {
+                                let mut item = Item::new(&doc, route.clone());
+                                item.id = item_id;
+                                items.insert(&item_id.to_key(), to_json(&item))?;
+                                postbox_index.insert(postboxes::index_key(&item), &[])?;
+                                item_of_document.insert(&fresh_id.to_key(), &item_id.to_key())?;
+                            }
+                            (Recorded::New(fresh_id), doc)
+                        }
+                    };
+                    let record = Arrival {
+                        id: arrival.id,
+                        document_id: doc.id,
+                        original_name: arrival.original_name.clone(),
+                        site: arrival.site.clone(),
+                        received_at: arrival.received_at.clone(),
+                        recorded_at: now.clone(),
+                        source: arrival.source.clone(),
+                        duplicate: matches!(outcome, Recorded::Duplicate(_)),
+                    };
+                    documents.insert(&doc.id.to_key(), to_json(&doc))?;
+                    arrivals.insert(&arrival.id.to_key(), to_json(&record))?;
+                    Ok(outcome)
+                },
+            )
             .map_err(|e| match e {
                 TransactionError::Abort(source) => StoreError::Corrupt {
                     tree: "documents",
@@ -374,11 +445,18 @@ impl Store {
     }
 }
 
-fn to_json<T: Serialize>(v: &T) -> Vec<u8> {
+pub(crate) fn to_json<T: Serialize>(v: &T) -> Vec<u8> {
     serde_json::to_vec(v).expect("store records serialise")
 }
 
-fn get_json<T: for<'de> Deserialize<'de>>(
+pub(crate) fn from_json<T: for<'de> Deserialize<'de>>(
+    tree: &'static str,
+    bytes: &[u8],
+) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|source| StoreError::Corrupt { tree, source })
+}
+
+pub(crate) fn get_json<T: for<'de> Deserialize<'de>>(
     tree: &sled::Tree,
     name: &'static str,
     key: &[u8],
@@ -418,6 +496,8 @@ mod tests {
                 source: PageSource::Ocr,
                 rotation: 0,
             }],
+            classification: None,
+            route: None,
         }
     }
 

@@ -1,0 +1,595 @@
+//! Importing the registry from CSV exports of the specialist software, and
+//! managing absences.
+//!
+//! A file that cannot be read as a whole (not UTF-8, broken CSV, a missing or
+//! unknown column, no valid row at all) changes nothing. Otherwise each row is
+//! checked on its own: valid rows are applied in one transaction, rejected ones
+//! are named with their line and reason.
+//!
+//! - Recipients are upserted by Kundennummer (a person may move to another BG).
+//! - Caseworkers are upserted by Kennung, and the file's surname ranges replace
+//!   all earlier ones: it is the complete current assignment. Overlapping ranges
+//!   at one site are rejected (both rows), so no surname has two caseworkers.
+
+use super::names::range_key;
+use super::{Absence, Assignment, BgNummer, Caseworker, Kennung, Kundennummer, Person, Registry};
+use crate::store::{Store, StoreError};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use time::Date;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("the file is not UTF-8 (line {line}); export it as UTF-8")]
+    NotUtf8 { line: usize },
+    #[error("the file is not valid CSV: {0}")]
+    Csv(String),
+    #[error("the header lacks the column `{0}`")]
+    MissingColumn(&'static str),
+    #[error("the header has an unknown column `{0}`")]
+    UnknownColumn(String),
+    #[error("no row of the file is valid; nothing was changed")]
+    NoValidRows { rejected: Vec<RejectedRow> },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AbsenceError {
+    #[error("caseworker {0} is not known")]
+    UnknownCaseworker(Kennung),
+    #[error("a caseworker cannot deputise for themselves")]
+    SelfDeputy,
+    #[error("the absence ends ({to}) before it begins ({from})")]
+    EndsBeforeStart { from: Date, to: Date },
+    #[error("there is no absence {0}")]
+    NotFound(u64),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RejectedRow {
+    pub line: u64,
+    pub reason: String,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct ImportReport {
+    pub added: usize,
+    pub changed: usize,
+    pub unchanged: usize,
+    pub rejected: Vec<RejectedRow>,
+    /// Further remarks (e.g. caseworkers who lost their surname ranges).
+    pub notes: Vec<String>,
+    /// False for a dry run.
+    pub applied: bool,
+}
+
+const RECIPIENT_COLUMNS: &[&str] = &[
+    "bg_nummer",
+    "kundennummer",
+    "nachname",
+    "vorname",
+    "geburtsdatum",
+    "strasse",
+    "plz",
+    "ort",
+    "standort",
+];
+const CASEWORKER_COLUMNS: &[&str] = &["kennung", "name", "standort", "von", "bis"];
+
+/// A parsed CSV file: rows as column name -> value, with their line numbers.
+struct Table {
+    rows: Vec<(u64, HashMap<String, String>)>,
+}
+
+fn read_table(
+    path: &Path,
+    required: &[&'static str],
+    optional: &[&str],
+) -> Result<Table, ImportError> {
+    let bytes = std::fs::read(path).map_err(|source| ImportError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes); // Excel's BOM
+    let text = std::str::from_utf8(bytes).map_err(|e| ImportError::NotUtf8 {
+        line: bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1,
+    })?;
+    // German spreadsheets export with `;`; the specialist software with `,`.
+    let header = text.lines().next().unwrap_or("");
+    let delimiter = if header.matches(';').count() > header.matches(',').count() {
+        b';'
+    } else {
+        b','
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| ImportError::Csv(e.to_string()))?
+        .iter()
+        .map(|h| h.to_lowercase())
+        .collect();
+    for column in required {
+        if !headers.iter().any(|h| h == column) {
+            return Err(ImportError::MissingColumn(column));
+        }
+    }
+    if let Some(unknown) = headers
+        .iter()
+        .find(|h| !required.contains(&h.as_str()) && !optional.contains(&h.as_str()))
+    {
+        return Err(ImportError::UnknownColumn(unknown.clone()));
+    }
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| ImportError::Csv(e.to_string()))?;
+        let line = record.position().map_or(0, |p| p.line());
+        let row = headers
+            .iter()
+            .cloned()
+            .zip(record.iter().map(str::to_string))
+            .collect();
+        rows.push((line, row));
+    }
+    Ok(Table { rows })
+}
+
+fn field<'a>(row: &'a HashMap<String, String>, name: &str) -> &'a str {
+    row.get(name).map_or("", String::as_str)
+}
+
+/// Import recipients from `path` (see the module comment).
+pub fn recipients(store: &Store, path: &Path, dry_run: bool) -> Result<ImportReport, ImportError> {
+    let table = read_table(path, RECIPIENT_COLUMNS, &["sachbearbeiter"])?;
+    let existing: HashMap<Kundennummer, Person> = store
+        .registry_trees()
+        .persons()?
+        .into_iter()
+        .map(|p| (p.kundennummer.clone(), p))
+        .collect();
+    let mut next_position = existing.values().map(|p| p.position + 1).max().unwrap_or(0);
+    let mut report = ImportReport::default();
+    let mut seen: HashMap<Kundennummer, u64> = HashMap::new();
+    let mut upserts = Vec::new();
+    let today = crate::timefmt::today();
+    for (line, row) in &table.rows {
+        let person = match person_from(row, today) {
+            Ok(p) => p,
+            Err(reason) => {
+                report.rejected.push(RejectedRow {
+                    line: *line,
+                    reason,
+                });
+                continue;
+            }
+        };
+        if let Some(first) = seen.insert(person.kundennummer.clone(), *line) {
+            let reason = format!(
+                "Kundennummer {} already appears in line {first}",
+                person.kundennummer
+            );
+            report.rejected.push(RejectedRow {
+                line: *line,
+                reason,
+            });
+            continue;
+        }
+        let person = match existing.get(&person.kundennummer) {
+            Some(old) => {
+                let person = Person {
+                    position: old.position,
+                    ..person
+                };
+                if &person == old {
+                    report.unchanged += 1;
+                    continue;
+                }
+                report.changed += 1;
+                person
+            }
+            None => {
+                report.added += 1;
+                next_position += 1;
+                Person {
+                    position: next_position - 1,
+                    ..person
+                }
+            }
+        };
+        upserts.push(person);
+    }
+    finish(store, report, dry_run, &table, |store| {
+        store
+            .registry_trees()
+            .apply(store.db(), &upserts, &[], &[], &[])
+    })
+}
+
+fn person_from(row: &HashMap<String, String>, today: Date) -> Result<Person, String> {
+    let bg = field(row, "bg_nummer");
+    let bg = BgNummer::parse(bg)
+        .ok_or_else(|| format!("bg_nummer {bg:?} is not like 07450BG0160367"))?;
+    let k = field(row, "kundennummer");
+    let kundennummer = Kundennummer::parse(k)
+        .ok_or_else(|| format!("kundennummer {k:?} is not like 123D456789"))?;
+    let required = |name: &str| {
+        let v = field(row, name);
+        if v.is_empty() {
+            Err(format!("{name} is empty"))
+        } else {
+            Ok(v.to_string())
+        }
+    };
+    let d = field(row, "geburtsdatum");
+    let geburtsdatum = crate::timefmt::parse_date(d)
+        .filter(|d| d.year() >= 1900 && *d <= today)
+        .ok_or_else(|| {
+            format!("geburtsdatum {d:?} is not a past date like 1980-03-04 or 04.03.1980")
+        })?;
+    let plz = field(row, "plz");
+    if !plz.is_empty() && !(plz.len() == 5 && plz.bytes().all(|b| b.is_ascii_digit())) {
+        return Err(format!("plz {plz:?} is not five digits"));
+    }
+    let sb = field(row, "sachbearbeiter");
+    let sachbearbeiter = match sb {
+        "" => None,
+        sb => Some(
+            Kennung::parse(sb)
+                .ok_or_else(|| format!("sachbearbeiter {sb:?} is not a valid Kennung"))?,
+        ),
+    };
+    Ok(Person {
+        kundennummer,
+        bg,
+        nachname: required("nachname")?,
+        vorname: required("vorname")?,
+        geburtsdatum,
+        strasse: field(row, "strasse").to_string(),
+        plz: plz.to_string(),
+        ort: field(row, "ort").to_string(),
+        standort: required("standort")?,
+        sachbearbeiter,
+        position: 0,
+    })
+}
+
+/// Import caseworkers and their surname ranges from `path` (see the module comment).
+pub fn caseworkers(store: &Store, path: &Path, dry_run: bool) -> Result<ImportReport, ImportError> {
+    let table = read_table(path, CASEWORKER_COLUMNS, &["team"])?;
+    let mut report = ImportReport::default();
+    // Valid rows: line, kennung, name, team, assignment.
+    let mut valid: Vec<(u64, Kennung, String, Option<String>, Assignment)> = Vec::new();
+    for (line, row) in &table.rows {
+        match assignment_from(row) {
+            Ok(v) => valid.push((*line, v.0, v.1, v.2, v.3)),
+            Err(reason) => report.rejected.push(RejectedRow {
+                line: *line,
+                reason,
+            }),
+        }
+    }
+    // One name per Kennung; no overlapping ranges at one site.
+    let mut names: HashMap<Kennung, (u64, String)> = HashMap::new();
+    let mut bad: BTreeMap<u64, String> = BTreeMap::new();
+    for (line, kennung, name, _, _) in &valid {
+        match names.get(kennung) {
+            Some((first, other)) if other != name => {
+                bad.insert(
+                    *line,
+                    format!("{kennung} is called {other:?} in line {first}"),
+                );
+            }
+            Some(_) => {}
+            None => {
+                names.insert(kennung.clone(), (*line, name.clone()));
+            }
+        }
+    }
+    for (i, (l1, k1, _, _, a1)) in valid.iter().enumerate() {
+        for (l2, k2, _, _, a2) in &valid[i + 1..] {
+            if a1.standort.eq_ignore_ascii_case(&a2.standort) && overlap(a1, a2) {
+                let why = |line, k: &Kennung, a: &Assignment| {
+                    format!(
+                        "range {}–{} at {} overlaps {k}'s {}–{} in line {line}",
+                        a.von, a.bis, a.standort, a.von, a.bis
+                    )
+                };
+                bad.entry(*l1).or_insert_with(|| why(*l2, k2, a1));
+                bad.entry(*l2).or_insert_with(|| why(*l1, k1, a2));
+            }
+        }
+    }
+    report
+        .rejected
+        .extend(bad.iter().map(|(&line, reason)| RejectedRow {
+            line,
+            reason: reason.clone(),
+        }));
+    report.rejected.sort_by_key(|r| r.line);
+
+    let mut new: BTreeMap<Kennung, Caseworker> = BTreeMap::new();
+    for (line, kennung, name, team, assignment) in valid {
+        if bad.contains_key(&line) {
+            continue;
+        }
+        let cw = new.entry(kennung.clone()).or_insert_with(|| Caseworker {
+            kennung,
+            name,
+            team: None,
+            assignments: Vec::new(),
+        });
+        cw.team = cw.team.take().or(team);
+        cw.assignments.push(assignment);
+    }
+    let existing = store.registry_trees().caseworkers()?;
+    let mut upserts: Vec<Caseworker> = Vec::new();
+    for old in &existing {
+        if !new.contains_key(&old.kennung) && !old.assignments.is_empty() {
+            report.notes.push(format!(
+                "{} is not in the file and no longer has surname ranges",
+                old.kennung
+            ));
+            upserts.push(Caseworker {
+                assignments: Vec::new(),
+                ..old.clone()
+            });
+        }
+    }
+    for cw in new.into_values() {
+        match existing.iter().find(|o| o.kennung == cw.kennung) {
+            Some(old) if *old == cw => report.unchanged += 1,
+            Some(_) => report.changed += 1,
+            None => report.added += 1,
+        }
+        upserts.push(cw);
+    }
+    finish(store, report, dry_run, &table, |store| {
+        store
+            .registry_trees()
+            .apply(store.db(), &[], &upserts, &[], &[])
+    })
+}
+
+type ParsedAssignment = (Kennung, String, Option<String>, Assignment);
+
+fn assignment_from(row: &HashMap<String, String>) -> Result<ParsedAssignment, String> {
+    let k = field(row, "kennung");
+    let kennung = Kennung::parse(k)
+        .filter(|k| k.as_str() != crate::postbox::CLEARING)
+        .ok_or_else(|| {
+            format!("kennung {k:?} is not valid (letters, digits, . _ -; not `klaerung`)")
+        })?;
+    let name = field(row, "name");
+    let standort = field(row, "standort");
+    if name.is_empty() || standort.is_empty() {
+        return Err("name and standort must not be empty".into());
+    }
+    let (von, bis) = (field(row, "von"), field(row, "bis"));
+    let letters = |s: &str| !s.is_empty() && s.chars().all(char::is_alphabetic);
+    if !letters(von) || !letters(bis) {
+        return Err(format!(
+            "von {von:?} and bis {bis:?} must be initial letters, like A and K"
+        ));
+    }
+    if range_key(von) > range_key(bis) {
+        return Err(format!("von {von:?} comes after bis {bis:?}"));
+    }
+    let team = Some(field(row, "team").to_string()).filter(|t| !t.is_empty());
+    let assignment = Assignment {
+        standort: standort.to_string(),
+        von: von.to_string(),
+        bis: bis.to_string(),
+    };
+    Ok((kennung, name.to_string(), team, assignment))
+}
+
+/// Whether some surname falls into both ranges: compare each range as the span
+/// from its lower bound to its upper bound followed by any letters.
+fn overlap(a: &Assignment, b: &Assignment) -> bool {
+    let span = |x: &Assignment| {
+        (
+            range_key(&x.von),
+            format!("{}{}", range_key(&x.bis), "Z".repeat(32)),
+        )
+    };
+    let ((lo1, hi1), (lo2, hi2)) = (span(a), span(b));
+    lo1 <= hi2 && lo2 <= hi1
+}
+
+fn finish(
+    store: &Store,
+    mut report: ImportReport,
+    dry_run: bool,
+    table: &Table,
+    apply: impl FnOnce(&Store) -> Result<(), StoreError>,
+) -> Result<ImportReport, ImportError> {
+    if report.rejected.len() == table.rows.len() {
+        return Err(ImportError::NoValidRows {
+            rejected: report.rejected,
+        });
+    }
+    if !dry_run {
+        apply(store)?;
+        report.applied = true;
+    }
+    Ok(report)
+}
+
+/// Record an absence; returns it with its id.
+pub fn add_absence(
+    store: &Store,
+    kennung: Kennung,
+    from: Date,
+    to: Date,
+    deputy: Kennung,
+) -> Result<Absence, AbsenceError> {
+    let registry = Registry::load(store)?;
+    for k in [&kennung, &deputy] {
+        registry
+            .caseworker(k)
+            .ok_or_else(|| AbsenceError::UnknownCaseworker(k.clone()))?;
+    }
+    if kennung == deputy {
+        return Err(AbsenceError::SelfDeputy);
+    }
+    if to < from {
+        return Err(AbsenceError::EndsBeforeStart { from, to });
+    }
+    let absence = Absence {
+        id: store.generate_id()?,
+        kennung,
+        from,
+        to,
+        deputy,
+    };
+    store
+        .registry_trees()
+        .apply(store.db(), &[], &[], std::slice::from_ref(&absence), &[])?;
+    Ok(absence)
+}
+
+/// Remove an absence by id; returns what was removed.
+pub fn remove_absence(store: &Store, id: u64) -> Result<Absence, AbsenceError> {
+    let absence = store
+        .registry_trees()
+        .absences()?
+        .into_iter()
+        .find(|a| a.id == id)
+        .ok_or(AbsenceError::NotFound(id))?;
+    store
+        .registry_trees()
+        .apply(store.db(), &[], &[], &[], &[id])?;
+    Ok(absence)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    const HEADER: &str = "bg_nummer,kundennummer,nachname,vorname,geburtsdatum,strasse,plz,ort,standort,sachbearbeiter\n";
+
+    #[test]
+    fn recipients_are_upserted_and_bad_rows_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("store")).unwrap();
+        let csv = format!(
+            "{HEADER}07450BG0000001,111A111111,Petersen,Jens,04.03.1980,Norderstraße 12,25813,Husum,husum,\n\
+             07450BG0000001,111A111112,Petersen,Anke,1982-07-01,Norderstraße 12,25813,Husum,husum,\n\
+             07450BG00001,111A111113,Broken,Bob,1990-01-01,,,,husum,\n\
+             07450BG0000002,111A111114,Jansen,Jan,31.02.1990,,,,husum,\n\
+             07450BG0000003,111A111111,Dup,Dora,1990-01-01,,,,husum,\n"
+        );
+        let report = recipients(&store, &write(dir.path(), "r.csv", &csv), false).unwrap();
+        assert_eq!((report.added, report.changed, report.unchanged), (2, 0, 0));
+        let lines: Vec<u64> = report.rejected.iter().map(|r| r.line).collect();
+        assert_eq!(lines, vec![4, 5, 6], "{:?}", report.rejected);
+        assert!(report.rejected[0].reason.contains("bg_nummer"));
+        assert!(report.rejected[1].reason.contains("geburtsdatum"));
+        assert!(report.rejected[2]
+            .reason
+            .contains("already appears in line 2"));
+
+        let moved = format!("{HEADER}07450BG0000009,111A111112,Petersen,Anke,1982-07-01,Markt 1,25813,Husum,husum,sb-h1\n");
+        let report = recipients(&store, &write(dir.path(), "r2.csv", &moved), false).unwrap();
+        assert_eq!((report.added, report.changed), (0, 1));
+        let registry = Registry::load(&store).unwrap();
+        assert_eq!(
+            registry
+                .head(&BgNummer::parse("07450BG0000001").unwrap())
+                .unwrap()
+                .vorname,
+            "Jens"
+        );
+        assert_eq!(
+            registry
+                .members(&BgNummer::parse("07450BG0000009").unwrap())
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_bad_file_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("store")).unwrap();
+        let missing = write(
+            dir.path(),
+            "m.csv",
+            "bg_nummer,kundennummer\n07450BG0000001,111A111111\n",
+        );
+        assert!(matches!(
+            recipients(&store, &missing, false),
+            Err(ImportError::MissingColumn("nachname"))
+        ));
+        let latin1 = dir.path().join("l.csv");
+        std::fs::write(
+            &latin1,
+            [
+                HEADER.as_bytes(),
+                b"07450BG0000001,111A111111,M\xfcller,A,1990-01-01,,,,husum,\n",
+            ]
+            .concat(),
+        )
+        .unwrap();
+        assert!(matches!(
+            recipients(&store, &latin1, false),
+            Err(ImportError::NotUtf8 { line: 2 })
+        ));
+        let all_bad = write(
+            dir.path(),
+            "b.csv",
+            &format!("{HEADER}x,y,z,a,b,,,,husum,\n"),
+        );
+        assert!(matches!(
+            recipients(&store, &all_bad, false),
+            Err(ImportError::NoValidRows { .. })
+        ));
+        assert!(Registry::load(&store).unwrap().persons().is_empty());
+        assert_eq!(store.registry_trees().generation().unwrap(), 0);
+    }
+
+    #[test]
+    fn caseworker_ranges_must_not_overlap() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("store")).unwrap();
+        let csv = "kennung;name;standort;von;bis;team\n\
+                   sb-h1;Hansen;husum;A;K;Team 1\n\
+                   sb-h2;Lorenzen;husum;L;Z;Team 1\n\
+                   sb-h3;Meier;husum;Sch;Sz;\n\
+                   sb-n1;Nissen;niebuell;A;Z;\n";
+        let report = caseworkers(&store, &write(dir.path(), "c.csv", csv), false).unwrap();
+        assert_eq!(report.added, 2, "{report:?}");
+        let lines: Vec<u64> = report.rejected.iter().map(|r| r.line).collect();
+        assert_eq!(lines, vec![3, 4]);
+        let registry = Registry::load(&store).unwrap();
+        assert_eq!(
+            registry
+                .caseworker(&Kennung::parse("sb-h1").unwrap())
+                .unwrap()
+                .team
+                .as_deref(),
+            Some("Team 1")
+        );
+    }
+}

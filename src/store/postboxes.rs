@@ -1,0 +1,130 @@
+//! Postbox items in the store: reading them by id, by postbox and by document,
+//! and changing them (with their document) in one transaction.
+
+use super::{from_json, get_json, to_json, Document, DocumentId, ItemId, Store, StoreError};
+use crate::postbox::{Item, PostboxId};
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::Transactional;
+
+/// The key of an item in the postbox index: postbox name, 0, item id.
+pub(crate) fn index_key(item: &Item) -> Vec<u8> {
+    let mut key = item.postbox.index_prefix();
+    key.extend_from_slice(&item.id.to_key());
+    key
+}
+
+/// Why a change to an item did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeError<E> {
+    /// The change itself refused (an invalid transition, say).
+    #[error(transparent)]
+    Refused(E),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Store {
+    pub fn item(&self, id: ItemId) -> Result<Option<Item>, StoreError> {
+        get_json(&self.items, "items", &id.to_key())
+    }
+
+    /// The item of a document (documents recorded as duplicates have none).
+    pub fn item_of_document(&self, id: DocumentId) -> Result<Option<Item>, StoreError> {
+        match self
+            .item_of_document
+            .get(id.to_key())?
+            .and_then(|v| ItemId::from_key(&v))
+        {
+            Some(item) => self.item(item),
+            None => Ok(None),
+        }
+    }
+
+    /// Every item in `postbox`, oldest first, in any state.
+    pub fn items_in(&self, postbox: &PostboxId) -> Result<Vec<Item>, StoreError> {
+        self.postbox_index
+            .scan_prefix(postbox.index_prefix())
+            .keys()
+            .map(|key| {
+                let key = key?;
+                let id =
+                    ItemId::from_key(&key[key.len() - 8..]).expect("index keys end in an item id");
+                let raw = self
+                    .items
+                    .get(id.to_key())?
+                    .ok_or_else(|| StoreError::Corrupt {
+                        tree: "postbox_index",
+                        source: serde_json::Error::io(std::io::Error::other(format!(
+                            "item {id} is indexed but missing"
+                        ))),
+                    })?;
+                from_json("items", &raw)
+            })
+            .collect()
+    }
+
+    /// Apply `change` to item `id` and its document, durably and atomically: the
+    /// postbox index follows a move, and a changed document is indexed again.
+    /// `change` may run more than once (sled retries conflicting transactions),
+    /// each time on fresh copies.
+    pub fn change_item<E: Clone>(
+        &self,
+        id: ItemId,
+        change: impl Fn(&mut Item, &mut Document) -> Result<(), E>,
+    ) -> Result<Item, ChangeError<E>> {
+        enum Abort<E> {
+            Refused(E),
+            Corrupt(&'static str, serde_json::Error),
+            Missing(&'static str),
+        }
+        let trees = (
+            &self.items,
+            &self.postbox_index,
+            &self.documents,
+            &self.index_queue,
+        );
+        let result = trees.transaction(|(items, index, documents, queue)| {
+            let abort = ConflictableTransactionError::Abort;
+            let raw = items
+                .get(id.to_key())?
+                .ok_or(abort(Abort::Missing("items")))?;
+            let mut item: Item =
+                serde_json::from_slice(&raw).map_err(|e| abort(Abort::Corrupt("items", e)))?;
+            let raw_doc = documents
+                .get(item.document_id.to_key())?
+                .ok_or(abort(Abort::Missing("documents")))?;
+            let mut doc: Document = serde_json::from_slice(&raw_doc)
+                .map_err(|e| abort(Abort::Corrupt("documents", e)))?;
+            let (old_key, old_doc) = (index_key(&item), doc.clone());
+            change(&mut item, &mut doc).map_err(|e| abort(Abort::Refused(e)))?;
+            let new_key = index_key(&item);
+            if new_key != old_key {
+                index.remove(old_key)?;
+                index.insert(new_key, &[])?;
+            }
+            if doc != old_doc {
+                documents.insert(&doc.id.to_key(), to_json(&doc))?;
+                queue.insert(&doc.id.to_key(), &[])?;
+            }
+            items.insert(&id.to_key(), to_json(&item))?;
+            Ok(item)
+        });
+        let item = result.map_err(|e| match e {
+            TransactionError::Abort(Abort::Refused(e)) => ChangeError::Refused(e),
+            TransactionError::Abort(Abort::Corrupt(tree, source)) => {
+                ChangeError::Store(StoreError::Corrupt { tree, source })
+            }
+            TransactionError::Abort(Abort::Missing(tree)) => {
+                ChangeError::Store(StoreError::Corrupt {
+                    tree,
+                    source: serde_json::Error::io(std::io::Error::other(format!(
+                        "item {id} or its document is missing"
+                    ))),
+                })
+            }
+            TransactionError::Storage(e) => ChangeError::Store(StoreError::Sled(e)),
+        })?;
+        self.db.flush().map_err(StoreError::from)?;
+        Ok(item)
+    }
+}
