@@ -2,8 +2,10 @@
 //! matches the store.
 //!
 //! Problems (the command fails): a blob missing or not matching its SHA-256, a
-//! document and its arrivals or its SHA-256 entry disagreeing, a document missing
-//! from the index or indexed twice, an index entry without a document.
+//! document and its arrivals or its SHA-256 entry disagreeing, a routed document
+//! without its one postbox item (or an item its postbox does not list), a
+//! document missing from the index or indexed twice, an index entry without a
+//! document.
 //! Notes (the command still passes): documents queued for indexing, scans claimed
 //! but not finished, blobs no document refers to (left by a crash between writing
 //! a blob and recording it; harmless). `eakte serve` indexes the queue and
@@ -20,6 +22,7 @@ use std::path::Path;
 pub struct CheckReport {
     pub documents: usize,
     pub arrivals: usize,
+    pub items: usize,
     pub blobs_verified: usize,
     pub problems: Vec<String>,
     pub notes: Vec<String>,
@@ -92,6 +95,7 @@ pub fn check(
             ));
         }
     }
+    check_items(store, &mut r)?;
     check_index(store, index, &document_ids, &mut r)?;
 
     let orphans = orphan_blobs(store, &referenced);
@@ -111,6 +115,50 @@ pub fn check(
         }
     }
     Ok(r)
+}
+
+/// Every routed document has exactly one item, which its postbox lists.
+fn check_items(store: &Store, r: &mut CheckReport) -> Result<(), CheckError> {
+    for item in store.items() {
+        let item = item?;
+        r.items += 1;
+        match store.document(item.document_id)? {
+            None => r.problems.push(format!(
+                "item {} belongs to missing document {}",
+                item.id, item.document_id
+            )),
+            Some(_) if store.item_of_document(item.document_id)?.map(|i| i.id) != Some(item.id) => {
+                r.problems.push(format!(
+                    "document {} does not point to its item {}",
+                    item.document_id, item.id
+                ))
+            }
+            Some(_) => {}
+        }
+        if !store.is_in_postbox_index(&item)? {
+            r.problems.push(format!(
+                "item {} is not listed in postbox {}",
+                item.id, item.postbox
+            ));
+        }
+    }
+    if store.postbox_index_len() != r.items {
+        r.problems.push(format!(
+            "the postbox index lists {} entries for {} items",
+            store.postbox_index_len(),
+            r.items
+        ));
+    }
+    for doc in store.documents() {
+        let doc = doc?;
+        if doc.classification.is_some() && store.item_of_document(doc.id)?.is_none() {
+            r.problems.push(format!(
+                "document {} was routed but has no postbox item",
+                doc.id
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn check_index(

@@ -85,29 +85,28 @@ enum Command {
     ExtractIsolated { input: PathBuf, output: PathBuf },
 }
 
+/// A CSV import from the specialist software.
+#[derive(clap::Args)]
+struct ImportArgs {
+    /// UTF-8 CSV file with a header row (see README for the columns).
+    file: PathBuf,
+    /// Check the file and report, change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    #[arg(long)]
+    json: bool,
+}
+
 #[derive(Subcommand)]
 enum RecipientsCommand {
-    /// Upsert recipients from a UTF-8 CSV file (see README for the columns).
-    Import {
-        file: PathBuf,
-        /// Check the file and report, change nothing.
-        #[arg(long)]
-        dry_run: bool,
-        #[arg(long)]
-        json: bool,
-    },
+    /// Upsert recipients by Kundennummer.
+    Import(ImportArgs),
 }
 
 #[derive(Subcommand)]
 enum CaseworkersCommand {
     /// Import caseworkers; their surname ranges replace the previous ones.
-    Import {
-        file: PathBuf,
-        #[arg(long)]
-        dry_run: bool,
-        #[arg(long)]
-        json: bool,
-    },
+    Import(ImportArgs),
     /// Caseworkers with their ranges and current absences.
     List,
 }
@@ -238,16 +237,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Show { id, json } => documents::show(&config, id, json),
         Command::Reindex => documents::reindex(&config),
         Command::Check { json } => documents::check(&config, json),
-        Command::Recipients(RecipientsCommand::Import {
-            file,
-            dry_run,
-            json,
-        }) => registry::import(&config, registry::Table::Recipients, &file, dry_run, json),
-        Command::Caseworkers(CaseworkersCommand::Import {
-            file,
-            dry_run,
-            json,
-        }) => registry::import(&config, registry::Table::Caseworkers, &file, dry_run, json),
+        Command::Recipients(RecipientsCommand::Import(args)) => registry::import(
+            &config,
+            registry::Table::Recipients,
+            &args.file,
+            args.dry_run,
+            args.json,
+        ),
+        Command::Caseworkers(CaseworkersCommand::Import(args)) => registry::import(
+            &config,
+            registry::Table::Caseworkers,
+            &args.file,
+            args.dry_run,
+            args.json,
+        ),
         Command::Caseworkers(CaseworkersCommand::List) => registry::list_caseworkers(&config),
         Command::Absence(AbsenceCommand::Add {
             kennung,

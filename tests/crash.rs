@@ -42,6 +42,11 @@ fn finish_and_verify(sb: &Sandbox, markers: &[String]) {
         "each scan recorded exactly once: {report:#}"
     );
     assert_eq!(
+        report["items"],
+        markers.len(),
+        "one postbox item per document, none lost or doubled: {report:#}"
+    );
+    assert_eq!(
         report["notes"].as_array().unwrap().len(),
         0,
         "nothing pending: {report:#}"

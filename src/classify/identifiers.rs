@@ -4,8 +4,8 @@
 //! often after a label ("BG-Nr.", "Nummer der Bedarfsgemeinschaft", "Ihr Zeichen");
 //! a Kundennummer `123D456789`. OCR confuses O/0, I/l/1, B/8 and S/5, so each
 //! candidate is kept as a [`Pattern`]: per position, the characters it may stand
-//! for. A pattern without confusions is exact; one with confusions is accepted by
-//! the caller only if exactly one registry entry fits it.
+//! for. A pattern read without confusions is verbatim; one with confusions is
+//! accepted by the caller only if exactly one registry entry fits it.
 
 use regex::Regex;
 use std::sync::OnceLock;
@@ -18,11 +18,18 @@ pub struct Pattern {
     /// A label seen just before it, e.g. "BG-Nr.".
     pub label: Option<String>,
     positions: Vec<Vec<char>>,
+    /// Positions where the character read is not what it stands for.
+    confusions: usize,
 }
 
 impl Pattern {
+    /// True when OCR confusions had to be undone to read it as a number.
+    pub fn corrected(&self) -> bool {
+        self.confusions > 0
+    }
+
     /// The single reading when no position was ambiguous.
-    pub fn exact(&self) -> Option<String> {
+    pub fn reading(&self) -> Option<String> {
         self.positions
             .iter()
             .map(|p| (p.len() == 1).then(|| p[0]))
@@ -106,6 +113,7 @@ fn pattern(raw: &str, label: Option<String>, read: Vec<(char, Vec<char>)>) -> Op
         raw: raw.to_string(),
         label,
         positions,
+        confusions,
     })
 }
 
@@ -137,7 +145,10 @@ fn letter_position(c: char) -> Vec<char> {
 
 /// A known label in the 60 characters before `at`.
 fn label_before(text: &str, at: usize) -> Option<String> {
-    let start = text.floor_char_boundary(at.saturating_sub(60));
+    let mut start = at.saturating_sub(60);
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
     let before = text[start..at].to_lowercase();
     LABELS
         .iter()
@@ -160,7 +171,7 @@ mod tests {
             let found = bg_numbers(text);
             assert_eq!(found.len(), 1, "{text}");
             assert_eq!(
-                found[0].exact().as_deref(),
+                found[0].reading().as_deref(),
                 Some("07450BG0160367"),
                 "{text}"
             );
@@ -174,11 +185,12 @@ mod tests {
         assert_eq!(found.len(), 0, "five confusions are too many");
         let found = bg_numbers("BG-Nr. 07450BG0l6O367");
         assert_eq!(found.len(), 1);
-        assert_eq!(found[0].exact().as_deref(), Some("07450BG0160367"));
+        assert_eq!(found[0].reading().as_deref(), Some("07450BG0160367"));
         assert!(found[0].fits("07450BG0160367"));
         assert!(!found[0].fits("07450BG0160368"));
         let found = kundennummern("Kundennummer 1230456789");
-        assert_eq!(found[0].exact(), None, "the letter position is ambiguous");
+        assert_eq!(found[0].reading(), None, "the letter position is ambiguous");
+        assert!(found[0].corrected());
         assert!(found[0].fits("123D456789"));
         assert!(found[0].fits("123O456789"));
     }

@@ -141,9 +141,9 @@ pub fn recognise(text: &str, registry: &Registry) -> Recognition {
             .bg_numbers()
             .filter(|bg| pattern.fits(bg.as_str()))
             .collect();
-        match (pattern.exact(), known.as_slice()) {
-            (Some(_), [bg]) => add((*bg).clone(), hit(Method::BgNummer, &pattern, None)),
-            (None, [bg]) => add(
+        match (pattern.corrected(), known.as_slice()) {
+            (false, [bg]) => add((*bg).clone(), hit(Method::BgNummer, &pattern, None)),
+            (true, [bg]) => add(
                 (*bg).clone(),
                 hit(Method::BgNummerOcrCorrected, &pattern, None),
             ),
@@ -163,13 +163,13 @@ pub fn recognise(text: &str, registry: &Registry) -> Recognition {
             .kundennummern()
             .filter(|k| pattern.fits(k.as_str()))
             .collect();
-        match (pattern.exact(), known.as_slice()) {
-            (exact, [k]) => {
+        match (pattern.corrected(), known.as_slice()) {
+            (corrected, [k]) => {
                 numbers_seen = true;
-                let method = if exact.is_some() {
-                    Method::Kundennummer
-                } else {
+                let method = if corrected {
                     Method::KundennummerOcrCorrected
+                } else {
+                    Method::Kundennummer
                 };
                 let bg = registry.person(k).expect("registry key").bg.clone();
                 add(bg, hit(method, &pattern, Some((*k).clone())));
@@ -262,7 +262,7 @@ fn recognise_by_name(text: &str, registry: &Registry, mut evidence: Vec<String>)
             }
         };
         let matched = match method {
-            Method::NameAndBirthDate => format!("{who}"),
+            Method::NameAndBirthDate => who.clone(),
             _ => format!("{who}, {} {}", m.person.strasse, m.person.plz),
         };
         strong.entry(m.person.bg.clone()).or_insert(Hit {

@@ -242,7 +242,8 @@ fn person_from(row: &HashMap<String, String>, today: Date) -> Result<Person, Str
             format!("geburtsdatum {d:?} is not a past date like 1980-03-04 or 04.03.1980")
         })?;
     let plz = field(row, "plz");
-    if !plz.is_empty() && !(plz.len() == 5 && plz.bytes().all(|b| b.is_ascii_digit())) {
+    let five_digits = plz.len() == 5 && plz.bytes().all(|b| b.is_ascii_digit());
+    if !plz.is_empty() && !five_digits {
         return Err(format!("plz {plz:?} is not five digits"));
     }
     let sb = field(row, "sachbearbeiter");

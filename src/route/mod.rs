@@ -251,3 +251,127 @@ fn describe_hops(hops: &[DeputyHop]) -> String {
         .collect::<Vec<_>>()
         .join("; ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::{Absence, Assignment, Caseworker, Kundennummer, Person};
+    use crate::store::Store;
+    use time::macros::date;
+
+    fn kennung(s: &str) -> Kennung {
+        Kennung::parse(s).unwrap()
+    }
+
+    /// One BG (head "Lange") at husum; sb-a handles L–Z there; absences as given.
+    fn registry(absences: &[(&str, &str)]) -> (tempfile::TempDir, Registry) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let person = Person {
+            kundennummer: Kundennummer::parse("123A456789").unwrap(),
+            bg: BgNummer::parse("07450BG0000001").unwrap(),
+            nachname: "Lange".into(),
+            vorname: "Lea".into(),
+            geburtsdatum: date!(1980 - 01 - 01),
+            strasse: String::new(),
+            plz: String::new(),
+            ort: String::new(),
+            standort: "husum".into(),
+            sachbearbeiter: None,
+            position: 0,
+        };
+        let caseworkers: Vec<Caseworker> = ["sb-a", "sb-b", "sb-c"]
+            .iter()
+            .map(|k| Caseworker {
+                kennung: kennung(k),
+                name: k.to_string(),
+                team: None,
+                assignments: if *k == "sb-a" {
+                    vec![Assignment {
+                        standort: "husum".into(),
+                        von: "L".into(),
+                        bis: "Z".into(),
+                    }]
+                } else {
+                    Vec::new()
+                },
+            })
+            .collect();
+        let absences: Vec<Absence> = absences
+            .iter()
+            .enumerate()
+            .map(|(i, (who, deputy))| Absence {
+                id: i as u64,
+                kennung: kennung(who),
+                from: date!(2026 - 11 - 01),
+                to: date!(2026 - 11 - 30),
+                deputy: kennung(deputy),
+            })
+            .collect();
+        store
+            .registry_trees()
+            .apply(store.db(), &[person], &caseworkers, &absences, &[])
+            .unwrap();
+        let registry = Registry::load(&store).unwrap();
+        (dir, registry)
+    }
+
+    fn identified() -> Recognition {
+        Recognition::Identified {
+            bg: BgNummer::parse("07450BG0000001").unwrap(),
+            kundennummer: None,
+            method: crate::classify::Method::BgNummer,
+            matched: "07450BG0000001".into(),
+            confidence: 0.99,
+        }
+    }
+
+    #[test]
+    fn deputies_are_followed_and_loops_go_to_clearing() {
+        let day = date!(2026 - 11 - 15);
+        let (_d, r) = registry(&[]);
+        assert_eq!(
+            route(&identified(), Some("husum"), &r, day)
+                .postbox
+                .to_string(),
+            "sb-a"
+        );
+        let (_d, r) = registry(&[("sb-a", "sb-b"), ("sb-b", "sb-c")]);
+        let routed = route(&identified(), Some("husum"), &r, day);
+        assert_eq!(routed.postbox.to_string(), "sb-c");
+        assert_eq!(routed.deputies.len(), 2);
+        assert_eq!(
+            route(&identified(), Some("husum"), &r, date!(2026 - 12 - 01))
+                .postbox
+                .to_string(),
+            "sb-a"
+        );
+        let (_d, r) = registry(&[("sb-a", "sb-b"), ("sb-b", "sb-a")]);
+        let looped = route(&identified(), Some("husum"), &r, day);
+        assert_eq!(looped.postbox.to_string(), "klaerung:husum");
+        assert!(matches!(
+            looped.clearing,
+            Some(ClearingReason::NoDeputyAvailable { .. })
+        ));
+    }
+
+    #[test]
+    fn no_recipient_goes_to_the_clearing_of_the_scan_site() {
+        let (_d, r) = registry(&[]);
+        let none = Recognition::NotFound {
+            evidence: Vec::new(),
+        };
+        assert_eq!(
+            route(&none, Some("Föhr"), &r, date!(2026 - 11 - 15))
+                .postbox
+                .to_string(),
+            "klaerung:Föhr"
+        );
+        assert_eq!(
+            route(&none, None, &r, date!(2026 - 11 - 15))
+                .postbox
+                .to_string(),
+            "klaerung"
+        );
+    }
+}

@@ -40,6 +40,21 @@ impl Store {
         }
     }
 
+    /// Every item, in id order.
+    pub fn items(&self) -> impl Iterator<Item = Result<Item, StoreError>> + '_ {
+        self.items.iter().values().map(|v| from_json("items", &v?))
+    }
+
+    /// The number of entries in the postbox index (for `eakte check`).
+    pub fn postbox_index_len(&self) -> usize {
+        self.postbox_index.len()
+    }
+
+    /// Whether the postbox index lists `item` under its postbox.
+    pub fn is_in_postbox_index(&self, item: &Item) -> Result<bool, StoreError> {
+        Ok(self.postbox_index.contains_key(index_key(item))?)
+    }
+
     /// Every item in `postbox`, oldest first, in any state.
     pub fn items_in(&self, postbox: &PostboxId) -> Result<Vec<Item>, StoreError> {
         self.postbox_index
