@@ -151,6 +151,31 @@ const PEOPLE: &[Row] = &[
         "husum",
         "",
     ),
+    // Members with surnames in different ranges: the marked Antragsteller decides.
+    (
+        "07450BG0000110",
+        "110A000001",
+        "Ulrich",
+        "Uwe",
+        "1979-04-04",
+        "Hafenstraße 3",
+        "25813",
+        "Husum",
+        "husum",
+        "",
+    ),
+    (
+        "07450BG0000110",
+        "110B000001",
+        "Carstens",
+        "Carla",
+        "1981-05-05",
+        "Hafenstraße 3",
+        "25813",
+        "Husum",
+        "husum",
+        "",
+    ),
     (
         "07451BG0000201",
         "201A000001",
@@ -224,6 +249,9 @@ const FILLER_SURNAMES: &[&str] = &[
     "Brodersen",
 ];
 
+/// First names shared with the letters' senders, so that names alone mislead.
+const FILLER_FIRST_NAMES: &[&str] = &["Jens", "Maria", "Lars", "Zora", "Anke", "Nils", "Hilde"];
+
 const CASEWORKERS: &str = "kennung,name,standort,von,bis,team\n\
     sb-h1,Hanna Hansen,husum,A,K,Husum 1\n\
     sb-h2,Lena Lorenzen,husum,L,Z,Husum 1\n\
@@ -231,11 +259,17 @@ const CASEWORKERS: &str = "kennung,name,standort,von,bis,team\n\
     sb-n1,Nils Nommensen,niebuell,A,Z,Niebüll\n\
     sb-f1,Frauke Friedrichsen,Föhr,A,M,Inseln\n";
 
+/// Kundennummern of the members marked as their BG's Antragsteller.
+const APPLICANTS: &[&str] = &["110B000001"];
+
 fn registry_csv() -> String {
-    let mut csv = "bg_nummer,kundennummer,nachname,vorname,geburtsdatum,strasse,plz,ort,standort,sachbearbeiter\n".to_string();
+    let mut csv =
+        "bg_nummer,kundennummer,nachname,vorname,geburtsdatum,strasse,plz,ort,standort,sachbearbeiter,antragsteller\n"
+            .to_string();
     for p in PEOPLE {
+        let applicant = if APPLICANTS.contains(&p.1) { "ja" } else { "" };
         csv.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{},{},{applicant}\n",
             p.0, p.1, p.2, p.3, p.4, p.5, p.6, p.7, p.8, p.9
         ));
     }
@@ -243,10 +277,11 @@ fn registry_csv() -> String {
         let site = ["husum", "niebuell", "Föhr"][i % 3];
         let office = ["07450", "07451", "07452"][i % 3];
         csv.push_str(&format!(
-            "{office}BG{:07},{:03}X{:06},{surname},Vorname{i},{:02}.0{}.19{}5,Weg {i},25{:03},Ort,{site},\n",
+            "{office}BG{:07},{:03}X{:06},{surname},{},{:02}.0{}.19{}5,Weg {i},25{:03},Ort,{site},,\n",
             500 + i,
             500 + i,
             i,
+            FILLER_FIRST_NAMES[i % FILLER_FIRST_NAMES.len()],
             1 + i % 27,
             1 + i % 9,
             5 + i % 4,
@@ -259,7 +294,11 @@ fn registry_csv() -> String {
 /// The responsible caseworker by the fixture's own rules, worked out here
 /// independently of eakte: explicit assignment, else the first letter's range.
 fn responsible(bg: &str, absent: Option<(&str, &str)>) -> Option<String> {
-    let head = PEOPLE.iter().find(|p| p.0 == bg)?;
+    let members: Vec<&Row> = PEOPLE.iter().filter(|p| p.0 == bg).collect();
+    let head = members
+        .iter()
+        .find(|p| APPLICANTS.contains(&p.1))
+        .or(members.first())?;
     let by_range = || {
         let first = head.2.chars().next()?;
         let letter = match first {
@@ -407,6 +446,12 @@ fn batch_before_absence() -> Vec<Letter> {
             "Kundennummer 1080000001",
             "Anbei meine Lohnabrechnung.",
         ], ("klaerung:husum", "Lohn- / Entgeltabrechnung", None, None)),
+        letter(
+            "18.pdf",
+            husum,
+            &["BG-Nr. 07450BG0000110", "Kontoauszug mit neuem Saldo."],
+            ("sb-h1", "Kontoauszug", Some("07450BG0000110"), Some("bg_nummer")),
+        ),
         letter("17.pdf", None, &["Ohne jede Angabe zur Person."], ("klaerung", "Sonstiges", None, None)),
     ]
 }
@@ -635,7 +680,7 @@ fn letters_land_in_the_right_postbox_and_never_with_a_wrong_caseworker() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 12, "all routed letters were checked");
+    assert_eq!(checked, 13, "all routed letters were checked");
     let clearing: usize = ["klaerung:husum", "klaerung:Föhr", "klaerung"]
         .iter()
         .map(|p| postbox(&sb, p, true).len())
@@ -706,8 +751,9 @@ fn caseworkers_work_their_items_and_clearing_corrects_and_reroutes() {
         "sb-h2",
     ]);
     assert!(
-        !out.status.success(),
-        "a resubmission date in the past is refused"
+        !out.status.success() && stderr(&out).contains("is not after today"),
+        "a resubmission date in the past is refused: {}",
+        stderr(&out)
     );
     let forwarded: Value = serde_json::from_str(&run_ok(
         &sb,
@@ -738,6 +784,51 @@ fn caseworkers_work_their_items_and_clearing_corrects_and_reroutes() {
             last["note"].as_str()
         ),
         (Some("forwarded"), Some("sb-h2"), Some("Bitte übernehmen"))
+    );
+    // The new owner sees it at once: forwarding ends the resubmission.
+    let in_h1: Vec<String> = postbox(&sb, "sb-h1", false)
+        .iter()
+        .map(|l| l["id"].to_string())
+        .collect();
+    assert!(in_h1.contains(&third), "{in_h1:?}");
+
+    // sb-h1 is away, and so is their deputy sb-h3: sb-n1 sees sb-h1's open items.
+    let (from, to) = (
+        eakte::timefmt::today(),
+        eakte::timefmt::today() + time::Duration::days(3),
+    );
+    let (from, to) = (from.to_string(), to.to_string());
+    run_ok(
+        &sb,
+        &[
+            "absence", "add", "sb-h1", "--from", &from, "--to", &to, "--deputy", "sb-h3",
+        ],
+    );
+    run_ok(
+        &sb,
+        &[
+            "absence", "add", "sb-h3", "--from", &from, "--to", &to, "--deputy", "sb-n1",
+        ],
+    );
+    let out = sb.eakte(&[
+        "absence", "add", "sb-h1", "--from", &to, "--to", &to, "--deputy", "sb-h2",
+    ]);
+    assert!(
+        !out.status.success() && stderr(&out).contains("overlaps"),
+        "{}",
+        stderr(&out)
+    );
+    let chain = postbox(&sb, "sb-n1", false);
+    assert!(
+        chain.iter().any(
+            |l| l["id"].as_u64().map(|i| i.to_string()).as_ref() == Some(&third)
+                && l["deputising_for"] == "sb-h1"
+        ),
+        "{chain:?}"
+    );
+    assert!(
+        postbox(&sb, "sb-h3", false).is_empty(),
+        "an absent deputy is skipped"
     );
 
     // Clearing assigns the namesake letter to the right BG and type: re-routed, recorded.
@@ -803,8 +894,8 @@ fn registry_imports_report_each_rejected_row_and_a_bad_file_changes_nothing() {
 
     // Re-import: one changed address, one bad date, one bad number; the rest unchanged.
     let mut csv = registry_csv().replace("Am Dreieck 7", "Am Dreieck 9");
-    csv.push_str("07450BG0000900,900A000001,Neu,Nina,31.02.1990,,,,husum,\n");
-    csv.push_str("07450BGX,900A000002,Neu,Nora,1990-01-01,,,,husum,\n");
+    csv.push_str("07450BG0000900,900A000001,Neu,Nina,31.02.1990,,,,husum,,\n");
+    csv.push_str("07450BGX,900A000002,Neu,Nora,1990-01-01,,,,husum,,\n");
     let changed = work.path().join("changed.csv");
     std::fs::write(&changed, csv).unwrap();
     let out = sb.eakte(&["recipients", "import", "--json", changed.to_str().unwrap()]);

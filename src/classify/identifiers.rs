@@ -67,7 +67,7 @@ const LABELS: &[&str] = &[
 pub fn bg_numbers(text: &str) -> Vec<Pattern> {
     static RE: OnceLock<Regex> = OnceLock::new();
     let re = RE.get_or_init(|| {
-        Regex::new(r"\b([0-9OoIlSB]{5})[ \t]?(BG|bg|Bg|8G|B6|//|/)[ \t]?([0-9OoIlSB]{7})\b")
+        Regex::new(r"\b([0-9OoIlSB]{5})[ \t]?(BG|bg|Bg|8G|B6|//)[ \t]?([0-9OoIlSB]{7})\b")
             .expect("valid regex")
     });
     re.captures_iter(text)
@@ -198,6 +198,10 @@ mod tests {
     #[test]
     fn ordinary_numbers_are_not_identifiers() {
         assert!(bg_numbers("Telefon 04841 123456, IBAN DE12 3456").is_empty());
+        assert!(
+            bg_numbers("Telefon 07451/1234567").is_empty(),
+            "a single slash is a phone number"
+        );
         assert!(kundennummern("am 14.11.2026 um 10:30").is_empty());
     }
 }

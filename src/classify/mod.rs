@@ -159,14 +159,21 @@ pub fn recognise(text: &str, registry: &Registry) -> Recognition {
         }
     }
     for pattern in identifiers::kundennummern(text) {
+        // Ten digits without a label are usually an account, reference or phone
+        // number: only a number read verbatim (with its letter) or one labelled as
+        // Kundennummer counts.
+        let labelled = pattern.label.as_deref().is_some_and(|l| l.starts_with('k'));
+        if pattern.corrected() && !labelled {
+            continue;
+        }
         let known: Vec<&Kundennummer> = registry
             .kundennummern()
             .filter(|k| pattern.fits(k.as_str()))
             .collect();
-        match (pattern.corrected(), known.as_slice()) {
-            (corrected, [k]) => {
+        match known.as_slice() {
+            [k] => {
                 numbers_seen = true;
-                let method = if corrected {
+                let method = if pattern.corrected() {
                     Method::KundennummerOcrCorrected
                 } else {
                     Method::Kundennummer
@@ -174,17 +181,15 @@ pub fn recognise(text: &str, registry: &Registry) -> Recognition {
                 let bg = registry.person(k).expect("registry key").bg.clone();
                 add(bg, hit(method, &pattern, Some((*k).clone())));
             }
-            // Only a labelled unknown number counts as a number: ten digits are
-            // often a phone number.
-            (_, []) if pattern.label.as_deref().is_some_and(|l| l.starts_with('k')) => {
+            [] if labelled => {
                 numbers_seen = true;
                 evidence.push(format!(
                     "Kundennummer {:?} is not in the registry",
                     pattern.raw
                 ));
             }
-            (_, []) => {}
-            (_, many) => {
+            [] => {}
+            many => {
                 numbers_seen = true;
                 evidence.push(format!(
                     "{:?} could be any of {} Kundennummern (OCR)",
@@ -280,7 +285,24 @@ fn recognise_by_name(text: &str, registry: &Registry, mut evidence: Vec<String>)
         }
         1 => {
             let (bg, hit) = strong.into_iter().next().expect("one");
-            identified(bg, hit)
+            // A birth date declared for someone outside this BG means the letter
+            // is (also) about another person: not ours to decide.
+            let members: Vec<_> = registry.members(&bg).map(|p| p.geburtsdatum).collect();
+            let strangers: Vec<String> = person::declared_birth_dates(text)
+                .into_iter()
+                .filter(|d| !members.contains(d))
+                .map(|d| format!("the letter names someone born {d} who is not in BG {bg}"))
+                .collect();
+            if strangers.is_empty() {
+                identified(bg, hit)
+            } else {
+                evidence.extend(strangers);
+                evidence.push(format!("{bg} by {:?}: {}", hit.method, hit.matched));
+                Recognition::Ambiguous {
+                    candidates: vec![bg],
+                    evidence,
+                }
+            }
         }
         _ => {
             evidence.extend(
@@ -293,5 +315,124 @@ fn recognise_by_name(text: &str, registry: &Registry, mut evidence: Vec<String>)
                 evidence,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::testing::{person, registry};
+    use time::macros::date;
+
+    fn world() -> (tempfile::TempDir, Registry) {
+        registry(
+            &[
+                person(
+                    "07450BG0000101",
+                    "101A000001",
+                    "Jens",
+                    "Petersen",
+                    date!(1980 - 03 - 04),
+                    "Norderstraße 12",
+                ),
+                person(
+                    "07450BG0000104",
+                    "104D000001",
+                    "Jens",
+                    "Petersen",
+                    date!(1965 - 01 - 15),
+                    "Schlossgang 2",
+                ),
+                person(
+                    "07450BG0000108",
+                    "108D000001",
+                    "Hilde",
+                    "Hinrichsen",
+                    date!(1968 - 12 - 24),
+                    "Wasserreihe 5",
+                ),
+                person(
+                    "07450BG0000109",
+                    "109A000001",
+                    "Anke",
+                    "Petersen",
+                    date!(1982 - 07 - 01),
+                    "Markt 1",
+                ),
+            ],
+            &[],
+            &[],
+        )
+    }
+
+    fn bg_of(r: &Recognition) -> Option<&str> {
+        r.bg().map(BgNummer::as_str)
+    }
+
+    #[test]
+    fn a_sender_block_identifies_by_address_or_birth_date() {
+        let (_d, r) = world();
+        let by_address = recognise(
+            "Petersen, Jens\nNorderstraße 12\n25813 Husum\n\nSehr geehrte Damen und Herren,",
+            &r,
+        );
+        assert_eq!(bg_of(&by_address), Some("07450BG0000101"), "{by_address:?}");
+        let by_birth = recognise(
+            "Jens Petersen, geb. 15.01.1965\nIch bitte um einen Termin.",
+            &r,
+        );
+        assert_eq!(bg_of(&by_birth), Some("07450BG0000104"), "{by_birth:?}");
+    }
+
+    #[test]
+    fn an_unlabelled_ten_digit_number_is_no_kundennummer() {
+        let (_d, r) = world();
+        // A statement reference that OCR-fits Hinrichsen's 108D000001.
+        let statement = recognise(
+            "Kontoauszug, Verwendungszweck 1080000001, Miete November",
+            &r,
+        );
+        assert!(
+            matches!(statement, Recognition::NotFound { .. }),
+            "{statement:?}"
+        );
+        let labelled = recognise("Kundennummer: 1080000001", &r);
+        assert_eq!(bg_of(&labelled), Some("07450BG0000108"), "{labelled:?}");
+        assert!(matches!(
+            labelled,
+            Recognition::Identified {
+                method: Method::KundennummerOcrCorrected,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn another_persons_proof_does_not_identify_a_relative() {
+        let (_d, r) = world();
+        let son = recognise("Ich, Lars Petersen, geb. 01.01.2000, Sohn von Jens Petersen, Norderstr. 12, 25813 Husum", &r);
+        assert_eq!(bg_of(&son), None, "{son:?}");
+        let far = recognise(
+            "Jens Petersen hat angerufen und gesagt, dass er morgen wieder kommt und dann noch etwas mitbringt. \
+             Unsere Anschrift lautet Norderstraße 12, 25813 Husum",
+            &r,
+        );
+        assert_eq!(
+            bg_of(&far),
+            None,
+            "the address is not his sender block: {far:?}"
+        );
+    }
+
+    #[test]
+    fn double_barrelled_and_partial_names_do_not_match() {
+        let (_d, r) = world();
+        let other = recognise("Anke Petersen-Hansen\nMarkt 1\n25813 Husum", &r);
+        assert_eq!(bg_of(&other), None, "{other:?}");
+        let namesake = recognise("Jens Petersen\nBitte rufen Sie mich an.", &r);
+        assert!(
+            matches!(namesake, Recognition::NotFound { .. }),
+            "{namesake:?}"
+        );
     }
 }

@@ -1,18 +1,21 @@
 //! Recognising the sender of a letter without a number: a registry person whose
-//! first name and surname stand next to each other in the text, together with
-//! their birth date or their address (street with house number and postcode).
-//! A name alone is never enough: namesakes are common, and a letter routed to
-//! the wrong caseworker is a data protection breach.
+//! first name and surname stand together in the text, followed closely by their
+//! birth date or their address (street with house number, and postcode), as in a
+//! sender block. A name alone is never enough (namesakes are common), and the
+//! proof must belong to that mention of the name, not to someone else named in
+//! the same letter.
 
-use crate::registry::names::fold;
+use crate::registry::names::{fold, spellings};
 use crate::registry::{Person, Registry};
 use regex::Regex;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::OnceLock;
 use time::{Date, Month};
 
-/// Words between first name and surname ("Jens Peter Petersen", "Petersen, Jens").
-const NAME_WINDOW: usize = 3;
+/// Given names allowed between first name and surname ("Jens Peter Petersen").
+const MIDDLE_NAMES: usize = 1;
+/// How many words after a name its birth date or address may start.
+const PROOF_WINDOW: usize = 12;
 
 /// What made a person match.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,28 +32,81 @@ pub struct NameMatch<'r> {
     pub proof: Option<Proof>,
 }
 
-/// Every registry person whose name appears in `text`, with the strongest proof.
-pub fn find<'r>(text: &str, registry: &'r Registry) -> Vec<NameMatch<'r>> {
-    let tokens: Vec<String> = text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|t| !t.is_empty())
-        .map(fold)
-        .filter(|t| !t.is_empty())
-        .collect();
-    let mut positions: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, t) in tokens.iter().enumerate() {
-        positions.entry(t.as_str()).or_default().push(i);
+/// A letter split into folded words, with where each starts in the text.
+struct Words {
+    folded: Vec<String>,
+    starts: Vec<usize>,
+    at: HashMap<String, Vec<usize>>,
+}
+
+impl Words {
+    /// Words are letters and digits, with hyphens inside (`Petersen-Hansen`).
+    fn new(text: &str) -> Words {
+        let (mut folded, mut starts) = (Vec::new(), Vec::new());
+        let mut current: Option<usize> = None;
+        let is_word = |c: char| c.is_alphanumeric() || c == '-';
+        for (i, c) in text
+            .char_indices()
+            .chain(std::iter::once((text.len(), ' ')))
+        {
+            match (current, is_word(c)) {
+                (None, true) => current = Some(i),
+                (Some(start), false) => {
+                    let word = fold(&text[start..i]);
+                    if !word.is_empty() {
+                        folded.push(word);
+                        starts.push(start);
+                    }
+                    current = None;
+                }
+                _ => {}
+            }
+        }
+        let mut at: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, w) in folded.iter().enumerate() {
+            at.entry(w.clone()).or_default().push(i);
+        }
+        Words { folded, starts, at }
     }
-    let dates = dates_in(text);
-    let token_set: HashSet<&str> = tokens.iter().map(String::as_str).collect();
+
+    /// The index of the word that contains byte offset `offset` (or follows it).
+    fn index_at(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&s| s < offset)
+    }
+
+    fn matches(&self, i: usize, spellings: &[String]) -> bool {
+        self.folded.get(i).is_some_and(|w| spellings.contains(w))
+    }
+}
+
+/// Every registry person whose name appears in `text`, with proof if the
+/// birth date or address follows that name.
+pub fn find<'r>(text: &str, registry: &'r Registry) -> Vec<NameMatch<'r>> {
+    let words = Words::new(text);
+    let dates: Vec<(usize, Date)> = dates_in(text)
+        .into_iter()
+        .map(|(offset, date)| (words.index_at(offset), date))
+        .collect();
     let mut out = Vec::new();
     for person in registry.persons() {
-        if !name_appears(person, &tokens, &positions) {
+        let mentions = name_mentions(person, &words);
+        if mentions.is_empty() {
             continue;
         }
-        let proof = if dates.contains(&person.geburtsdatum) {
+        let near = |end: usize, at: usize| at >= end && at < end + PROOF_WINDOW;
+        let born = mentions.iter().any(|&end| {
+            dates
+                .iter()
+                .any(|&(at, d)| near(end, at) && d == person.geburtsdatum)
+        });
+        let lives = || {
+            mentions
+                .iter()
+                .any(|&end| address_follows(person, &words, end))
+        };
+        let proof = if born {
             Some(Proof::BirthDate)
-        } else if address_appears(person, &tokens, &token_set) {
+        } else if lives() {
             Some(Proof::Address)
         } else {
             None
@@ -60,52 +116,63 @@ pub fn find<'r>(text: &str, registry: &'r Registry) -> Vec<NameMatch<'r>> {
     out
 }
 
-fn words(s: &str) -> Vec<String> {
-    s.split(|c: char| !c.is_alphanumeric())
-        .map(fold)
-        .filter(|w| !w.is_empty())
+/// Where the mentions of a person's name end (index of the next word): the
+/// surname (all its words) with the first given name just before it ("Jens
+/// Petersen", "Jens Peter Petersen") or just after it ("Petersen, Jens").
+fn name_mentions(person: &Person, words: &Words) -> Vec<usize> {
+    let surname: Vec<Vec<String>> = person.nachname.split_whitespace().map(spellings).collect();
+    let Some(first_name) = person.vorname.split_whitespace().next().map(spellings) else {
+        return Vec::new();
+    };
+    let Some(first_word) = surname.first() else {
+        return Vec::new();
+    };
+    let starts = first_word
+        .iter()
+        .flat_map(|s| words.at.get(s).into_iter().flatten().copied());
+    starts
+        .filter(|&at| {
+            surname
+                .iter()
+                .enumerate()
+                .all(|(k, spelling)| words.matches(at + k, spelling))
+        })
+        .filter_map(|at| {
+            let end = at + surname.len();
+            let before =
+                (at.saturating_sub(MIDDLE_NAMES + 1)..at).any(|i| words.matches(i, &first_name));
+            let after = words.matches(end, &first_name);
+            match (before, after) {
+                (_, true) => Some(end + 1),
+                (true, false) => Some(end),
+                (false, false) => None,
+            }
+        })
         .collect()
 }
 
-/// The surname (all its words, in order) with the first given name within a few
-/// words before or after it.
-fn name_appears(person: &Person, tokens: &[String], positions: &HashMap<&str, Vec<usize>>) -> bool {
-    let surname = words(&person.nachname);
-    let Some(first_name) = words(&person.vorname).into_iter().next() else {
-        return false;
-    };
-    let Some(first) = surname.first() else {
-        return false;
-    };
-    let Some(starts) = positions.get(first.as_str()) else {
-        return false;
-    };
-    starts.iter().any(|&at| {
-        let end = at + surname.len();
-        if tokens
-            .get(at..end)
-            .is_none_or(|run| run != surname.as_slice())
-        {
-            return false;
-        }
-        let lo = at.saturating_sub(NAME_WINDOW + 1);
-        let hi = (end + NAME_WINDOW + 1).min(tokens.len());
-        tokens[lo..at].contains(&first_name) || tokens[end..hi].contains(&first_name)
-    })
-}
-
-/// Street words with house number in order, and the postcode anywhere.
-fn address_appears(person: &Person, tokens: &[String], token_set: &HashSet<&str>) -> bool {
-    let street = street_words(&person.strasse);
-    if street.len() < 2 || !token_set.contains(person.plz.as_str()) {
+/// The person's street with house number, then their postcode, right after a
+/// mention of their name.
+fn address_follows(person: &Person, words: &Words, end: usize) -> bool {
+    let street: Vec<String> = person
+        .strasse
+        .split_whitespace()
+        .map(|w| street_word(&fold(w)))
+        .collect();
+    let has_number = street.iter().any(|w| w.chars().any(|c| c.is_ascii_digit()));
+    if street.is_empty() || !has_number || person.plz.is_empty() {
         return false; // a street without a house number proves little
     }
-    let tokens: Vec<String> = tokens.iter().map(|t| street_word(t)).collect();
-    tokens.windows(street.len()).any(|w| w == street.as_slice())
-}
-
-fn street_words(street: &str) -> Vec<String> {
-    words(street).iter().map(|w| street_word(w)).collect()
+    let folded: Vec<String> = words.folded.iter().map(|w| street_word(w)).collect();
+    (end..(end + PROOF_WINDOW).min(folded.len())).any(|at| {
+        let after_street = at + street.len();
+        folded
+            .get(at..after_street)
+            .is_some_and(|run| run == street.as_slice())
+            && folded
+                .get(after_street..(after_street + 4).min(folded.len()))
+                .is_some_and(|rest| rest.contains(&person.plz))
+    })
 }
 
 /// "Norderstraße", "Norderstrasse" and "Norderstr." are one street.
@@ -116,8 +183,23 @@ fn street_word(w: &str) -> String {
     }
 }
 
-/// Dates written `14.11.2026`, `4.3.1980`, `14. November 1980` or `1980-11-14`.
-fn dates_in(text: &str) -> HashSet<Date> {
+/// Birth dates the letter declares ("geb. 04.03.1980", "geboren am 4.3.1980").
+pub fn declared_birth_dates(text: &str) -> Vec<Date> {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        Regex::new(
+            r"(?i)\b(geb\.|geboren(\s+am)?|geburtsdatum:?)\s*(\d{1,2}\.\s?\d{1,2}\.\s?\d{4})",
+        )
+        .expect("valid")
+    });
+    re.captures_iter(text)
+        .filter_map(|c| dates_in(&c[3]).into_iter().next().map(|(_, d)| d))
+        .collect()
+}
+
+/// Dates written `14.11.2026`, `4.3.1980`, `14. November 1980` or `1980-11-14`,
+/// with the byte offset where each starts.
+fn dates_in(text: &str) -> Vec<(usize, Date)> {
     static NUMERIC: OnceLock<Regex> = OnceLock::new();
     static ISO: OnceLock<Regex> = OnceLock::new();
     static WORDS: OnceLock<Regex> = OnceLock::new();
@@ -128,13 +210,19 @@ fn dates_in(text: &str) -> HashSet<Date> {
         Regex::new(r"(?i)\b(\d{1,2})\.\s?(januar|februar|märz|maerz|april|mai|juni|juli|august|september|oktober|november|dezember)\s(\d{4})\b")
             .expect("valid")
     });
-    let mut out = HashSet::new();
+    let mut out = Vec::new();
     let num = |s: &str| s.parse::<i32>().ok();
     for c in numeric.captures_iter(text) {
-        out.extend(date(num(&c[3]), num(&c[2]), num(&c[1])));
+        out.extend(
+            date(num(&c[3]), num(&c[2]), num(&c[1]))
+                .map(|d| (c.get(0).map_or(0, |m| m.start()), d)),
+        );
     }
     for c in iso.captures_iter(text) {
-        out.extend(date(num(&c[1]), num(&c[2]), num(&c[3])));
+        out.extend(
+            date(num(&c[1]), num(&c[2]), num(&c[3]))
+                .map(|d| (c.get(0).map_or(0, |m| m.start()), d)),
+        );
     }
     for c in words.captures_iter(text) {
         let month = match &c[2].to_lowercase()[..3] {
@@ -151,7 +239,10 @@ fn dates_in(text: &str) -> HashSet<Date> {
             "nov" => 11,
             _ => 12,
         };
-        out.extend(date(num(&c[3]), Some(month), num(&c[1])));
+        out.extend(
+            date(num(&c[3]), Some(month), num(&c[1]))
+                .map(|d| (c.get(0).map_or(0, |m| m.start()), d)),
+        );
     }
     out
 }
@@ -168,21 +259,36 @@ mod tests {
     #[test]
     fn dates_in_german_letters() {
         let d = |y, m, day| Date::from_calendar_date(y, Month::try_from(m).unwrap(), day).unwrap();
-        let found = dates_in(
+        let found: Vec<Date> = dates_in(
             "geb. am 04.03.1980, Schreiben vom 14. November 2026 und 2026-11-02; 31.02.2020",
-        );
+        )
+        .into_iter()
+        .map(|(_, d)| d)
+        .collect();
         assert!(found.contains(&d(1980, 3, 4)));
         assert!(found.contains(&d(2026, 11, 14)));
         assert!(found.contains(&d(2026, 11, 2)));
         assert_eq!(found.len(), 3, "31 February is no date: {found:?}");
+        assert_eq!(
+            declared_birth_dates("Lars, geb. 01.01.2000, und Jens"),
+            vec![d(2000, 1, 1)]
+        );
+        assert!(declared_birth_dates("Schreiben vom 01.01.2000").is_empty());
     }
 
     #[test]
     fn streets_in_any_spelling() {
         assert_eq!(
-            street_words("Norderstraße 12"),
-            street_words("Norderstr. 12")
+            street_word(&fold("Norderstraße")),
+            street_word(&fold("Norderstr"))
         );
-        assert_eq!(street_words("Norderstrasse 12"), vec!["norderstr", "12"]);
+        assert_eq!(street_word(&fold("Norderstrasse")), "norderstr");
+    }
+
+    #[test]
+    fn words_keep_hyphenated_names_whole() {
+        let w = Words::new("Anke Petersen-Hansen, Norderstr. 12");
+        assert_eq!(w.folded, vec!["anke", "petersenhansen", "norderstr", "12"]);
+        assert_eq!(w.index_at(w.starts[2]), 2);
     }
 }

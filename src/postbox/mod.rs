@@ -174,6 +174,8 @@ pub enum ItemError {
     UnknownCaseworker(Kennung),
     #[error("there is no document type {0:?}")]
     UnknownType(String),
+    #[error("there is no site {0:?}")]
+    UnknownSite(String),
 }
 
 impl Item {
@@ -260,13 +262,22 @@ impl Item {
         if to == self.postbox {
             return Err(ItemError::SamePostbox(self.id, to));
         }
-        if let PostboxId::Caseworker(k) = &to {
-            registry
-                .caseworker(k)
-                .ok_or_else(|| ItemError::UnknownCaseworker(k.clone()))?;
+        match &to {
+            PostboxId::Caseworker(k) => {
+                registry
+                    .caseworker(k)
+                    .ok_or_else(|| ItemError::UnknownCaseworker(k.clone()))?;
+            }
+            // Only clearing postboxes someone looks after: no site, or a known one.
+            PostboxId::Clearing { site: Some(site) } if !registry.sites().contains(site) => {
+                return Err(ItemError::UnknownSite(site.clone()));
+            }
+            PostboxId::Clearing { .. } => {}
         }
         let from = std::mem::replace(&mut self.postbox, to.clone());
         self.state = ItemState::New;
+        // The new owner decides about resubmission; a hidden item would go unseen.
+        self.resubmit_until = None;
         self.record(by, Action::Forwarded { from, to }, note);
         Ok(())
     }
@@ -328,9 +339,9 @@ impl Item {
         let mut changes = Vec::new();
         let at = crate::timefmt::now();
         if let Some(bg) = bg {
-            registry
-                .head(&bg)
-                .ok_or_else(|| ItemError::UnknownBg(bg.clone()))?;
+            if !registry.has_bg(&bg) {
+                return Err(ItemError::UnknownBg(bg));
+            }
             changes.push(format!("recipient BG {bg}"));
             classification.recipient = Recognition::Assigned {
                 bg,
@@ -359,6 +370,7 @@ impl Item {
         self.urgent = classification.urgent;
         self.urgent_reason = classification.urgent_reason.clone();
         self.state = ItemState::New;
+        self.resubmit_until = None;
         self.record(
             by,
             Action::Corrected {

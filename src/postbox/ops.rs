@@ -21,7 +21,8 @@ pub struct Listed {
 
 /// The items of `postbox` visible on `today` (with `all`: also done ones and
 /// those waiting for resubmission), urgent first, then oldest first. A
-/// caseworker also sees the open items of everyone they deputise for today.
+/// caseworker also sees the open items of everyone they deputise for today,
+/// directly or because the first deputy is absent too.
 pub fn view(
     store: &Store,
     registry: &Registry,
@@ -38,16 +39,25 @@ pub fn view(
         })
         .collect();
     if let PostboxId::Caseworker(me) = postbox {
-        for absence in registry
+        // Everyone absent today whose chain of deputies ends with me.
+        let mut absent: Vec<&Kennung> = registry
             .absences()
             .iter()
-            .filter(|a| &a.deputy == me && a.covers(today))
-        {
-            let theirs = store.items_in(&PostboxId::Caseworker(absence.kennung.clone()))?;
-            listed.extend(theirs.into_iter().map(|item| Listed {
-                item,
-                deputising_for: Some(absence.kennung.clone()),
-            }));
+            .filter(|a| a.covers(today))
+            .map(|a| &a.kennung)
+            .collect();
+        absent.sort();
+        absent.dedup();
+        for kennung in absent {
+            if crate::route::deputy_chain(registry, kennung, today)
+                .is_ok_and(|(present, _)| &present == me)
+            {
+                let theirs = store.items_in(&PostboxId::Caseworker(kennung.clone()))?;
+                listed.extend(theirs.into_iter().map(|item| Listed {
+                    item,
+                    deputising_for: Some(kennung.clone()),
+                }));
+            }
         }
     }
     listed.retain(|l| all || l.item.visible_on(today));

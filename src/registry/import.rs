@@ -7,6 +7,7 @@
 //! are named with their line and reason.
 //!
 //! - Recipients are upserted by Kundennummer (a person may move to another BG).
+//!   The optional column `antragsteller` (ja/nein) marks a BG's applicant.
 //! - Caseworkers are upserted by Kennung, and the file's surname ranges replace
 //!   all earlier ones: it is the complete current assignment. Overlapping ranges
 //!   at one site are rejected (both rows), so no surname has two caseworkers.
@@ -50,6 +51,8 @@ pub enum AbsenceError {
     EndsBeforeStart { from: Date, to: Date },
     #[error("there is no absence {0}")]
     NotFound(u64),
+    #[error("it overlaps absence {0} of the same caseworker; remove that one first")]
+    Overlaps(u64),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -155,7 +158,11 @@ fn field<'a>(row: &'a HashMap<String, String>, name: &str) -> &'a str {
 
 /// Import recipients from `path` (see the module comment).
 pub fn recipients(store: &Store, path: &Path, dry_run: bool) -> Result<ImportReport, ImportError> {
-    let table = read_table(path, RECIPIENT_COLUMNS, &["sachbearbeiter"])?;
+    let table = read_table(
+        path,
+        RECIPIENT_COLUMNS,
+        &["sachbearbeiter", "antragsteller"],
+    )?;
     let existing: HashMap<Kundennummer, Person> = store
         .registry_trees()
         .persons()?
@@ -166,9 +173,25 @@ pub fn recipients(store: &Store, path: &Path, dry_run: bool) -> Result<ImportRep
     let mut report = ImportReport::default();
     let mut seen: HashMap<Kundennummer, u64> = HashMap::new();
     let mut upserts = Vec::new();
+    let mut applicants: HashMap<BgNummer, u64> = HashMap::new();
     let today = crate::timefmt::today();
     for (line, row) in &table.rows {
-        let person = match person_from(row, today) {
+        let checked = person_from(row, today).and_then(|p| {
+            if let Some(first) = seen.get(&p.kundennummer) {
+                return Err(format!(
+                    "Kundennummer {} already appears in line {first}",
+                    p.kundennummer
+                ));
+            }
+            match applicants.get(&p.bg) {
+                Some(first) if p.antragsteller => Err(format!(
+                    "BG {} already has its Antragsteller in line {first}",
+                    p.bg
+                )),
+                _ => Ok(p),
+            }
+        });
+        let person = match checked {
             Ok(p) => p,
             Err(reason) => {
                 report.rejected.push(RejectedRow {
@@ -178,16 +201,9 @@ pub fn recipients(store: &Store, path: &Path, dry_run: bool) -> Result<ImportRep
                 continue;
             }
         };
-        if let Some(first) = seen.insert(person.kundennummer.clone(), *line) {
-            let reason = format!(
-                "Kundennummer {} already appears in line {first}",
-                person.kundennummer
-            );
-            report.rejected.push(RejectedRow {
-                line: *line,
-                reason,
-            });
-            continue;
+        seen.insert(person.kundennummer.clone(), *line);
+        if person.antragsteller {
+            applicants.insert(person.bg.clone(), *line);
         }
         let person = match existing.get(&person.kundennummer) {
             Some(old) => {
@@ -218,6 +234,15 @@ pub fn recipients(store: &Store, path: &Path, dry_run: bool) -> Result<ImportRep
             .registry_trees()
             .apply(store.db(), &upserts, &[], &[], &[])
     })
+}
+
+/// A yes/no cell as the specialist software or a spreadsheet writes it; empty is no.
+fn yes_no(cell: &str) -> Option<bool> {
+    match cell.to_lowercase().as_str() {
+        "" | "nein" | "n" | "no" | "false" | "0" => Some(false),
+        "ja" | "j" | "yes" | "y" | "true" | "1" | "x" => Some(true),
+        _ => None,
+    }
 }
 
 fn person_from(row: &HashMap<String, String>, today: Date) -> Result<Person, String> {
@@ -265,6 +290,12 @@ fn person_from(row: &HashMap<String, String>, today: Date) -> Result<Person, Str
         ort: field(row, "ort").to_string(),
         standort: required("standort")?,
         sachbearbeiter,
+        antragsteller: yes_no(field(row, "antragsteller")).ok_or_else(|| {
+            format!(
+                "antragsteller {:?} is not ja/nein",
+                field(row, "antragsteller")
+            )
+        })?,
         position: 0,
     })
 }
@@ -387,7 +418,10 @@ fn assignment_from(row: &HashMap<String, String>) -> Result<ParsedAssignment, St
             "von {von:?} and bis {bis:?} must be initial letters, like A and K"
         ));
     }
-    if range_key(von) > range_key(bis) {
+    let (Some(from), Some(to)) = (range_key(von), range_key(bis)) else {
+        return Err(format!("von {von:?} and bis {bis:?} must be Latin letters"));
+    };
+    if from > to {
         return Err(format!("von {von:?} comes after bis {bis:?}"));
     }
     let team = Some(field(row, "team").to_string()).filter(|t| !t.is_empty());
@@ -404,8 +438,12 @@ fn assignment_from(row: &HashMap<String, String>) -> Result<ParsedAssignment, St
 fn overlap(a: &Assignment, b: &Assignment) -> bool {
     let span = |x: &Assignment| {
         (
-            range_key(&x.von),
-            format!("{}{}", range_key(&x.bis), "Z".repeat(32)),
+            range_key(&x.von).unwrap_or_default(),
+            format!(
+                "{}{}",
+                range_key(&x.bis).unwrap_or_default(),
+                "Z".repeat(32)
+            ),
         )
     };
     let ((lo1, hi1), (lo2, hi2)) = (span(a), span(b));
@@ -450,6 +488,14 @@ pub fn add_absence(
     }
     if to < from {
         return Err(AbsenceError::EndsBeforeStart { from, to });
+    }
+    // One deputy per day: overlapping absences of one caseworker are refused.
+    if let Some(other) = registry
+        .absences()
+        .iter()
+        .find(|a| a.kennung == kennung && a.from <= to && from <= a.to)
+    {
+        return Err(AbsenceError::Overlaps(other.id));
     }
     let absence = Absence {
         id: store.generate_id()?,
@@ -517,7 +563,8 @@ mod tests {
         let registry = Registry::load(&store).unwrap();
         assert_eq!(
             registry
-                .head(&BgNummer::parse("07450BG0000001").unwrap())
+                .members(&BgNummer::parse("07450BG0000001").unwrap())
+                .next()
                 .unwrap()
                 .vorname,
             "Jens"

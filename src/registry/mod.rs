@@ -122,8 +122,11 @@ pub struct Person {
     pub standort: String,
     /// An explicit assignment to a caseworker, overriding surname ranges.
     pub sachbearbeiter: Option<Kennung>,
-    /// Order of first import: the first member of a BG is its head (the
-    /// applicant), whose surname decides the surname range.
+    /// The BG's Antragsteller (applicant), whose surname decides the surname
+    /// range (see [`crate::route::responsible`]).
+    #[serde(default)]
+    pub antragsteller: bool,
+    /// Order of first import (members are listed in it).
     pub position: u64,
 }
 
@@ -166,7 +169,7 @@ impl Absence {
 pub struct Registry {
     persons: Vec<Person>,
     by_kundennummer: HashMap<Kundennummer, usize>,
-    /// Members of each BG, head first.
+    /// Members of each BG, in import order.
     bgs: BTreeMap<BgNummer, Vec<usize>>,
     caseworkers: BTreeMap<Kennung, Caseworker>,
     absences: Vec<Absence>,
@@ -176,6 +179,9 @@ pub struct Registry {
 impl Registry {
     /// Read the registry from the store.
     pub fn load(store: &Store) -> Result<Registry, StoreError> {
+        // The generation first: a change while reading makes the snapshot look
+        // older than it is, so it is read again next time, never the other way.
+        let generation = store.registry_trees().generation()?;
         let mut persons: Vec<Person> = store.registry_trees().persons()?;
         persons.sort_by_key(|p| p.position);
         let mut registry = Registry {
@@ -186,7 +192,7 @@ impl Registry {
                 .map(|c| (c.kennung.clone(), c))
                 .collect(),
             absences: store.registry_trees().absences()?,
-            generation: store.registry_trees().generation()?,
+            generation,
             ..Registry::default()
         };
         for (i, p) in persons.iter().enumerate() {
@@ -218,7 +224,7 @@ impl Registry {
         self.by_kundennummer.keys()
     }
 
-    /// The members of a BG, head first.
+    /// The members of a BG, in import order.
     pub fn members(&self, bg: &BgNummer) -> impl Iterator<Item = &Person> {
         self.bgs
             .get(bg)
@@ -227,8 +233,36 @@ impl Registry {
             .map(|&i| &self.persons[i])
     }
 
-    pub fn head(&self, bg: &BgNummer) -> Option<&Person> {
-        self.members(bg).next()
+    pub fn has_bg(&self, bg: &BgNummer) -> bool {
+        self.bgs.contains_key(bg)
+    }
+
+    /// The BG's Antragsteller: the one member marked so, or the only member.
+    pub fn applicant(&self, bg: &BgNummer) -> Option<&Person> {
+        let members: Vec<&Person> = self.members(bg).collect();
+        let marked: Vec<&Person> = members
+            .iter()
+            .copied()
+            .filter(|p| p.antragsteller)
+            .collect();
+        match (marked.as_slice(), members.as_slice()) {
+            ([one], _) => Some(one),
+            ([], [only]) => Some(only),
+            _ => None,
+        }
+    }
+
+    /// Every site (Standort) the registry knows, from recipients and ranges.
+    pub fn sites(&self) -> std::collections::BTreeSet<String> {
+        let ranges = self
+            .caseworkers
+            .values()
+            .flat_map(|c| c.assignments.iter().map(|a| a.standort.clone()));
+        self.persons
+            .iter()
+            .map(|p| p.standort.clone())
+            .chain(ranges)
+            .collect()
     }
 
     pub fn caseworker(&self, k: &Kennung) -> Option<&Caseworker> {
@@ -364,5 +398,82 @@ mod tests {
             "sb-husum-2"
         );
         assert_eq!(Kennung::parse("klaerung:husum"), None);
+    }
+}
+
+/// Registries for unit tests, stored in a temporary store like the real ones.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+
+    pub fn kennung(s: &str) -> Kennung {
+        Kennung::parse(s).unwrap()
+    }
+
+    /// A person at site husum.
+    pub fn person(
+        bg: &str,
+        kundennummer: &str,
+        vorname: &str,
+        nachname: &str,
+        born: Date,
+        strasse: &str,
+    ) -> Person {
+        Person {
+            kundennummer: Kundennummer::parse(kundennummer).unwrap(),
+            bg: BgNummer::parse(bg).unwrap(),
+            nachname: nachname.into(),
+            vorname: vorname.into(),
+            geburtsdatum: born,
+            strasse: strasse.into(),
+            plz: "25813".into(),
+            ort: "Husum".into(),
+            standort: "husum".into(),
+            sachbearbeiter: None,
+            antragsteller: false,
+            position: 0,
+        }
+    }
+
+    /// A caseworker with ranges at site husum.
+    pub fn caseworker(k: &str, ranges: &[(&str, &str)]) -> Caseworker {
+        Caseworker {
+            kennung: kennung(k),
+            name: k.to_string(),
+            team: None,
+            assignments: ranges
+                .iter()
+                .map(|(von, bis)| Assignment {
+                    standort: "husum".into(),
+                    von: von.to_string(),
+                    bis: bis.to_string(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Store `persons` (in this order), `caseworkers` and `absences`; the
+    /// returned directory holds the store and must outlive the test.
+    pub fn registry(
+        persons: &[Person],
+        caseworkers: &[Caseworker],
+        absences: &[Absence],
+    ) -> (tempfile::TempDir, Registry) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let persons: Vec<Person> = persons
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Person {
+                position: i as u64,
+                ..p.clone()
+            })
+            .collect();
+        store
+            .registry_trees()
+            .apply(store.db(), &persons, caseworkers, absences, &[])
+            .unwrap();
+        let registry = Registry::load(&store).unwrap();
+        (dir, registry)
     }
 }

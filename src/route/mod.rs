@@ -1,17 +1,19 @@
 //! Routing: which postbox a document goes to, with an explanation a person can
 //! check.
 //!
-//! The responsible caseworker of a BG is the explicit `sachbearbeiter` of its head
-//! (first member) if the registry names one, else the caseworker whose surname
-//! range at the BG's site covers the head's surname. An absent caseworker's items
-//! go to the deputy (and on, if the deputy is absent too). Everything else (no
-//! recipient, an ambiguous one, nobody responsible, an unknown caseworker, all
-//! deputies away) goes to the clearing postbox of the site where the scan came in.
+//! The responsible caseworker of a BG is the one its members are explicitly
+//! assigned to (`sachbearbeiter`), else the one whose surname range at the site
+//! covers the surname of its Antragsteller, or, when no applicant is marked, of
+//! all its members alike (see [`responsible`]). An absent caseworker's items go
+//! to the deputy (and on, if the deputy is absent too). Everything else (no
+//! recipient, an ambiguous one, nobody responsible, members pointing to different
+//! caseworkers, an unknown caseworker, all deputies away) goes to the clearing
+//! postbox of the site where the scan came in.
 
 use crate::classify::Recognition;
 use crate::postbox::PostboxId;
 use crate::registry::names::in_range;
-use crate::registry::{BgNummer, Kennung, Registry};
+use crate::registry::{BgNummer, Kennung, Person, Registry};
 use serde::{Deserialize, Serialize};
 use time::Date;
 
@@ -74,6 +76,11 @@ pub enum ClearingReason {
     NoDeputyAvailable {
         bg: BgNummer,
     },
+    /// The BG's members point to different caseworkers.
+    MembersDisagree {
+        bg: BgNummer,
+        detail: String,
+    },
 }
 
 /// Where a document goes and why.
@@ -97,24 +104,18 @@ pub fn route(
     let bg = match recipient {
         Recognition::Identified { bg, .. } | Recognition::Assigned { bg, .. } => bg,
         Recognition::Ambiguous { candidates, .. } => {
-            return clearing(
-                scan_site,
-                ClearingReason::AmbiguousRecipient {
-                    candidates: candidates.clone(),
-                },
-                None,
-            );
+            let reason = ClearingReason::AmbiguousRecipient {
+                candidates: candidates.clone(),
+            };
+            return clearing(scan_site, reason, None);
         }
         Recognition::NotFound { .. } => {
             return clearing(scan_site, ClearingReason::NoRecipient, None)
         }
     };
-    let Some(responsible) = responsible(bg, registry) else {
-        return clearing(
-            scan_site,
-            ClearingReason::NobodyResponsible { bg: bg.clone() },
-            None,
-        );
+    let responsible = match responsible(bg, registry) {
+        Ok(r) => r,
+        Err(reason) => return clearing(scan_site, reason, None),
     };
     if registry.caseworker(responsible.kennung()).is_none() {
         let reason = ClearingReason::UnknownCaseworker {
@@ -123,21 +124,21 @@ pub fn route(
         };
         return clearing(scan_site, reason, Some(responsible));
     }
-    let mut deputies: Vec<DeputyHop> = Vec::new();
-    let mut current = responsible.kennung().clone();
-    while let Some(absence) = registry.absence_on(&current, today) {
-        let looped = deputies.iter().any(|h| h.absent == absence.deputy)
-            || absence.deputy == *responsible.kennung();
-        deputies.push(DeputyHop {
-            absent: current.clone(),
-            from: absence.from,
-            to: absence.to,
-            deputy: absence.deputy.clone(),
-        });
-        if looped
-            || deputies.len() > MAX_DEPUTY_HOPS
-            || registry.caseworker(&absence.deputy).is_none()
-        {
+    match deputy_chain(registry, responsible.kennung(), today) {
+        Ok((present, deputies)) => {
+            let mut explanation = format!("BG {bg}: {}", describe(&responsible));
+            if !deputies.is_empty() {
+                explanation = format!("{explanation}; {}", describe_hops(&deputies));
+            }
+            Route {
+                postbox: PostboxId::Caseworker(present),
+                responsible: Some(responsible),
+                deputies,
+                clearing: None,
+                explanation,
+            }
+        }
+        Err(deputies) => {
             let mut route = clearing(
                 scan_site,
                 ClearingReason::NoDeputyAvailable { bg: bg.clone() },
@@ -145,44 +146,118 @@ pub fn route(
             );
             route.explanation = format!("{}; {}", route.explanation, describe_hops(&deputies));
             route.deputies = deputies;
-            return route;
+            route
         }
-        current = absence.deputy.clone();
-    }
-    let mut explanation = format!("BG {bg}: {}", describe(&responsible));
-    if !deputies.is_empty() {
-        explanation = format!("{explanation}; {}", describe_hops(&deputies));
-    }
-    Route {
-        postbox: PostboxId::Caseworker(current),
-        responsible: Some(responsible),
-        deputies,
-        clearing: None,
-        explanation,
     }
 }
 
-/// The caseworker responsible for `bg`, by the rules in the module comment.
-pub fn responsible(bg: &BgNummer, registry: &Registry) -> Option<Responsibility> {
-    let head = registry.head(bg)?;
-    if let Some(kennung) = &head.sachbearbeiter {
-        return Some(Responsibility::Explicit {
-            kennung: kennung.clone(),
+/// Who works for `kennung` on `today`: themselves if present, else their deputy,
+/// or the deputy's deputy, and so on. `Err` with the hops when the chain loops,
+/// runs too long or reaches someone unknown.
+pub fn deputy_chain(
+    registry: &Registry,
+    kennung: &Kennung,
+    today: Date,
+) -> Result<(Kennung, Vec<DeputyHop>), Vec<DeputyHop>> {
+    let mut hops: Vec<DeputyHop> = Vec::new();
+    let mut current = kennung.clone();
+    while let Some(absence) = registry.absence_on(&current, today) {
+        let looped = absence.deputy == *kennung || hops.iter().any(|h| h.absent == absence.deputy);
+        hops.push(DeputyHop {
+            absent: current,
+            from: absence.from,
+            to: absence.to,
+            deputy: absence.deputy.clone(),
         });
+        if looped || hops.len() > MAX_DEPUTY_HOPS || registry.caseworker(&absence.deputy).is_none()
+        {
+            return Err(hops);
+        }
+        current = absence.deputy.clone();
     }
+    Ok((current, hops))
+}
+
+/// The caseworker responsible for `bg`, or why nobody is:
+///
+/// 1. Explicit assignments (`sachbearbeiter`) of its members, if any: they must
+///    all name the same caseworker.
+/// 2. Otherwise the surname range at the site of its Antragsteller (applicant);
+///    for a BG without a known applicant, of every member, and they must agree.
+pub fn responsible(bg: &BgNummer, registry: &Registry) -> Result<Responsibility, ClearingReason> {
+    let members: Vec<&Person> = registry.members(bg).collect();
+    if members.is_empty() {
+        return Err(ClearingReason::NobodyResponsible { bg: bg.clone() });
+    }
+    let mut explicit: Vec<&Kennung> = members
+        .iter()
+        .filter_map(|p| p.sachbearbeiter.as_ref())
+        .collect();
+    explicit.sort();
+    explicit.dedup();
+    match explicit.as_slice() {
+        [kennung] => {
+            return Ok(Responsibility::Explicit {
+                kennung: (*kennung).clone(),
+            })
+        }
+        [] => {}
+        several => {
+            let names: Vec<&str> = several.iter().map(|k| k.as_str()).collect();
+            let detail = format!(
+                "members are assigned to different caseworkers ({})",
+                names.join(", ")
+            );
+            return Err(ClearingReason::MembersDisagree {
+                bg: bg.clone(),
+                detail,
+            });
+        }
+    }
+    let deciding: Vec<&Person> = match registry.applicant(bg) {
+        Some(applicant) => vec![applicant],
+        None => members,
+    };
+    let mut found: Vec<Responsibility> = Vec::new();
+    for person in deciding {
+        let Some(r) = range_of(person, registry) else {
+            return Err(ClearingReason::NobodyResponsible { bg: bg.clone() });
+        };
+        if found.iter().all(|f| f.kennung() != r.kennung()) {
+            found.push(r);
+        }
+    }
+    match found.len() {
+        1 => Ok(found.remove(0)),
+        _ => {
+            let names: Vec<String> = found.iter().map(|r| r.kennung().to_string()).collect();
+            let detail = format!(
+                "no Antragsteller is marked and the members' surnames fall to {}",
+                names.join(", ")
+            );
+            Err(ClearingReason::MembersDisagree {
+                bg: bg.clone(),
+                detail,
+            })
+        }
+    }
+}
+
+/// The one surname range at the person's site covering their surname.
+fn range_of(person: &Person, registry: &Registry) -> Option<Responsibility> {
     let mut fitting = registry.caseworkers().flat_map(|cw| {
         cw.assignments
             .iter()
             .filter(|a| {
-                a.standort.eq_ignore_ascii_case(&head.standort)
-                    && in_range(&head.nachname, &a.von, &a.bis)
+                a.standort.eq_ignore_ascii_case(&person.standort)
+                    && in_range(&person.nachname, &a.von, &a.bis)
             })
             .map(move |a| Responsibility::SurnameRange {
                 kennung: cw.kennung.clone(),
                 standort: a.standort.clone(),
                 von: a.von.clone(),
                 bis: a.bis.clone(),
-                surname: head.nachname.clone(),
+                surname: person.nachname.clone(),
             })
     });
     let first = fitting.next()?;
@@ -214,6 +289,7 @@ fn clearing(
         ClearingReason::NoDeputyAvailable { bg } => {
             format!("BG {bg}: the responsible caseworker and their deputies are absent")
         }
+        ClearingReason::MembersDisagree { bg, detail } => format!("BG {bg}: {detail}"),
     };
     let site = scan_site.map_or("without site".to_string(), |s| format!("of site {s}"));
     Route {
@@ -255,73 +331,40 @@ fn describe_hops(hops: &[DeputyHop]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::{Absence, Assignment, Caseworker, Kundennummer, Person};
-    use crate::store::Store;
+    use crate::registry::testing::{caseworker, kennung, person, registry};
+    use crate::registry::Absence;
     use time::macros::date;
 
-    fn kennung(s: &str) -> Kennung {
-        Kennung::parse(s).unwrap()
+    const BG: &str = "07450BG0000001";
+
+    fn absence(id: u64, who: &str, deputy: &str) -> Absence {
+        Absence {
+            id,
+            kennung: kennung(who),
+            from: date!(2026 - 11 - 01),
+            to: date!(2026 - 11 - 30),
+            deputy: kennung(deputy),
+        }
     }
 
-    /// One BG (head "Lange") at husum; sb-a handles L–Z there; absences as given.
-    fn registry(absences: &[(&str, &str)]) -> (tempfile::TempDir, Registry) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        let person = Person {
-            kundennummer: Kundennummer::parse("123A456789").unwrap(),
-            bg: BgNummer::parse("07450BG0000001").unwrap(),
-            nachname: "Lange".into(),
-            vorname: "Lea".into(),
-            geburtsdatum: date!(1980 - 01 - 01),
-            strasse: String::new(),
-            plz: String::new(),
-            ort: String::new(),
-            standort: "husum".into(),
-            sachbearbeiter: None,
-            position: 0,
-        };
-        let caseworkers: Vec<Caseworker> = ["sb-a", "sb-b", "sb-c"]
-            .iter()
-            .map(|k| Caseworker {
-                kennung: kennung(k),
-                name: k.to_string(),
-                team: None,
-                assignments: if *k == "sb-a" {
-                    vec![Assignment {
-                        standort: "husum".into(),
-                        von: "L".into(),
-                        bis: "Z".into(),
-                    }]
-                } else {
-                    Vec::new()
-                },
-            })
-            .collect();
-        let absences: Vec<Absence> = absences
-            .iter()
-            .enumerate()
-            .map(|(i, (who, deputy))| Absence {
-                id: i as u64,
-                kennung: kennung(who),
-                from: date!(2026 - 11 - 01),
-                to: date!(2026 - 11 - 30),
-                deputy: kennung(deputy),
-            })
-            .collect();
-        store
-            .registry_trees()
-            .apply(store.db(), &[person], &caseworkers, &absences, &[])
-            .unwrap();
-        let registry = Registry::load(&store).unwrap();
-        (dir, registry)
+    /// One BG (Lea Lange) at husum; sb-a handles L–Z, sb-d A–K; sb-b, sb-c none.
+    fn world(absences: &[Absence]) -> (tempfile::TempDir, Registry) {
+        let lange = person(BG, "123A456789", "Lea", "Lange", date!(1980 - 01 - 01), "");
+        let cws = [
+            caseworker("sb-a", &[("L", "Z")]),
+            caseworker("sb-b", &[]),
+            caseworker("sb-c", &[]),
+            caseworker("sb-d", &[("A", "K")]),
+        ];
+        registry(&[lange], &cws, absences)
     }
 
     fn identified() -> Recognition {
         Recognition::Identified {
-            bg: BgNummer::parse("07450BG0000001").unwrap(),
+            bg: BgNummer::parse(BG).unwrap(),
             kundennummer: None,
             method: crate::classify::Method::BgNummer,
-            matched: "07450BG0000001".into(),
+            matched: BG.into(),
             confidence: 0.99,
         }
     }
@@ -329,14 +372,14 @@ mod tests {
     #[test]
     fn deputies_are_followed_and_loops_go_to_clearing() {
         let day = date!(2026 - 11 - 15);
-        let (_d, r) = registry(&[]);
+        let (_d, r) = world(&[]);
         assert_eq!(
             route(&identified(), Some("husum"), &r, day)
                 .postbox
                 .to_string(),
             "sb-a"
         );
-        let (_d, r) = registry(&[("sb-a", "sb-b"), ("sb-b", "sb-c")]);
+        let (_d, r) = world(&[absence(1, "sb-a", "sb-b"), absence(2, "sb-b", "sb-c")]);
         let routed = route(&identified(), Some("husum"), &r, day);
         assert_eq!(routed.postbox.to_string(), "sb-c");
         assert_eq!(routed.deputies.len(), 2);
@@ -346,7 +389,7 @@ mod tests {
                 .to_string(),
             "sb-a"
         );
-        let (_d, r) = registry(&[("sb-a", "sb-b"), ("sb-b", "sb-a")]);
+        let (_d, r) = world(&[absence(1, "sb-a", "sb-b"), absence(2, "sb-b", "sb-a")]);
         let looped = route(&identified(), Some("husum"), &r, day);
         assert_eq!(looped.postbox.to_string(), "klaerung:husum");
         assert!(matches!(
@@ -357,7 +400,7 @@ mod tests {
 
     #[test]
     fn no_recipient_goes_to_the_clearing_of_the_scan_site() {
-        let (_d, r) = registry(&[]);
+        let (_d, r) = world(&[]);
         let none = Recognition::NotFound {
             evidence: Vec::new(),
         };
@@ -373,5 +416,59 @@ mod tests {
                 .to_string(),
             "klaerung"
         );
+    }
+
+    #[test]
+    fn members_in_different_ranges_need_a_marked_applicant() {
+        let bg = BgNummer::parse(BG).unwrap();
+        let lange = person(BG, "123A456789", "Lea", "Lange", date!(1980 - 01 - 01), "");
+        let albers = person(BG, "123A456780", "Ali", "Albers", date!(1981 - 01 - 01), "");
+        let cws = [
+            caseworker("sb-a", &[("L", "Z")]),
+            caseworker("sb-d", &[("A", "K")]),
+        ];
+        let (_d, r) = registry(&[lange.clone(), albers.clone()], &cws, &[]);
+        assert!(matches!(
+            responsible(&bg, &r),
+            Err(ClearingReason::MembersDisagree { .. })
+        ));
+        let marked = Person {
+            antragsteller: true,
+            ..albers.clone()
+        };
+        let (_d, r) = registry(&[lange.clone(), marked], &cws, &[]);
+        assert_eq!(responsible(&bg, &r).unwrap().kennung().as_str(), "sb-d");
+        // Explicit assignments must agree, too.
+        let to_a = Person {
+            sachbearbeiter: Some(kennung("sb-a")),
+            ..lange
+        };
+        let to_d = Person {
+            sachbearbeiter: Some(kennung("sb-d")),
+            ..albers
+        };
+        let (_d, r) = registry(&[to_a, to_d], &cws, &[]);
+        assert!(matches!(
+            responsible(&bg, &r),
+            Err(ClearingReason::MembersDisagree { .. })
+        ));
+    }
+
+    #[test]
+    fn a_surname_that_cannot_be_sorted_goes_to_clearing() {
+        let bg = BgNummer::parse(BG).unwrap();
+        let greek = person(
+            BG,
+            "123A456789",
+            "Eleni",
+            "Ωμέγα",
+            date!(1980 - 01 - 01),
+            "",
+        );
+        let (_d, r) = registry(&[greek], &[caseworker("sb-a", &[("A", "Z")])], &[]);
+        assert!(matches!(
+            responsible(&bg, &r),
+            Err(ClearingReason::NobodyResponsible { .. })
+        ));
     }
 }
