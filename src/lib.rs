@@ -20,11 +20,14 @@
 //! - [`pipeline`]  one scan from bytes to a durable, indexed, routed document
 //! - [`daemon`]    `eakte serve`: threads, watcher, shutdown
 //! - [`ingest`]    `eakte ingest`: the pipeline for files named on the command line
+//! - [`audit`]     the append-only, hash-chained audit trail
 //! - [`check`]     `eakte check`: blobs against hashes, index against store
 //! - [`durable`]   fsync helpers: renames and new directories that survive a power cut
 //! - [`failpoint`] crash injection for the crash-safety tests
-//! - [`timefmt`]   timestamps as stored (RFC 3339, UTC)
+//! - [`timefmt`]   timestamps as stored (RFC 3339, UTC), German calendar days
+//! - [`users`]     API users, roles and tokens
 
+pub mod audit;
 pub mod check;
 pub mod classify;
 pub mod config;
@@ -41,3 +44,4 @@ pub mod registry;
 pub mod route;
 pub mod store;
 pub mod timefmt;
+pub mod users;

@@ -150,6 +150,10 @@ pub struct Item {
     /// The latest routing decision.
     pub route: Route,
     pub history: Vec<Event>,
+    /// The change sequence number of the item's latest change (cursor for
+    /// long-polling).
+    #[serde(default)]
+    pub seq: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -205,6 +209,7 @@ impl Item {
                 note: None,
             }],
             route,
+            seq: 0,
         }
     }
 

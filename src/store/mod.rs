@@ -9,7 +9,11 @@
 //! - `items`:       ItemId -> postbox [`Item`] (JSON), see [`postboxes`]
 //! - `postbox_index`: postbox name, 0, ItemId -> () (the items of each postbox)
 //! - `item_of_document`: DocumentId -> ItemId
+//! - `changes`:     change sequence number -> ItemId (the latest change of each
+//!   item, for long-polling postboxes)
 //! - `persons`, `caseworkers`, `absences`, `registry_meta`: the [registry](crate::registry)
+//! - `users`, `tokens`: API [users](crate::users), see [`accounts`]
+//! - `audit`, `audit_meta`: the hash-chained [audit trail](crate::audit)
 //!
 //! Recording a new document writes the document, its arrival, its SHA-256 entry,
 //! its place in the index queue and its postbox item in one sled transaction
@@ -18,6 +22,7 @@
 //! is the transaction's idempotency key, repeating the step after a crash is
 //! harmless.
 
+pub mod accounts;
 pub mod blob;
 pub mod ids;
 pub mod postboxes;
@@ -33,6 +38,7 @@ use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -159,6 +165,13 @@ pub struct Store {
     caseworkers: sled::Tree,
     absences: sled::Tree,
     registry_meta: sled::Tree,
+    users: sled::Tree,
+    tokens: sled::Tree,
+    audit: sled::Tree,
+    audit_meta: sled::Tree,
+    changes: sled::Tree,
+    /// The latest change sequence number, for long-polling postboxes.
+    changed: Arc<tokio::sync::watch::Sender<u64>>,
     blobs: BlobStore,
 }
 
@@ -181,6 +194,7 @@ impl Store {
                 }
                 other => StoreError::Sled(other),
             })?;
+        let changes = db.open_tree("changes")?;
         let blobs = BlobStore::open(dir.join("blobs")).map_err(io)?;
         Ok(Store {
             documents: db.open_tree("documents")?,
@@ -195,6 +209,12 @@ impl Store {
             caseworkers: db.open_tree("caseworkers")?,
             absences: db.open_tree("absences")?,
             registry_meta: db.open_tree("registry_meta")?,
+            users: db.open_tree("users")?,
+            tokens: db.open_tree("tokens")?,
+            audit: db.open_tree("audit")?,
+            audit_meta: db.open_tree("audit_meta")?,
+            changed: Arc::new(tokio::sync::watch::channel(last_change(&changes)).0),
+            changes,
             db,
             blobs,
         })
@@ -282,6 +302,7 @@ impl Store {
         // that ends up unused is simply skipped.
         let fresh_id = DocumentId(self.db.generate_id()?);
         let item_id = ItemId(self.db.generate_id()?);
+        let change = self.db.generate_id()?;
         let now = crate::timefmt::now();
         let trees = (
             &self.documents,
@@ -291,6 +312,7 @@ impl Store {
             &self.items,
             &self.postbox_index,
             &self.item_of_document,
+            &self.changes,
         );
         let outcome = trees
             .transaction(
@@ -302,6 +324,7 @@ impl Store {
                     items,
                     postbox_index,
                     item_of_document,
+                    changes,
                 )| {
                     if let Some(existing) = arrivals.get(arrival.id.to_key())? {
                         let a: Arrival = serde_json::from_slice(&existing)
@@ -349,6 +372,8 @@ impl Store {
                             if let Some(route) = &new.route {
                                 let mut item = Item::new(&doc, route.clone());
                                 item.id = item_id;
+                                item.seq = change;
+                                changes.insert(&change.to_be_bytes(), &item_id.to_key())?;
                                 items.insert(&item_id.to_key(), to_json(&item))?;
                                 postbox_index.insert(postboxes::index_key(&item), &[])?;
                                 item_of_document.insert(&fresh_id.to_key(), &item_id.to_key())?;
@@ -379,6 +404,11 @@ impl Store {
                 TransactionError::Storage(e) => StoreError::Sled(e),
             })?;
         self.db.flush()?;
+        if matches!(outcome, Recorded::New(_))
+            && document.as_ref().is_some_and(|d| d.route.is_some())
+        {
+            self.changed.send_replace(change);
+        }
         Ok(outcome)
     }
 
@@ -443,6 +473,16 @@ impl Store {
         self.db.flush()?;
         Ok(())
     }
+}
+
+/// The highest change sequence number in the `changes` tree.
+fn last_change(changes: &sled::Tree) -> u64 {
+    changes
+        .last()
+        .ok()
+        .flatten()
+        .and_then(|(k, _)| <[u8; 8]>::try_from(&k[..]).ok())
+        .map_or(0, u64::from_be_bytes)
 }
 
 pub(crate) fn to_json<T: Serialize>(v: &T) -> Vec<u8> {

@@ -92,13 +92,15 @@ impl Store {
             Corrupt(&'static str, serde_json::Error),
             Missing(&'static str),
         }
+        let seq = self.generate_id()?;
         let trees = (
             &self.items,
             &self.postbox_index,
             &self.documents,
             &self.index_queue,
+            &self.changes,
         );
-        let result = trees.transaction(|(items, index, documents, queue)| {
+        let result = trees.transaction(|(items, index, documents, queue, changes)| {
             let abort = ConflictableTransactionError::Abort;
             let raw = items
                 .get(id.to_key())?
@@ -121,6 +123,9 @@ impl Store {
                 documents.insert(&doc.id.to_key(), to_json(&doc))?;
                 queue.insert(&doc.id.to_key(), &[])?;
             }
+            changes.remove(&item.seq.to_be_bytes())?;
+            item.seq = seq;
+            changes.insert(&seq.to_be_bytes(), &id.to_key())?;
             items.insert(&id.to_key(), to_json(&item))?;
             Ok(item)
         });
@@ -140,6 +145,28 @@ impl Store {
             TransactionError::Storage(e) => ChangeError::Store(StoreError::Sled(e)),
         })?;
         self.db.flush().map_err(StoreError::from)?;
+        self.changed.send_replace(seq);
         Ok(item)
+    }
+
+    /// Items changed after change `seq` (their latest change), in change order.
+    pub fn items_changed_after(&self, seq: u64, limit: usize) -> Result<Vec<Item>, StoreError> {
+        let mut out = Vec::new();
+        for entry in self
+            .changes
+            .range(seq.saturating_add(1).to_be_bytes()..)
+            .take(limit)
+        {
+            let (_, id) = entry?;
+            if let Some(item) = self.item(ItemId::from_key(&id).expect("changes hold item ids"))? {
+                out.push(item);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Follows the latest change sequence number; wakes long-polls.
+    pub fn watch_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changed.subscribe()
     }
 }

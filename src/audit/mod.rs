@@ -1,0 +1,314 @@
+//! The audit trail: who read or changed what, when, from where.
+//!
+//! Append-only and hash-chained: entry `n` stores the SHA-256 of entry `n-1`
+//! and its own hash over its content and that link; the store also keeps the
+//! head (last sequence number and hash). Changing an entry breaks its hash,
+//! removing one leaves a gap or a broken link, cutting off the end no longer
+//! matches the head. [`verify`] finds all three. The chain makes tampering
+//! evident, not impossible: whoever can rewrite the whole store can rewrite the
+//! chain too, so the head hash is also logged at every start and stop of the
+//! daemon for outside comparison.
+//!
+//! Entries are written (and flushed) before the response that they describe is
+//! sent: a read nobody recorded did not happen.
+
+use crate::store::{from_json, to_json, Sha256, Store, StoreError};
+use serde::{Deserialize, Serialize};
+use std::sync::Mutex;
+
+const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+const HEAD_KEY: &[u8] = b"head";
+
+/// What an entry records (everything but its place in the chain).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// The user (name and id), or the Kennung given on the command line.
+    pub who: String,
+    pub role: Option<String>,
+    /// The client's IP address, or `cli`.
+    pub address: String,
+    /// What was done, e.g. `read_document`, `search`, `postbox_forward`.
+    pub action: String,
+    /// What it was done to, e.g. `document 12`, `akte 07450BG0160367`.
+    pub target: String,
+    /// `ok`, `denied` or `not_found`.
+    pub outcome: String,
+    /// Anything else worth keeping (the search query, the note of a forward).
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    pub seq: u64,
+    pub at: String,
+    #[serde(flatten)]
+    pub event: Event,
+    /// Hash of the previous entry (zeros for the first).
+    pub prev: String,
+    pub hash: String,
+}
+
+/// The part of an entry its hash covers, in a fixed field order.
+#[derive(Serialize)]
+struct Hashed<'a> {
+    seq: u64,
+    at: &'a str,
+    event: &'a Event,
+    prev: &'a str,
+}
+
+fn hash_of(seq: u64, at: &str, event: &Event, prev: &str) -> String {
+    let bytes = serde_json::to_vec(&Hashed {
+        seq,
+        at,
+        event,
+        prev,
+    })
+    .expect("audit entries serialise");
+    Sha256::of(&bytes).to_string()
+}
+
+/// Appends to the trail; one writer at a time keeps the chain straight.
+pub struct Audit {
+    store: Store,
+    append: Mutex<()>,
+}
+
+impl Audit {
+    pub fn new(store: Store) -> Audit {
+        Audit {
+            store,
+            append: Mutex::new(()),
+        }
+    }
+
+    /// Append `event` durably; returns the entry.
+    pub fn record(&self, event: Event) -> Result<Entry, StoreError> {
+        let _one_at_a_time = self.append.lock().unwrap_or_else(|e| e.into_inner());
+        let (entries, meta) = self.store.audit_trees();
+        let (last_seq, last_hash) = match read_head(meta)? {
+            Some(head) => head,
+            None => (0, GENESIS.to_string()),
+        };
+        let seq = last_seq + 1;
+        let at = crate::timefmt::now();
+        let hash = hash_of(seq, &at, &event, &last_hash);
+        let entry = Entry {
+            seq,
+            at,
+            event,
+            prev: last_hash,
+            hash,
+        };
+        use sled::Transactional;
+        (entries, meta)
+            .transaction(|(e, m)| {
+                e.insert(&seq.to_be_bytes(), to_json(&entry))?;
+                m.insert(HEAD_KEY, to_json(&(entry.seq, &entry.hash)))?;
+                Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
+            })
+            .map_err(|e| match e {
+                sled::transaction::TransactionError::Storage(e) => StoreError::Sled(e),
+                sled::transaction::TransactionError::Abort(()) => {
+                    unreachable!("the closure never aborts")
+                }
+            })?;
+        self.store.flush()?;
+        Ok(entry)
+    }
+
+    /// The head of the chain: last sequence number and hash.
+    pub fn head(&self) -> Result<Option<(u64, String)>, StoreError> {
+        read_head(self.store.audit_trees().1)
+    }
+}
+
+fn read_head(meta: &sled::Tree) -> Result<Option<(u64, String)>, StoreError> {
+    match meta.get(HEAD_KEY)? {
+        Some(raw) => Ok(Some(from_json("audit_meta", &raw)?)),
+        None => Ok(None),
+    }
+}
+
+/// Which entries to read.
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct Filter {
+    /// Only entries after this sequence number.
+    pub after: Option<u64>,
+    pub who: Option<String>,
+    pub action: Option<String>,
+    /// Substring of the target, e.g. `document 12` or a BG number.
+    pub target: Option<String>,
+    /// RFC 3339 bounds on the time.
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub limit: Option<usize>,
+}
+
+/// Entries matching `filter`, oldest first.
+pub fn entries(store: &Store, filter: &Filter) -> Result<Vec<Entry>, StoreError> {
+    let (tree, _) = store.audit_trees();
+    let start = filter.after.map_or(0, |a| a.saturating_add(1));
+    let limit = filter.limit.unwrap_or(100);
+    let mut out = Vec::new();
+    for raw in tree.range(start.to_be_bytes()..).values() {
+        let entry: Entry = from_json("audit", &raw?)?;
+        let keep = filter.who.as_ref().is_none_or(|w| &entry.event.who == w)
+            && filter
+                .action
+                .as_ref()
+                .is_none_or(|a| &entry.event.action == a)
+            && filter
+                .target
+                .as_ref()
+                .is_none_or(|t| entry.event.target.contains(t.as_str()))
+            && filter
+                .from
+                .as_ref()
+                .is_none_or(|f| entry.at.as_str() >= f.as_str())
+            && filter
+                .to
+                .as_ref()
+                .is_none_or(|t| entry.at.as_str() <= t.as_str());
+        if keep {
+            out.push(entry);
+            if out.len() >= limit {
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// What [`verify`] found.
+#[derive(Debug, Default, Serialize)]
+pub struct Verification {
+    pub entries: u64,
+    pub head: Option<(u64, String)>,
+    pub problems: Vec<String>,
+}
+
+/// Walk the whole chain and report every altered, removed or cut-off entry.
+pub fn verify(store: &Store) -> Result<Verification, StoreError> {
+    let (tree, meta) = store.audit_trees();
+    let mut v = Verification {
+        head: read_head(meta)?,
+        ..Verification::default()
+    };
+    let (mut expected_seq, mut prev) = (1u64, GENESIS.to_string());
+    for item in tree.iter() {
+        let (key, raw) = item?;
+        let key_seq = <[u8; 8]>::try_from(&key[..])
+            .map(u64::from_be_bytes)
+            .unwrap_or(0);
+        let entry: Entry = match serde_json::from_slice(&raw) {
+            Ok(e) => e,
+            Err(e) => {
+                v.problems
+                    .push(format!("entry {key_seq} cannot be read: {e}"));
+                continue;
+            }
+        };
+        v.entries += 1;
+        if entry.seq != key_seq {
+            v.problems
+                .push(format!("entry {key_seq} claims to be entry {}", entry.seq));
+        }
+        if entry.seq > expected_seq {
+            v.problems.push(format!(
+                "entries {expected_seq} to {} are missing",
+                entry.seq - 1
+            ));
+        }
+        if entry.prev != prev {
+            v.problems.push(format!(
+                "entry {} does not follow the entry before it (broken link)",
+                entry.seq
+            ));
+        }
+        if hash_of(entry.seq, &entry.at, &entry.event, &entry.prev) != entry.hash {
+            v.problems.push(format!(
+                "entry {} was altered (its hash does not match its content)",
+                entry.seq
+            ));
+        }
+        expected_seq = entry.seq + 1;
+        prev = entry.hash.clone();
+    }
+    match &v.head {
+        Some((seq, hash)) if *seq != expected_seq - 1 || *hash != prev => v.problems.push(format!(
+            "the trail ends at entry {} but its head says {seq}: entries at the end were removed or altered",
+            expected_seq - 1
+        )),
+        None if v.entries > 0 => v.problems.push("the trail has entries but no head".into()),
+        _ => {}
+    }
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(n: u32) -> Event {
+        Event {
+            who: "Anna (1)".into(),
+            role: Some("caseworker".into()),
+            address: "127.0.0.1".into(),
+            action: "read_document".into(),
+            target: format!("document {n}"),
+            outcome: "ok".into(),
+            detail: None,
+        }
+    }
+
+    #[test]
+    fn a_clean_chain_verifies_and_tampering_is_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let audit = Audit::new(store.clone());
+        for n in 1..=5 {
+            audit.record(event(n)).unwrap();
+        }
+        assert!(verify(&store).unwrap().problems.is_empty());
+        assert_eq!(
+            entries(
+                &store,
+                &Filter {
+                    target: Some("document 3".into()),
+                    ..Filter::default()
+                }
+            )
+            .unwrap()
+            .len(),
+            1
+        );
+
+        let (tree, _) = store.audit_trees();
+        let mut third: Entry =
+            from_json("audit", &tree.get(3u64.to_be_bytes()).unwrap().unwrap()).unwrap();
+        third.event.who = "Mallory".into();
+        tree.insert(3u64.to_be_bytes(), to_json(&third)).unwrap();
+        let problems = verify(&store).unwrap().problems;
+        assert!(
+            problems.iter().any(|p| p.contains("entry 3 was altered")),
+            "{problems:?}"
+        );
+
+        tree.remove(3u64.to_be_bytes()).unwrap();
+        let problems = verify(&store).unwrap().problems;
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("entries 3 to 3 are missing")),
+            "{problems:?}"
+        );
+
+        tree.remove(5u64.to_be_bytes()).unwrap();
+        let problems = verify(&store).unwrap().problems;
+        assert!(
+            problems.iter().any(|p| p.contains("removed")),
+            "{problems:?}"
+        );
+    }
+}
