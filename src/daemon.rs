@@ -48,6 +48,11 @@ pub enum DaemonError {
         path: std::path::PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        address: std::net::SocketAddr,
+        source: std::io::Error,
+    },
     #[error("a startup task failed: {0}")]
     Join(#[from] tokio::task::JoinError),
 }
@@ -62,9 +67,26 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()>) -> Result
     let (pipeline, indexer) =
         tokio::task::spawn_blocking(move || Pipeline::open(&open_config)).await??;
     let store = pipeline.store().clone();
+    let api_state = crate::api::Inner::new(pipeline.clone(), indexer.index().clone());
     let index_thread = IndexThread::start(indexer, store.clone());
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| DaemonError::Listen {
+            address: config.listen,
+            source,
+        })?;
+    let api_address = listener
+        .local_addr()
+        .map_err(|source| DaemonError::Listen {
+            address: config.listen,
+            source,
+        })?;
 
     let (stop_tx, stop_rx) = watch::channel(false);
+    let mut api_stop = stop_rx.clone();
+    let api = tokio::spawn(crate::api::serve(listener, api_state.clone(), async move {
+        let _ = api_stop.wait_for(|stop| *stop).await;
+    }));
     let concurrency = config.ocr.workers + 1;
     let shared = Arc::new(Shared {
         pipeline,
@@ -82,8 +104,10 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()>) -> Result
         index = %config.index_dir.display(),
         ocr_workers = config.ocr.workers,
         documents = store.document_count(),
+        api = %api_address,
         "eakte is running"
     );
+    log_audit_head(&api_state);
 
     let inbox_loop = tokio::spawn(inbox_loop(
         shared.clone(),
@@ -101,10 +125,28 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()>) -> Result
             tracing::warn!("scans still in progress stay claimed and are resumed at the next start")
         }
     }
+    // Long-polls end with the listener; give running requests a moment.
+    if tokio::time::timeout(API_GRACE, api).await.is_err() {
+        tracing::warn!("API requests still running at shutdown were cut off");
+    }
     tokio::task::spawn_blocking(move || index_thread.stop()).await?;
     store.flush()?;
+    log_audit_head(&api_state);
     tracing::info!("stopped");
     Ok(())
+}
+
+/// How long running API requests may finish after a shutdown signal.
+const API_GRACE: Duration = Duration::from_secs(5);
+
+/// Log the audit trail's head, so that it can be compared from outside the store
+/// (a rewritten trail would need a rewritten log too).
+fn log_audit_head(state: &crate::api::AppState) {
+    match state.audit.head() {
+        Ok(Some((seq, hash))) => tracing::info!(entries = seq, head = %hash, "audit trail"),
+        Ok(None) => tracing::info!("audit trail is empty"),
+        Err(e) => tracing::error!(error = %e, "cannot read the audit trail's head"),
+    }
 }
 
 /// What the inbox loop and the jobs share.

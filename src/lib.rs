@@ -17,16 +17,22 @@
 //! - [`registry`]  recipients, caseworkers and absences from the specialist software
 //! - [`route`]     which postbox a document goes to, and why
 //! - [`postbox`]   postbox items and their states
+//! - [`metrics`]   counters and histograms for Prometheus
 //! - [`pipeline`]  one scan from bytes to a durable, indexed, routed document
 //! - [`daemon`]    `eakte serve`: threads, watcher, shutdown
 //! - [`ingest`]    `eakte ingest`: the pipeline for files named on the command line
+//! - [`api`]       the HTTP API: postboxes, search, Akten, documents, uploads, admin
+//! - [`access`]    who may see which documents
 //! - [`audit`]     the append-only, hash-chained audit trail
 //! - [`check`]     `eakte check`: blobs against hashes, index against store
 //! - [`durable`]   fsync helpers: renames and new directories that survive a power cut
 //! - [`failpoint`] crash injection for the crash-safety tests
 //! - [`timefmt`]   timestamps as stored (RFC 3339, UTC), German calendar days
+//! - [`upload`]    filing e-mails, PDFs and notes into an Akte through the API
 //! - [`users`]     API users, roles and tokens
 
+pub mod access;
+pub mod api;
 pub mod audit;
 pub mod check;
 pub mod classify;
@@ -38,10 +44,12 @@ pub mod failpoint;
 pub mod inbox;
 pub mod index;
 pub mod ingest;
+pub mod metrics;
 pub mod pipeline;
 pub mod postbox;
 pub mod registry;
 pub mod route;
 pub mod store;
 pub mod timefmt;
+pub mod upload;
 pub mod users;

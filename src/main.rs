@@ -6,7 +6,7 @@ mod commands;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use commands::{documents, postbox, registry};
+use commands::{documents, postbox, registry, users};
 use eakte::config::Config;
 use eakte::postbox::PostboxId;
 use eakte::registry::{BgNummer, Kennung};
@@ -80,6 +80,12 @@ enum Command {
     /// Routing decisions.
     #[command(subcommand)]
     Route(RouteCommand),
+    /// API users and their tokens.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// The audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Internal: extract one file in a child process for the daemon.
     #[command(name = "extract-isolated", hide = true)]
     ExtractIsolated { input: PathBuf, output: PathBuf },
@@ -193,6 +199,40 @@ enum PostboxCommand {
 }
 
 #[derive(Subcommand)]
+enum UsersCommand {
+    /// Create a user and print their API token (shown only this once).
+    Add {
+        name: String,
+        /// caseworker, clearing, teamlead, admin or auditor.
+        #[arg(long)]
+        role: eakte::users::Role,
+        /// For caseworkers: their Kennung.
+        #[arg(long)]
+        caseworker: Option<Kennung>,
+        /// For clearing: their site.
+        #[arg(long)]
+        site: Option<String>,
+        /// For team leads: their team.
+        #[arg(long)]
+        team: Option<String>,
+    },
+    List,
+    /// Revoke a user's token (by name or id).
+    Revoke {
+        user: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the whole trail for altered, removed or cut-off entries.
+    Verify {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
 enum RouteCommand {
     /// Why a document went where it went: recognition evidence, route, history.
     Explain {
@@ -300,6 +340,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Route(RouteCommand::Explain { document, json }) => {
             postbox::explain(&config, document, json)
         }
+        Command::Users(UsersCommand::Add {
+            name,
+            role,
+            caseworker,
+            site,
+            team,
+        }) => users::add(
+            &config,
+            eakte::users::NewUser {
+                name,
+                role,
+                caseworker,
+                site,
+                team,
+            },
+        ),
+        Command::Users(UsersCommand::List) => users::list(&config),
+        Command::Users(UsersCommand::Revoke { user }) => users::revoke(&config, &user),
+        Command::Audit(AuditCommand::Verify { json }) => users::verify_audit(&config, json),
         Command::ExtractIsolated { input, output } => {
             eakte::extract::isolated::run_child(&config, &input, &output)
                 .map_err(anyhow::Error::msg)?;
@@ -311,9 +370,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
 fn init_logging(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    use std::io::IsTerminal;
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colour codes only on a terminal: log files and journald get plain text.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
 }
 

@@ -173,6 +173,10 @@ impl Pipeline {
         }
     }
 
+    pub fn extractor(&self) -> &Extractor {
+        &self.extractor
+    }
+
     pub fn rules(&self) -> &Rules {
         &self.rules
     }
@@ -269,6 +273,19 @@ impl Pipeline {
         bytes: &[u8],
         mode: Extraction,
     ) -> Result<Outcome, PipelineError> {
+        let result = self.process_counted(arrival, bytes, mode);
+        if let Ok(outcome) = &result {
+            crate::metrics::metrics().document(outcome.status());
+        }
+        result
+    }
+
+    fn process_counted(
+        &self,
+        arrival: NewArrival,
+        bytes: &[u8],
+        mode: Extraction,
+    ) -> Result<Outcome, PipelineError> {
         if let Some(id) = self.already_recorded(&arrival)? {
             return Ok(Outcome::AlreadyRecorded { document_id: id });
         }
@@ -310,9 +327,17 @@ impl Pipeline {
             pages: extracted.pages,
             classification: Some(classification),
             route: Some(route),
+            attachments: Vec::new(),
+        };
+        let postbox_kind = match document.route.as_ref().map(|r| &r.postbox) {
+            Some(crate::postbox::PostboxId::Caseworker(_)) => "caseworker",
+            _ => "clearing",
         };
         let recorded = self.store.record(arrival, Some(document), &sha)?;
         failpoint::hit("after-store");
+        if matches!(recorded, Recorded::New(_)) {
+            crate::metrics::metrics().routed(postbox_kind);
+        }
         Ok(outcome(recorded, sha, Some((kind, pages))))
     }
 

@@ -12,7 +12,7 @@ pub mod doctype;
 pub mod identifiers;
 pub mod person;
 
-use crate::registry::{BgNummer, Kennung, Kundennummer, Registry};
+use crate::registry::{BgNummer, Kundennummer, Registry};
 use doctype::Rules;
 use identifiers::Pattern;
 use serde::{Deserialize, Serialize};
@@ -64,7 +64,7 @@ pub enum Recognition {
     /// Assigned by a person (a correction in clearing).
     Assigned {
         bg: BgNummer,
-        by: Kennung,
+        by: String,
         at: String,
     },
 }

@@ -3,3 +3,4 @@
 pub mod documents;
 pub mod postbox;
 pub mod registry;
+pub mod users;

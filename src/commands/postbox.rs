@@ -1,6 +1,7 @@
 //! Commands about postboxes and routing.
 
 use anyhow::{Context, Result};
+use eakte::audit::{Audit, Event};
 use eakte::classify::Recognition;
 use eakte::config::Config;
 use eakte::postbox::ops::{self, Command};
@@ -45,15 +46,25 @@ pub fn change(config: &Config, item: ItemId, by: &Kennung, command: Command) -> 
     let store = Store::open(&config.store_dir)?;
     let registry = Registry::load(&store)?;
     let rules = eakte::classify::doctype::Rules::load(config.classify.rules_file.as_deref())?;
+    let action = command.action();
     let changed = ops::execute(
         &store,
         &registry,
         &rules,
         item,
-        by,
+        by.as_str(),
         command,
         eakte::timefmt::today(),
     )?;
+    Audit::new(store.clone()).record(Event {
+        who: by.to_string(),
+        role: None,
+        address: "cli".into(),
+        action: action.into(),
+        target: format!("item {item}"),
+        outcome: "ok".into(),
+        detail: None,
+    })?;
     println!("{}", serde_json::to_string(&changed)?);
     Ok(ExitCode::SUCCESS)
 }

@@ -25,9 +25,10 @@ pub fn import(
     json: bool,
 ) -> Result<ExitCode> {
     let store = Store::open(&config.store_dir)?;
+    let bytes = import::read_file(file)?;
     let result = match table {
-        Table::Recipients => import::recipients(&store, file, dry_run),
-        Table::Caseworkers => import::caseworkers(&store, file, dry_run),
+        Table::Recipients => import::recipients(&store, &bytes, dry_run),
+        Table::Caseworkers => import::caseworkers(&store, &bytes, dry_run),
     };
     let report = match result {
         Ok(report) => report,

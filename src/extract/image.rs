@@ -28,7 +28,7 @@ pub fn probe(kind: FileKind, bytes: &[u8], max_pages: u32) -> Result<ImageInfo, 
         FileKind::Png => png(bytes).map(|d| ImageInfo { pages: vec![d] }),
         FileKind::Jpeg => jpeg(bytes).map(|d| ImageInfo { pages: vec![d] }),
         FileKind::Tiff => tiff(bytes, max_pages),
-        FileKind::Pdf => Err(ProbeError::Malformed("not an image")),
+        _ => Err(ProbeError::Malformed("not an image")),
     }
 }
 

@@ -246,6 +246,9 @@ impl Extractor {
         let pages = match kind {
             FileKind::Pdf => pdf::extract(self, bytes)?,
             FileKind::Png | FileKind::Jpeg | FileKind::Tiff => self.extract_image(kind, bytes)?,
+            FileKind::Eml | FileKind::Text | FileKind::Other => {
+                unreachable!("sniff accepts only scans")
+            }
         };
         Ok(Extracted { kind, pages })
     }

@@ -11,6 +11,12 @@ pub enum FileKind {
     Tiff,
     Png,
     Jpeg,
+    /// An e-mail as received (RFC 5322, `.eml`), filed through the API.
+    Eml,
+    /// A note (Vermerk) written in the E-Akte, UTF-8 text.
+    Text,
+    /// An e-mail attachment eakte cannot read (kept bit-exact, without text).
+    Other,
 }
 
 impl FileKind {
@@ -20,6 +26,9 @@ impl FileKind {
             FileKind::Tiff => "image/tiff",
             FileKind::Png => "image/png",
             FileKind::Jpeg => "image/jpeg",
+            FileKind::Eml => "message/rfc822",
+            FileKind::Text => "text/plain; charset=utf-8",
+            FileKind::Other => "application/octet-stream",
         }
     }
 }

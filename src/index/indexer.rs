@@ -44,6 +44,11 @@ impl Indexer {
         Ok(indexer)
     }
 
+    /// The index this indexer writes (clones share its reader).
+    pub fn index(&self) -> &SearchIndex {
+        &self.index
+    }
+
     /// Index every queued document; returns how many were indexed.
     pub fn drain_queue(&mut self, store: &Store) -> Result<usize, IndexError> {
         let mut total = 0;

@@ -12,17 +12,16 @@
 pub mod analyzer;
 pub mod indexer;
 pub mod query;
+pub mod search;
 
 use crate::store::{Document, DocumentId};
+pub use search::{Facets, Hit, SearchRequest, SearchResults};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use tantivy::collector::{Count, TopDocs};
 use tantivy::schema::{
-    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
-    STRING,
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED, STRING,
 };
-use tantivy::snippet::SnippetGenerator;
 use tantivy::{DateTime, Index, IndexReader, ReloadPolicy, TantivyDocument};
 
 #[derive(Debug, thiserror::Error)]
@@ -115,26 +114,6 @@ pub struct SearchIndex {
     index: Index,
     reader: IndexReader,
     fields: Fields,
-}
-
-/// One search result.
-#[derive(Debug, Clone, Serialize)]
-pub struct Hit {
-    pub id: DocumentId,
-    pub score: f32,
-    pub name: String,
-    pub site: Option<String>,
-    pub received_at: String,
-    /// A passage of the text with the matched words wrapped in `<b>…</b>`
-    /// (HTML-escaped otherwise).
-    pub snippet: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct SearchResults {
-    /// All matching documents, not only the returned page.
-    pub total: usize,
-    pub hits: Vec<Hit>,
 }
 
 impl SearchIndex {
@@ -258,66 +237,6 @@ impl SearchIndex {
         t
     }
 
-    /// Search with the user query syntax of [`query`]: words (OCR-tolerant),
-    /// "phrases" and -excluded words. Returns hits `offset..offset+limit` by score.
-    pub fn search(
-        &self,
-        user_query: &str,
-        limit: usize,
-        offset: usize,
-    ) -> Result<SearchResults, IndexError> {
-        let query = query::parse(&self.fields, user_query)?;
-        let searcher = self.reader.searcher();
-        let collector = (TopDocs::with_limit(limit.max(1)).and_offset(offset), Count);
-        let (top, total) = searcher
-            .search(&query, &collector)
-            .map_err(|e| self.err(e))?;
-        let mut snippets = SnippetGenerator::create(&searcher, &query, self.fields.text)
-            .map_err(|e| self.err(e))?;
-        snippets.set_max_num_chars(240);
-        let name_snippets = SnippetGenerator::create(&searcher, &query, self.fields.name)
-            .map_err(|e| self.err(e))?;
-        let mut hits = Vec::with_capacity(top.len());
-        for (score, address) in top.into_iter().take(limit) {
-            let doc: TantivyDocument = searcher.doc(address).map_err(|e| self.err(e))?;
-            let f = &self.fields;
-            let text_of = |field| {
-                doc.get_first(field)
-                    .and_then(|v| v.as_str())
-                    .map(str::to_string)
-            };
-            let text = text_of(f.text).unwrap_or_default();
-            let mut snippet = snippets.snippet(&text);
-            if snippet.is_empty() {
-                // Matched by the file name, or only fuzzily: show the name's match,
-                // else the beginning of the text.
-                snippet = name_snippets.snippet(&text_of(f.name).unwrap_or_default());
-            }
-            let snippet = if snippet.is_empty() {
-                escape_html(&preview(&text, 240))
-            } else {
-                snippet.to_html()
-            };
-            hits.push(Hit {
-                id: DocumentId(
-                    doc.get_first(f.doc_id)
-                        .and_then(|v| v.as_u64())
-                        .unwrap_or_default(),
-                ),
-                score,
-                name: text_of(f.name).unwrap_or_default(),
-                site: text_of(f.site),
-                received_at: doc
-                    .get_first(f.received_at)
-                    .and_then(|v| v.as_datetime())
-                    .map(|d| crate::timefmt::rfc3339(d.into_utc().into()))
-                    .unwrap_or_default(),
-                snippet,
-            });
-        }
-        Ok(SearchResults { total, hits })
-    }
-
     /// How many times each document id occurs in the index (for `eakte check`).
     pub fn document_ids(&self) -> Result<BTreeMap<DocumentId, usize>, IndexError> {
         let searcher = self.reader.searcher();
@@ -364,20 +283,4 @@ fn serde_plain<T: Serialize>(v: &T) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default()
-}
-
-/// The first `max` characters of `text`, whitespace collapsed.
-fn preview(text: &str, max: usize) -> String {
-    let collapsed: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    match collapsed.char_indices().nth(max) {
-        Some((cut, _)) => format!("{}…", &collapsed[..cut]),
-        None => collapsed,
-    }
-}
-
-fn escape_html(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }

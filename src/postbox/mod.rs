@@ -124,8 +124,8 @@ pub enum Action {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     pub at: String,
-    /// `None` for eakte itself.
-    pub by: Option<Kennung>,
+    /// A caseworker's Kennung or a user's name; `None` for eakte itself.
+    pub by: Option<String>,
     #[serde(flatten)]
     pub action: Action,
     pub note: Option<String>,
@@ -218,10 +218,10 @@ impl Item {
         self.state != ItemState::Done && self.resubmit_until.is_none_or(|d| d <= today)
     }
 
-    fn record(&mut self, by: &Kennung, action: Action, note: Option<String>) {
+    fn record(&mut self, by: &str, action: Action, note: Option<String>) {
         self.history.push(Event {
             at: crate::timefmt::now(),
-            by: Some(by.clone()),
+            by: Some(by.to_string()),
             action,
             note,
         });
@@ -235,7 +235,7 @@ impl Item {
         }
     }
 
-    pub fn start(&mut self, by: &Kennung) -> Result<(), ItemError> {
+    pub fn start(&mut self, by: &str) -> Result<(), ItemError> {
         if self.state != ItemState::New {
             return Err(self.refuse("started"));
         }
@@ -244,7 +244,7 @@ impl Item {
         Ok(())
     }
 
-    pub fn done(&mut self, by: &Kennung, note: Option<String>) -> Result<(), ItemError> {
+    pub fn done(&mut self, by: &str, note: Option<String>) -> Result<(), ItemError> {
         if self.state == ItemState::Done {
             return Err(self.refuse("set done"));
         }
@@ -256,7 +256,7 @@ impl Item {
 
     pub fn forward(
         &mut self,
-        by: &Kennung,
+        by: &str,
         to: PostboxId,
         note: Option<String>,
         registry: &Registry,
@@ -289,7 +289,7 @@ impl Item {
 
     pub fn resubmit(
         &mut self,
-        by: &Kennung,
+        by: &str,
         until: Date,
         today: Date,
         note: Option<String>,
@@ -350,7 +350,7 @@ impl Item {
             changes.push(format!("recipient BG {bg}"));
             classification.recipient = Recognition::Assigned {
                 bg,
-                by: by.clone(),
+                by: by.to_string(),
                 at: at.clone(),
             };
         }
@@ -394,7 +394,8 @@ impl Item {
 
 /// What a correction changes, and in which world.
 pub struct Correction<'a> {
-    pub by: &'a Kennung,
+    /// Who corrects: a caseworker's Kennung or a user's name.
+    pub by: &'a str,
     pub bg: Option<BgNummer>,
     pub doc_type: Option<&'a DocType>,
     pub note: Option<String>,

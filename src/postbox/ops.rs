@@ -39,25 +39,12 @@ pub fn view(
         })
         .collect();
     if let PostboxId::Caseworker(me) = postbox {
-        // Everyone absent today whose chain of deputies ends with me.
-        let mut absent: Vec<&Kennung> = registry
-            .absences()
-            .iter()
-            .filter(|a| a.covers(today))
-            .map(|a| &a.kennung)
-            .collect();
-        absent.sort();
-        absent.dedup();
-        for kennung in absent {
-            if crate::route::deputy_chain(registry, kennung, today)
-                .is_ok_and(|(present, _)| &present == me)
-            {
-                let theirs = store.items_in(&PostboxId::Caseworker(kennung.clone()))?;
-                listed.extend(theirs.into_iter().map(|item| Listed {
-                    item,
-                    deputising_for: Some(kennung.clone()),
-                }));
-            }
+        for kennung in crate::route::deputised_by(registry, me, today) {
+            let theirs = store.items_in(&PostboxId::Caseworker(kennung.clone()))?;
+            listed.extend(theirs.into_iter().map(|item| Listed {
+                item,
+                deputising_for: Some(kennung.clone()),
+            }));
         }
     }
     listed.retain(|l| all || l.item.visible_on(today));
@@ -92,13 +79,26 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// The name of the change in the audit trail.
+    pub fn action(&self) -> &'static str {
+        match self {
+            Command::Start => "postbox_start",
+            Command::Done { .. } => "postbox_done",
+            Command::Forward { .. } => "postbox_forward",
+            Command::Resubmit { .. } => "postbox_resubmit",
+            Command::Correct { .. } => "postbox_correct",
+        }
+    }
+}
+
 /// Apply `command` to item `id` on behalf of `by`, durably.
 pub fn execute(
     store: &Store,
     registry: &Registry,
     rules: &Rules,
     id: ItemId,
-    by: &Kennung,
+    by: &str,
     command: Command,
     today: Date,
 ) -> Result<Item, ChangeError<ItemError>> {

@@ -93,16 +93,20 @@ struct Table {
     rows: Vec<(u64, HashMap<String, String>)>,
 }
 
+/// Read a CSV file for one of the imports below.
+pub fn read_file(path: &Path) -> Result<Vec<u8>, ImportError> {
+    std::fs::read(path).map_err(|source| ImportError::Read {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
 fn read_table(
-    path: &Path,
+    bytes: &[u8],
     required: &[&'static str],
     optional: &[&str],
 ) -> Result<Table, ImportError> {
-    let bytes = std::fs::read(path).map_err(|source| ImportError::Read {
-        path: path.display().to_string(),
-        source,
-    })?;
-    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes); // Excel's BOM
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes); // Excel's BOM
     let text = std::str::from_utf8(bytes).map_err(|e| ImportError::NotUtf8 {
         line: bytes[..e.valid_up_to()]
             .iter()
@@ -156,10 +160,10 @@ fn field<'a>(row: &'a HashMap<String, String>, name: &str) -> &'a str {
     row.get(name).map_or("", String::as_str)
 }
 
-/// Import recipients from `path` (see the module comment).
-pub fn recipients(store: &Store, path: &Path, dry_run: bool) -> Result<ImportReport, ImportError> {
+/// Import recipients from CSV `bytes` (see the module comment).
+pub fn recipients(store: &Store, bytes: &[u8], dry_run: bool) -> Result<ImportReport, ImportError> {
     let table = read_table(
-        path,
+        bytes,
         RECIPIENT_COLUMNS,
         &["sachbearbeiter", "antragsteller"],
     )?;
@@ -300,9 +304,13 @@ fn person_from(row: &HashMap<String, String>, today: Date) -> Result<Person, Str
     })
 }
 
-/// Import caseworkers and their surname ranges from `path` (see the module comment).
-pub fn caseworkers(store: &Store, path: &Path, dry_run: bool) -> Result<ImportReport, ImportError> {
-    let table = read_table(path, CASEWORKER_COLUMNS, &["team"])?;
+/// Import caseworkers and their surname ranges from CSV `bytes` (see the module comment).
+pub fn caseworkers(
+    store: &Store,
+    bytes: &[u8],
+    dry_run: bool,
+) -> Result<ImportReport, ImportError> {
+    let table = read_table(bytes, CASEWORKER_COLUMNS, &["team"])?;
     let mut report = ImportReport::default();
     // Valid rows: line, kennung, name, team, assignment.
     let mut valid: Vec<(u64, Kennung, String, Option<String>, Assignment)> = Vec::new();
@@ -547,7 +555,12 @@ mod tests {
              07450BG0000002,111A111114,Jansen,Jan,31.02.1990,,,,husum,\n\
              07450BG0000003,111A111111,Dup,Dora,1990-01-01,,,,husum,\n"
         );
-        let report = recipients(&store, &write(dir.path(), "r.csv", &csv), false).unwrap();
+        let report = recipients(
+            &store,
+            &read_file(&write(dir.path(), "r.csv", &csv)).unwrap(),
+            false,
+        )
+        .unwrap();
         assert_eq!((report.added, report.changed, report.unchanged), (2, 0, 0));
         let lines: Vec<u64> = report.rejected.iter().map(|r| r.line).collect();
         assert_eq!(lines, vec![4, 5, 6], "{:?}", report.rejected);
@@ -558,7 +571,12 @@ mod tests {
             .contains("already appears in line 2"));
 
         let moved = format!("{HEADER}07450BG0000009,111A111112,Petersen,Anke,1982-07-01,Markt 1,25813,Husum,husum,sb-h1\n");
-        let report = recipients(&store, &write(dir.path(), "r2.csv", &moved), false).unwrap();
+        let report = recipients(
+            &store,
+            &read_file(&write(dir.path(), "r2.csv", &moved)).unwrap(),
+            false,
+        )
+        .unwrap();
         assert_eq!((report.added, report.changed), (0, 1));
         let registry = Registry::load(&store).unwrap();
         assert_eq!(
@@ -587,7 +605,7 @@ mod tests {
             "bg_nummer,kundennummer\n07450BG0000001,111A111111\n",
         );
         assert!(matches!(
-            recipients(&store, &missing, false),
+            recipients(&store, &read_file(&missing).unwrap(), false),
             Err(ImportError::MissingColumn("nachname"))
         ));
         let latin1 = dir.path().join("l.csv");
@@ -601,7 +619,7 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(
-            recipients(&store, &latin1, false),
+            recipients(&store, &read_file(&latin1).unwrap(), false),
             Err(ImportError::NotUtf8 { line: 2 })
         ));
         let all_bad = write(
@@ -610,7 +628,7 @@ mod tests {
             &format!("{HEADER}x,y,z,a,b,,,,husum,\n"),
         );
         assert!(matches!(
-            recipients(&store, &all_bad, false),
+            recipients(&store, &read_file(&all_bad).unwrap(), false),
             Err(ImportError::NoValidRows { .. })
         ));
         assert!(Registry::load(&store).unwrap().persons().is_empty());
@@ -626,7 +644,12 @@ mod tests {
                    sb-h2;Lorenzen;husum;L;Z;Team 1\n\
                    sb-h3;Meier;husum;Sch;Sz;\n\
                    sb-n1;Nissen;niebuell;A;Z;\n";
-        let report = caseworkers(&store, &write(dir.path(), "c.csv", csv), false).unwrap();
+        let report = caseworkers(
+            &store,
+            &read_file(&write(dir.path(), "c.csv", csv)).unwrap(),
+            false,
+        )
+        .unwrap();
         assert_eq!(report.added, 2, "{report:?}");
         let lines: Vec<u64> = report.rejected.iter().map(|r| r.line).collect();
         assert_eq!(lines, vec![3, 4]);

@@ -178,6 +178,23 @@ pub fn deputy_chain(
     Ok((current, hops))
 }
 
+/// Everyone absent on `today` whose chain of deputies ends with `me`.
+pub fn deputised_by(registry: &Registry, me: &Kennung, today: Date) -> Vec<Kennung> {
+    let mut absent: Vec<&Kennung> = registry
+        .absences()
+        .iter()
+        .filter(|a| a.covers(today))
+        .map(|a| &a.kennung)
+        .collect();
+    absent.sort();
+    absent.dedup();
+    absent
+        .into_iter()
+        .filter(|k| deputy_chain(registry, k, today).is_ok_and(|(present, _)| &present == me))
+        .cloned()
+        .collect()
+}
+
 /// The caseworker responsible for `bg`, or why nobody is:
 ///
 /// 1. Explicit assignments (`sachbearbeiter`) of its members, if any: they must

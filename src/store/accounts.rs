@@ -41,7 +41,8 @@ impl Store {
     }
 
     /// The audit trail's trees: entries by sequence number, and its head.
-    pub(crate) fn audit_trees(&self) -> (&sled::Tree, &sled::Tree) {
+    /// (Public for `eakte audit verify` and for tests that prove tampering is found.)
+    pub fn audit_trees(&self) -> (&sled::Tree, &sled::Tree) {
         (&self.audit, &self.audit_meta)
     }
 }

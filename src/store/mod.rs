@@ -11,6 +11,7 @@
 //! - `item_of_document`: DocumentId -> ItemId
 //! - `changes`:     change sequence number -> ItemId (the latest change of each
 //!   item, for long-polling postboxes)
+//! - `akte_index`:  BG number, 0, DocumentId -> () (the documents of each Akte)
 //! - `persons`, `caseworkers`, `absences`, `registry_meta`: the [registry](crate::registry)
 //! - `users`, `tokens`: API [users](crate::users), see [`accounts`]
 //! - `audit`, `audit_meta`: the hash-chained [audit trail](crate::audit)
@@ -77,6 +78,9 @@ pub struct Document {
     /// Recipient and type (absent in stores written before classification existed).
     #[serde(default)]
     pub classification: Option<Classification>,
+    /// For an e-mail: the documents of its attachments.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<DocumentId>,
     /// Every arrival of these bytes, first one first.
     pub arrivals: Vec<ArrivalId>,
 }
@@ -148,6 +152,7 @@ pub struct NewDocument {
     pub classification: Option<Classification>,
     /// Where its postbox item goes; `None` records the document without an item.
     pub route: Option<Route>,
+    pub attachments: Vec<DocumentId>,
 }
 
 #[derive(Clone)]
@@ -170,6 +175,7 @@ pub struct Store {
     audit: sled::Tree,
     audit_meta: sled::Tree,
     changes: sled::Tree,
+    akte_index: sled::Tree,
     /// The latest change sequence number, for long-polling postboxes.
     changed: Arc<tokio::sync::watch::Sender<u64>>,
     blobs: BlobStore,
@@ -215,6 +221,7 @@ impl Store {
             audit_meta: db.open_tree("audit_meta")?,
             changed: Arc::new(tokio::sync::watch::channel(last_change(&changes)).0),
             changes,
+            akte_index: db.open_tree("akte_index")?,
             db,
             blobs,
         })
@@ -313,6 +320,7 @@ impl Store {
             &self.postbox_index,
             &self.item_of_document,
             &self.changes,
+            &self.akte_index,
         );
         let outcome = trees
             .transaction(
@@ -325,6 +333,7 @@ impl Store {
                     postbox_index,
                     item_of_document,
                     changes,
+                    akte_index,
                 )| {
                     if let Some(existing) = arrivals.get(arrival.id.to_key())? {
                         let a: Arrival = serde_json::from_slice(&existing)
@@ -367,6 +376,7 @@ impl Store {
                                 stored_at: now.clone(),
                                 pages: new.pages.clone(),
                                 classification: new.classification.clone(),
+                                attachments: new.attachments.clone(),
                                 arrivals: vec![arrival.id],
                             };
                             if let Some(route) = &new.route {
@@ -377,6 +387,9 @@ impl Store {
                                 items.insert(&item_id.to_key(), to_json(&item))?;
                                 postbox_index.insert(postboxes::index_key(&item), &[])?;
                                 item_of_document.insert(&fresh_id.to_key(), &item_id.to_key())?;
+                            }
+                            if let Some(key) = akte_key(&doc) {
+                                akte_index.insert(key, &[])?;
                             }
                             (Recorded::New(fresh_id), doc)
                         }
@@ -420,6 +433,11 @@ impl Store {
             .take(limit)
             .map(|k| Ok(DocumentId::from_key(&k?).expect("index_queue keys are document ids")))
             .collect()
+    }
+
+    /// How many documents wait to be indexed.
+    pub fn pending_index_len(&self) -> usize {
+        self.index_queue.len()
     }
 
     pub fn is_pending_index(&self, id: DocumentId) -> Result<bool, StoreError> {
@@ -473,6 +491,15 @@ impl Store {
         self.db.flush()?;
         Ok(())
     }
+}
+
+/// The key of a document in the Akte index, if it belongs to a BG.
+pub(crate) fn akte_key(doc: &Document) -> Option<Vec<u8>> {
+    let bg = doc.classification.as_ref()?.recipient.bg()?;
+    let mut key = bg.as_str().as_bytes().to_vec();
+    key.push(0);
+    key.extend_from_slice(&doc.id.to_key());
+    Some(key)
 }
 
 /// The highest change sequence number in the `changes` tree.
@@ -538,6 +565,7 @@ mod tests {
             }],
             classification: None,
             route: None,
+            attachments: Vec::new(),
         }
     }
 

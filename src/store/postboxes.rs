@@ -1,8 +1,11 @@
 //! Postbox items in the store: reading them by id, by postbox and by document,
 //! and changing them (with their document) in one transaction.
 
-use super::{from_json, get_json, to_json, Document, DocumentId, ItemId, Store, StoreError};
+use super::{
+    akte_key, from_json, get_json, to_json, Document, DocumentId, ItemId, Store, StoreError,
+};
 use crate::postbox::{Item, PostboxId};
+use crate::registry::BgNummer;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 
@@ -99,8 +102,9 @@ impl Store {
             &self.documents,
             &self.index_queue,
             &self.changes,
+            &self.akte_index,
         );
-        let result = trees.transaction(|(items, index, documents, queue, changes)| {
+        let result = trees.transaction(|(items, index, documents, queue, changes, aktes)| {
             let abort = ConflictableTransactionError::Abort;
             let raw = items
                 .get(id.to_key())?
@@ -122,6 +126,15 @@ impl Store {
             if doc != old_doc {
                 documents.insert(&doc.id.to_key(), to_json(&doc))?;
                 queue.insert(&doc.id.to_key(), &[])?;
+                let (old_akte, new_akte) = (akte_key(&old_doc), akte_key(&doc));
+                if old_akte != new_akte {
+                    if let Some(key) = old_akte {
+                        aktes.remove(key)?;
+                    }
+                    if let Some(key) = new_akte {
+                        aktes.insert(key, &[])?;
+                    }
+                }
             }
             changes.remove(&item.seq.to_be_bytes())?;
             item.seq = seq;
@@ -149,18 +162,45 @@ impl Store {
         Ok(item)
     }
 
-    /// Items changed after change `seq` (their latest change), in change order.
-    pub fn items_changed_after(&self, seq: u64, limit: usize) -> Result<Vec<Item>, StoreError> {
-        let mut out = Vec::new();
+    /// Items changed after change `seq` (their latest change), in change order,
+    /// and the last change sequence number looked at (`seq` if none).
+    pub fn items_changed_after(
+        &self,
+        seq: u64,
+        limit: usize,
+    ) -> Result<(Vec<Item>, u64), StoreError> {
+        let (mut out, mut last) = (Vec::new(), seq);
         for entry in self
             .changes
             .range(seq.saturating_add(1).to_be_bytes()..)
             .take(limit)
         {
-            let (_, id) = entry?;
+            let (key, id) = entry?;
+            last = <[u8; 8]>::try_from(&key[..])
+                .map(u64::from_be_bytes)
+                .unwrap_or(last);
             if let Some(item) = self.item(ItemId::from_key(&id).expect("changes hold item ids"))? {
                 out.push(item);
             }
+        }
+        Ok((out, last))
+    }
+
+    /// The latest change sequence number.
+    pub fn last_change(&self) -> u64 {
+        *self.changed.borrow()
+    }
+
+    /// The documents of a BG's Akte, in id order.
+    pub fn documents_of_bg(&self, bg: &BgNummer) -> Result<Vec<Document>, StoreError> {
+        let mut prefix = bg.as_str().as_bytes().to_vec();
+        prefix.push(0);
+        let mut out = Vec::new();
+        for key in self.akte_index.scan_prefix(&prefix).keys() {
+            let key = key?;
+            let id =
+                DocumentId::from_key(&key[prefix.len()..]).expect("akte keys end in a document id");
+            out.extend(self.document(id)?);
         }
         Ok(out)
     }

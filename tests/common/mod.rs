@@ -36,7 +36,7 @@ impl Sandbox {
             .tempdir()
             .unwrap();
         let config = format!(
-            "inbox_dir = \"scanner-inbox\"\nindex_dir = \"index\"\nstore_dir = \"store\"\n\
+            "inbox_dir = \"scanner-inbox\"\nindex_dir = \"index\"\nstore_dir = \"store\"\nlisten = \"127.0.0.1:0\"\n\
              [inbox]\nsettle_ms = {settle_ms}\nrescan_secs = 1\n{extra}"
         );
         std::fs::write(dir.path().join("eakte.toml"), config).unwrap();
@@ -193,6 +193,21 @@ impl Daemon {
         wait_for("the daemon to start", || {
             self.log_text().contains("eakte is running")
         });
+    }
+
+    /// The base URL of the daemon's API (`http://127.0.0.1:PORT`), once it runs.
+    pub fn api(&self) -> String {
+        self.wait_ready();
+        let log = self.log_text();
+        let at = log
+            .find("api=")
+            .expect("the running line names the API address")
+            + 4;
+        let address: String = log[at..]
+            .chars()
+            .take_while(|c| !c.is_whitespace() && *c != '\u{1b}')
+            .collect();
+        format!("http://{address}")
     }
 
     /// SIGTERM and wait for a clean exit; returns whether it exited with success.

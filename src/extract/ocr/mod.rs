@@ -226,6 +226,7 @@ fn recognise_page(
             }
         }
     }
+    crate::metrics::metrics().ocr_page(started.elapsed());
     tracing::debug!(
         page,
         seconds = started.elapsed().as_secs_f32(),

@@ -1,0 +1,132 @@
+//! Authentication: the caller behind a bearer token, and slowing down whoever
+//! keeps guessing tokens.
+
+use super::error::ApiError;
+use super::{blocking, AppState};
+use crate::users::{self, Role, User};
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Failures from one address are forgotten after this long without another.
+const FAILURE_MEMORY: Duration = Duration::from_secs(15 * 60);
+/// Failures tolerated before answers slow down.
+const FREE_FAILURES: u32 = 3;
+/// Delay after the first slowed-down failure; it doubles with each further one.
+const FIRST_DELAY: Duration = Duration::from_millis(250);
+const MAX_DELAY: Duration = Duration::from_secs(10);
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: User,
+    pub address: IpAddr,
+}
+
+impl Caller {
+    /// How the caller appears in histories: a caseworker's Kennung, else the name.
+    pub fn actor(&self) -> String {
+        match &self.user.caseworker {
+            Some(k) => k.to_string(),
+            None => self.user.name.clone(),
+        }
+    }
+
+    /// How the caller appears in the audit trail.
+    pub fn who(&self) -> String {
+        format!("{} ({})", self.user.name, self.user.id)
+    }
+
+    /// Refuse (as "not found") unless the caller has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.user.role) {
+            Ok(())
+        } else {
+            Err(ApiError::not_found())
+        }
+    }
+}
+
+/// Remembers failed authentications per address and slows them down.
+#[derive(Default)]
+pub struct Limiter {
+    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+}
+
+impl Limiter {
+    /// Count a failure from `address` and wait as long as its record demands.
+    pub async fn failed(&self, address: IpAddr) {
+        let delay = {
+            let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+            let now = Instant::now();
+            failures.retain(|_, (_, last)| now.duration_since(*last) < FAILURE_MEMORY);
+            let entry = failures.entry(address).or_insert((0, now));
+            entry.0 += 1;
+            entry.1 = now;
+            delay_after(entry.0)
+        };
+        if !delay.is_zero() {
+            tracing::warn!(%address, delay_ms = delay.as_millis() as u64, "repeated bad API tokens; slowing down");
+            tokio::time::sleep(delay).await;
+        }
+    }
+}
+
+fn delay_after(failures: u32) -> Duration {
+    if failures <= FREE_FAILURES {
+        return Duration::ZERO;
+    }
+    let doublings = (failures - FREE_FAILURES - 1).min(16);
+    (FIRST_DELAY * 2u32.pow(doublings)).min(MAX_DELAY)
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
+        let address = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+        let token = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|t| t.trim().to_string());
+        let Some(token) = token else {
+            state.limiter.failed(address).await;
+            return Err(ApiError::unauthorized(
+                "An `Authorization: Bearer <token>` header is required.",
+            ));
+        };
+        let store = state.store.clone();
+        let user = blocking(move || Ok(users::authenticate(&store, &token)?)).await?;
+        match user {
+            Some(user) => Ok(Caller { user, address }),
+            None => {
+                state.limiter.failed(address).await;
+                Err(ApiError::unauthorized(
+                    "The token is not valid (or was revoked).",
+                ))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_grow_after_a_few_failures() {
+        assert_eq!(delay_after(3), Duration::ZERO);
+        assert_eq!(delay_after(4), FIRST_DELAY);
+        assert_eq!(delay_after(5), FIRST_DELAY * 2);
+        assert_eq!(delay_after(60), MAX_DELAY);
+    }
+}

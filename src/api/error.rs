@@ -1,0 +1,147 @@
+//! Errors as HTTP responses: JSON problem documents (RFC 9457), and the one place
+//! where errors get their status codes.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// A problem to report to the client.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    /// A short, stable identifier, e.g. `not-found` (part of the `type` URI).
+    pub kind: &'static str,
+    pub detail: String,
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: &'a str,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, kind: &'static str, detail: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            kind,
+            detail: detail.into(),
+        }
+    }
+
+    /// Also for everything the caller may not see: its existence is not revealed.
+    pub fn not_found() -> ApiError {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "There is nothing here, or you may not see it.",
+        )
+    }
+
+    pub fn unauthorized(detail: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
+    }
+
+    pub fn bad_request(detail: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad-request", detail)
+    }
+
+    pub fn unprocessable(detail: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", detail)
+    }
+
+    pub fn conflict(detail: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::CONFLICT, "conflict", detail)
+    }
+
+    pub fn too_large(detail: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", detail)
+    }
+
+    pub fn unsupported_media_type(detail: impl Into<String>) -> ApiError {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            detail,
+        )
+    }
+
+    /// eakte's own failure (never bad input): logged, answered without details.
+    pub fn internal(error: impl std::fmt::Display) -> ApiError {
+        tracing::error!(error = %error, "API request failed");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "The request could not be completed; see the server log.",
+        )
+    }
+
+    fn title(&self) -> &'static str {
+        self.status.canonical_reason().unwrap_or("Error")
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = Problem {
+            kind: format!("https://eakte.invalid/problems/{}", self.kind),
+            title: self.title(),
+            status: self.status.as_u16(),
+            detail: &self.detail,
+        };
+        let mut response = (self.status, axum::Json(body)).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if self.status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> ApiError {
+        ApiError::internal(e)
+    }
+}
+
+impl From<crate::index::IndexError> for ApiError {
+    fn from(e: crate::index::IndexError) -> ApiError {
+        match e {
+            crate::index::IndexError::Query(q) => ApiError::bad_request(q.to_string()),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<crate::store::postboxes::ChangeError<crate::postbox::ItemError>> for ApiError {
+    fn from(e: crate::store::postboxes::ChangeError<crate::postbox::ItemError>) -> ApiError {
+        use crate::postbox::ItemError;
+        use crate::store::postboxes::ChangeError;
+        match e {
+            ChangeError::Refused(ItemError::NotFound(_)) => ApiError::not_found(),
+            ChangeError::Refused(e @ ItemError::InvalidTransition { .. }) => {
+                ApiError::conflict(e.to_string())
+            }
+            ChangeError::Refused(e) => ApiError::unprocessable(e.to_string()),
+            ChangeError::Store(e) => ApiError::internal(e),
+        }
+    }
+}
+
+/// Rejections of axum's own extractors (malformed JSON, query strings) as problems.
+pub fn from_rejection(status: StatusCode, body: String) -> ApiError {
+    match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::too_large(body),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::unsupported_media_type(body),
+        StatusCode::UNPROCESSABLE_ENTITY => ApiError::unprocessable(body),
+        _ => ApiError::bad_request(body),
+    }
+}

@@ -1,0 +1,227 @@
+//! The HTTP API (`eakte serve` on `listen`): postbox polling, search, Akten,
+//! documents, uploads, administration, the audit trail, metrics.
+//!
+//! Paths and their contract are listed in [`openapi::ENDPOINTS`], which
+//! `GET /api/v1/openapi.json` publishes. Every handler does its store, index and
+//! audit work on the blocking pool ([`blocking`]); the async runtime only
+//! routes and waits. Whatever a caller may not see is answered with 404, as if
+//! it did not exist (see [`crate::access`]).
+
+pub mod admin;
+pub mod auth;
+pub mod documents;
+pub mod error;
+pub mod openapi;
+pub mod postbox;
+pub mod search;
+
+use crate::access::{Responsibilities, Scope};
+use crate::audit::{Audit, Event};
+use crate::index::SearchIndex;
+use crate::pipeline::Pipeline;
+use crate::store::Store;
+use auth::{Caller, Limiter};
+use axum::extract::{DefaultBodyLimit, MatchedPath, State};
+use axum::http::{header, Request, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::Router;
+use error::ApiError;
+use std::future::Future;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+/// Largest upload (an e-mail with attachments, a PDF, a note) and CSV import.
+pub const MAX_BODY_BYTES: usize = 50 * 1024 * 1024;
+
+/// What every handler shares.
+pub struct Inner {
+    pub store: Store,
+    pub index: SearchIndex,
+    pub pipeline: Pipeline,
+    pub audit: Audit,
+    pub limiter: Limiter,
+    responsibilities: RwLock<Arc<Responsibilities>>,
+}
+
+pub type AppState = Arc<Inner>;
+
+impl Inner {
+    pub fn new(pipeline: Pipeline, index: SearchIndex) -> AppState {
+        let store = pipeline.store().clone();
+        Arc::new(Inner {
+            audit: Audit::new(store.clone()),
+            store,
+            index,
+            pipeline,
+            limiter: Limiter::default(),
+            responsibilities: RwLock::default(),
+        })
+    }
+
+    /// What `caller` may see today (`None`: no documents at all). Blocking.
+    pub fn scope(&self, caller: &Caller) -> Result<Option<Scope>, ApiError> {
+        let registry = self.pipeline.registry()?;
+        let cached = self
+            .responsibilities
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let responsibilities =
+            if cached.generation == registry.generation() && registry.generation() > 0 {
+                cached
+            } else {
+                let fresh = Arc::new(Responsibilities::compute(&registry));
+                *self
+                    .responsibilities
+                    .write()
+                    .unwrap_or_else(|e| e.into_inner()) = fresh.clone();
+                fresh
+            };
+        Ok(Scope::of(
+            &caller.user,
+            &registry,
+            &responsibilities,
+            crate::timefmt::today(),
+        ))
+    }
+
+    /// Record what `caller` did in the audit trail. Blocking (flushes).
+    pub fn audit(
+        &self,
+        caller: &Caller,
+        action: &str,
+        target: String,
+        outcome: &str,
+        detail: Option<String>,
+    ) -> Result<(), ApiError> {
+        self.audit.record(Event {
+            who: caller.who(),
+            role: Some(caller.user.role.to_string()),
+            address: caller.address.to_string(),
+            action: action.to_string(),
+            target,
+            outcome: outcome.to_string(),
+            detail,
+        })?;
+        Ok(())
+    }
+}
+
+/// Run blocking work (sled, tantivy, the audit flush) off the async runtime.
+pub async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(ApiError::internal)?
+}
+
+/// The API's routes (see [`openapi::ENDPOINTS`] for what each does).
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/api/v1/openapi.json", get(openapi::document))
+        .route("/api/v1/postbox", get(postbox::poll))
+        .route("/api/v1/postbox/items/{id}/{action}", post(postbox::change))
+        .route("/api/v1/search", get(search::search))
+        .route("/api/v1/documents/{id}", get(documents::metadata))
+        .route("/api/v1/documents/{id}/text", get(documents::text))
+        .route("/api/v1/documents/{id}/original", get(documents::original))
+        .route("/api/v1/akten/{bg}", get(documents::akte))
+        .route("/api/v1/akten/{bg}/documents", post(documents::upload))
+        .route("/api/v1/audit", get(admin::audit))
+        .route(
+            "/api/v1/admin/users",
+            get(admin::list_users).post(admin::add_user),
+        )
+        .route("/api/v1/admin/users/{id}/revoke", post(admin::revoke_user))
+        .route(
+            "/api/v1/admin/recipients/import",
+            post(admin::import_recipients),
+        )
+        .route(
+            "/api/v1/admin/caseworkers/import",
+            post(admin::import_caseworkers),
+        )
+        .route(
+            "/api/v1/admin/absences",
+            get(admin::list_absences).post(admin::add_absence),
+        )
+        .route("/api/v1/admin/absences/{id}", delete(admin::remove_absence))
+        .fallback(|| async { ApiError::not_found() })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(observe))
+        .with_state(state)
+}
+
+/// Serve `router` on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Metrics for every request; problem documents for axum's own plain-text
+/// rejections (malformed query strings, bodies over the limit).
+async fn observe(request: Request<axum::body::Body>, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |p| p.as_str())
+        .to_string();
+    let response = next.run(request).await;
+    let status = response.status();
+    crate::metrics::metrics().http(&method, &route, status.as_u16(), started.elapsed());
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if (status.is_client_error() || status.is_server_error()) && !is_problem {
+        let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
+            .await
+            .unwrap_or_default();
+        return error::from_rejection(status, String::from_utf8_lossy(&body).into_owned())
+            .into_response();
+    }
+    response
+}
+
+async fn healthz() -> impl IntoResponse {
+    axum::Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Prometheus metrics, for admins and auditors (a scraper gets such a token).
+async fn metrics(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    caller.require(&[crate::users::Role::Admin, crate::users::Role::Auditor])?;
+    let store = state.store.clone();
+    let (queue, documents) =
+        blocking(move || Ok((store.pending_index_len(), store.document_count()))).await?;
+    let text = crate::metrics::metrics().render(&[
+        (
+            "eakte_index_queue_depth",
+            "Stored documents waiting to be indexed.",
+            queue as f64,
+        ),
+        (
+            "eakte_documents",
+            "Documents in the store.",
+            documents as f64,
+        ),
+    ]);
+    Ok((
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        text,
+    )
+        .into_response())
+}

@@ -1,0 +1,311 @@
+//! The API's contract as OpenAPI 3.1, generated from [`ENDPOINTS`], the list
+//! next to the router that says what each path takes, returns and who may call
+//! it. `GET /api/v1/openapi.json` serves it.
+
+use super::auth::Caller;
+use axum::Json;
+use serde_json::{json, Map, Value};
+
+/// A parameter in the path or the query string.
+pub struct Param {
+    pub name: &'static str,
+    pub query: bool,
+    pub required: bool,
+    /// JSON schema type: `string`, `integer` or `boolean`.
+    pub kind: &'static str,
+    pub description: &'static str,
+}
+
+pub struct Endpoint {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub summary: &'static str,
+    pub roles: &'static [&'static str],
+    pub params: &'static [Param],
+    /// Request body: content type and schema (a `#/components/schemas` name).
+    pub body: Option<(&'static str, &'static str)>,
+    /// Success status, content type and schema name.
+    pub ok: (u16, &'static str, &'static str),
+}
+
+const fn path(name: &'static str, kind: &'static str, description: &'static str) -> Param {
+    Param {
+        name,
+        query: false,
+        required: true,
+        kind,
+        description,
+    }
+}
+
+const fn query(name: &'static str, kind: &'static str, description: &'static str) -> Param {
+    Param {
+        name,
+        query: true,
+        required: false,
+        kind,
+        description,
+    }
+}
+
+const JSON: &str = "application/json";
+const READERS: &[&str] = &["caseworker", "clearing", "teamlead"];
+
+pub const ENDPOINTS: &[Endpoint] = &[
+    Endpoint { method: "get", path: "/healthz", summary: "Liveness; the only call without a token.", roles: &[], params: &[], body: None, ok: (200, JSON, "Health") },
+    Endpoint { method: "get", path: "/metrics", summary: "Prometheus metrics.", roles: &["admin", "auditor"], params: &[], body: None, ok: (200, "text/plain", "Text") },
+    Endpoint { method: "get", path: "/api/v1/openapi.json", summary: "This document.", roles: &["any"], params: &[], body: None, ok: (200, JSON, "OpenApi") },
+    Endpoint {
+        method: "get",
+        path: "/api/v1/postbox",
+        summary: "The caller's postbox items (and those of colleagues they deputise for). Without `since` the current view; with `since` the changes after that cursor, long-polling up to `wait` seconds.",
+        roles: READERS,
+        params: &[query("since", "integer", "Cursor of the previous answer."), query("wait", "integer", "Seconds to wait for a change (at most 60).")],
+        body: None,
+        ok: (200, JSON, "Poll"),
+    },
+    Endpoint {
+        method: "post",
+        path: "/api/v1/postbox/items/{id}/{action}",
+        summary: "Change an item: start, done (zdA), forward (`to`, `note`), resubmit (`until`), correct (`bg`, `type`).",
+        roles: READERS,
+        params: &[path("id", "integer", "Item id."), path("action", "string", "start | done | forward | resubmit | correct")],
+        body: Some((JSON, "ItemChange")),
+        ok: (200, JSON, "Item"),
+    },
+    Endpoint {
+        method: "get",
+        path: "/api/v1/search",
+        summary: "German full-text search (words OCR-tolerant, \"phrases\", -exclusions) within what the caller may see, with filters and facet counts.",
+        roles: READERS,
+        params: &[
+            Param { name: "q", query: true, required: true, kind: "string", description: "The search words." },
+            query("bg", "string", "Only this BG."),
+            query("type", "string", "Only this document type."),
+            query("schlagwort", "string", "Only this Schlagwort."),
+            query("site", "string", "Only this site."),
+            query("from", "string", "Received on or after this day (YYYY-MM-DD)."),
+            query("to", "string", "Received on or before this day."),
+            query("limit", "integer", "Hits per page, 1 to 100 (default 20)."),
+            query("offset", "integer", "Hits to skip, at most 10000."),
+        ],
+        body: None,
+        ok: (200, JSON, "SearchResults"),
+    },
+    Endpoint { method: "get", path: "/api/v1/documents/{id}", summary: "A document's metadata, classification, routing and pages.", roles: READERS, params: &[path("id", "integer", "Document id.")], body: None, ok: (200, JSON, "Document") },
+    Endpoint { method: "get", path: "/api/v1/documents/{id}/text", summary: "A document's text, pages separated by form feeds.", roles: READERS, params: &[path("id", "integer", "Document id.")], body: None, ok: (200, "text/plain", "Text") },
+    Endpoint { method: "get", path: "/api/v1/documents/{id}/original", summary: "The original bytes as received.", roles: READERS, params: &[path("id", "integer", "Document id.")], body: None, ok: (200, "application/octet-stream", "Binary") },
+    Endpoint { method: "get", path: "/api/v1/akten/{bg}", summary: "An Akte: the BG's members and documents grouped by Schlagwort, newest first.", roles: &["caseworker", "teamlead"], params: &[path("bg", "string", "BG number, e.g. 07450BG0160367.")], body: None, ok: (200, JSON, "Akte") },
+    Endpoint {
+        method: "post",
+        path: "/api/v1/akten/{bg}/documents",
+        summary: "File an e-mail (message/rfc822, with attachments), a PDF (application/pdf) or a note (text/plain) under a Schlagwort.",
+        roles: &["caseworker", "teamlead"],
+        params: &[path("bg", "string", "BG number."), Param { name: "schlagwort", query: true, required: true, kind: "string", description: "Where to file it." }, query("type", "string", "Document type (default: by the rules)."), query("title", "string", "A name for the document.")],
+        body: Some(("message/rfc822", "Binary")),
+        ok: (201, JSON, "Filed"),
+    },
+    Endpoint {
+        method: "get",
+        path: "/api/v1/audit",
+        summary: "The audit trail, oldest first.",
+        roles: &["auditor"],
+        params: &[query("after", "integer", "Entries after this sequence number."), query("who", "string", "Exact user."), query("action", "string", "Exact action."), query("target", "string", "Part of the target."), query("from", "string", "RFC 3339 lower bound."), query("to", "string", "RFC 3339 upper bound."), query("limit", "integer", "1 to 1000 (default 100).")],
+        body: None,
+        ok: (200, JSON, "AuditEntries"),
+    },
+    Endpoint { method: "get", path: "/api/v1/admin/users", summary: "All users (never their tokens).", roles: &["admin"], params: &[], body: None, ok: (200, JSON, "Users") },
+    Endpoint { method: "post", path: "/api/v1/admin/users", summary: "Create a user; the answer holds the token, shown only this once.", roles: &["admin"], params: &[], body: Some((JSON, "NewUser")), ok: (201, JSON, "User") },
+    Endpoint { method: "post", path: "/api/v1/admin/users/{id}/revoke", summary: "Revoke a user's token.", roles: &["admin"], params: &[path("id", "integer", "User id.")], body: None, ok: (200, JSON, "User") },
+    Endpoint { method: "post", path: "/api/v1/admin/recipients/import", summary: "Import recipients from a CSV body.", roles: &["admin"], params: &[query("dry_run", "boolean", "Report only.")], body: Some(("text/csv", "Text")), ok: (200, JSON, "ImportReport") },
+    Endpoint { method: "post", path: "/api/v1/admin/caseworkers/import", summary: "Import caseworkers and surname ranges from a CSV body.", roles: &["admin"], params: &[query("dry_run", "boolean", "Report only.")], body: Some(("text/csv", "Text")), ok: (200, JSON, "ImportReport") },
+    Endpoint { method: "get", path: "/api/v1/admin/absences", summary: "All absences.", roles: &["admin"], params: &[], body: None, ok: (200, JSON, "Absences") },
+    Endpoint { method: "post", path: "/api/v1/admin/absences", summary: "Record an absence with its deputy.", roles: &["admin"], params: &[], body: Some((JSON, "NewAbsence")), ok: (201, JSON, "Absence") },
+    Endpoint { method: "delete", path: "/api/v1/admin/absences/{id}", summary: "Remove an absence.", roles: &["admin"], params: &[path("id", "integer", "Absence id.")], body: None, ok: (200, JSON, "Absence") },
+];
+
+fn schemas() -> Value {
+    let obj = |props: Value, required: &[&str]| json!({ "type": "object", "properties": props, "required": required });
+    let string = json!({ "type": "string" });
+    let nullable_string = json!({ "type": ["string", "null"] });
+    let integer = json!({ "type": "integer", "minimum": 0 });
+    json!({
+        "Problem": obj(json!({ "type": string, "title": string, "status": { "type": "integer" }, "detail": string }), &["type", "title", "status", "detail"]),
+        "Health": obj(json!({ "status": string }), &["status"]),
+        "Text": string,
+        "Binary": { "type": "string", "format": "binary" },
+        "OpenApi": { "type": "object" },
+        "Item": obj(json!({
+            "id": integer, "document_id": integer, "postbox": string,
+            "state": { "enum": ["new", "in_progress", "done"] },
+            "urgent": { "type": "boolean" }, "urgent_reason": nullable_string,
+            "doc_type": string, "schlagwort": string, "bg": nullable_string,
+            "received_at": string, "resubmit_until": nullable_string,
+            "route": { "type": "object" }, "history": { "type": "array" }, "seq": integer,
+        }), &["id", "document_id", "postbox", "state", "urgent", "received_at", "route", "history"]),
+        "Listed": { "allOf": [{ "$ref": "#/components/schemas/Item" }, obj(json!({ "deputising_for": nullable_string }), &[])] },
+        "Poll": obj(json!({
+            "items": { "type": "array", "items": { "$ref": "#/components/schemas/Listed" } },
+            "removed": { "type": "array", "items": integer },
+            "cursor": integer,
+        }), &["items", "removed", "cursor"]),
+        "ItemChange": obj(json!({ "to": string, "until": string, "bg": string, "type": string, "note": string }), &[]),
+        "Hit": obj(json!({
+            "id": integer, "score": { "type": "number" }, "name": string, "site": nullable_string,
+            "received_at": string, "bg": nullable_string, "doc_type": nullable_string,
+            "schlagwort": nullable_string, "snippet": string,
+        }), &["id", "score", "name", "snippet"]),
+        "SearchResults": obj(json!({
+            "total": integer,
+            "hits": { "type": "array", "items": { "$ref": "#/components/schemas/Hit" } },
+            "facets": obj(json!({
+                "doc_type": { "type": "object", "additionalProperties": integer },
+                "schlagwort": { "type": "object", "additionalProperties": integer },
+                "site": { "type": "object", "additionalProperties": integer },
+            }), &["doc_type", "schlagwort", "site"]),
+        }), &["total", "hits"]),
+        "Document": obj(json!({
+            "id": integer, "name": string, "site": nullable_string, "kind": string, "content_type": string,
+            "size": integer, "sha256": string, "received_at": string, "stored_at": string,
+            "classification": { "type": ["object", "null"] },
+            "item": { "oneOf": [{ "$ref": "#/components/schemas/Item" }, { "type": "null" }] },
+            "pages": { "type": "array", "items": obj(json!({
+                "number": integer, "source": string, "confidence": { "type": ["number", "null"] },
+                "rotation": integer, "characters": integer,
+            }), &["number", "source", "rotation", "characters"]) },
+            "attachments": { "type": "array", "items": integer },
+            "arrivals": integer,
+        }), &["id", "name", "kind", "size", "sha256", "received_at", "pages"]),
+        "Akte": obj(json!({
+            "bg": string,
+            "members": { "type": "array", "items": { "type": "object" } },
+            "schlagworte": { "type": "array", "items": obj(json!({
+                "schlagwort": string,
+                "documents": { "type": "array", "items": obj(json!({
+                    "id": integer, "name": string, "doc_type": string, "kind": string,
+                    "received_at": string, "attachments": { "type": "array", "items": integer },
+                }), &["id", "name", "received_at"]) },
+            }), &["schlagwort", "documents"]) },
+        }), &["bg", "members", "schlagworte"]),
+        "Filed": { "type": "array", "items": obj(json!({ "document_id": integer, "name": string, "kind": string, "status": string }), &["document_id", "status"]) },
+        "AuditEntries": { "type": "array", "items": obj(json!({
+            "seq": integer, "at": string, "who": string, "role": nullable_string, "address": string,
+            "action": string, "target": string, "outcome": string, "detail": nullable_string,
+            "prev": string, "hash": string,
+        }), &["seq", "at", "who", "action", "target", "outcome", "prev", "hash"]) },
+        "User": obj(json!({
+            "id": integer, "name": string, "role": string, "caseworker": nullable_string, "site": nullable_string,
+            "team": nullable_string, "created_at": string, "revoked_at": nullable_string, "token": string,
+        }), &["id", "name", "role"]),
+        "Users": { "type": "array", "items": { "$ref": "#/components/schemas/User" } },
+        "NewUser": obj(json!({
+            "name": string, "role": { "enum": ["caseworker", "clearing", "teamlead", "admin", "auditor"] },
+            "caseworker": string, "site": string, "team": string,
+        }), &["name", "role"]),
+        "ImportReport": obj(json!({
+            "added": integer, "changed": integer, "unchanged": integer,
+            "rejected": { "type": "array", "items": obj(json!({ "line": integer, "reason": string }), &["line", "reason"]) },
+            "notes": { "type": "array", "items": string }, "applied": { "type": "boolean" },
+        }), &["added", "changed", "unchanged", "rejected", "applied"]),
+        "NewAbsence": obj(json!({ "kennung": string, "from": string, "to": string, "deputy": string }), &["kennung", "from", "to", "deputy"]),
+        "Absence": obj(json!({ "id": integer, "kennung": string, "from": string, "to": string, "deputy": string }), &["id", "kennung", "from", "to", "deputy"]),
+        "Absences": { "type": "array", "items": { "$ref": "#/components/schemas/Absence" } },
+    })
+}
+
+/// The OpenAPI document.
+pub fn spec() -> Value {
+    let mut paths: Map<String, Value> = Map::new();
+    let problem = |description: &str| json!({ "description": description, "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } });
+    for e in ENDPOINTS {
+        let parameters: Vec<Value> = e
+            .params
+            .iter()
+            .map(|p| {
+                json!({
+                    "name": p.name, "in": if p.query { "query" } else { "path" },
+                    "required": p.required, "description": p.description, "schema": { "type": p.kind },
+                })
+            })
+            .collect();
+        let (status, content_type, schema) = e.ok;
+        let mut op = json!({
+            "summary": e.summary,
+            "description": if e.roles.is_empty() { "No authentication.".to_string() } else { format!("Roles: {}. Anyone else gets 404.", e.roles.join(", ")) },
+            "parameters": parameters,
+            "responses": {
+                status.to_string(): { "description": "Success", "content": { content_type: { "schema": { "$ref": format!("#/components/schemas/{schema}") } } } },
+                "400": problem("Malformed request"),
+                "401": problem("Missing or invalid token"),
+                "404": problem("Not found, or not visible to the caller"),
+            },
+        });
+        if !e.roles.is_empty() {
+            op["security"] = json!([{ "bearer": [] }]);
+        }
+        if let Some((content_type, schema)) = e.body {
+            op["requestBody"] = json!({ "content": { content_type: { "schema": { "$ref": format!("#/components/schemas/{schema}") } } } });
+            for (code, what) in [
+                ("409", "Conflict"),
+                ("413", "Body too large"),
+                ("415", "Unsupported content type"),
+                ("422", "Invalid content"),
+            ] {
+                op["responses"][code] = problem(what);
+            }
+        }
+        paths.entry(e.path.to_string()).or_insert_with(|| json!({}))[e.method] = op;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": { "title": "eakte", "version": env!("CARGO_PKG_VERSION"), "description": "E-Akte for jobcenters: postboxes, search, Akten, documents, uploads, audit." },
+        "paths": paths,
+        "components": {
+            "schemas": schemas(),
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+        },
+    })
+}
+
+pub async fn document(_caller: Caller) -> Json<Value> {
+    Json(spec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_endpoint_is_documented_with_its_schemas() {
+        let spec = spec();
+        let schemas = schemas();
+        for e in ENDPOINTS {
+            assert!(
+                spec["paths"][e.path][e.method].is_object(),
+                "{} {}",
+                e.method,
+                e.path
+            );
+            for name in [Some(e.ok.2), e.body.map(|b| b.1)].into_iter().flatten() {
+                assert!(schemas.get(name).is_some(), "schema {name} for {}", e.path);
+            }
+        }
+        // The router's paths (src/api/mod.rs) are exactly the documented ones.
+        let routed: String = include_str!("mod.rs").chars().filter(|c| !c.is_whitespace()).collect();
+        for e in ENDPOINTS {
+            assert!(
+                routed.contains(&format!(".route(\"{}\"", e.path)),
+                "{} is documented but not routed",
+                e.path
+            );
+        }
+        assert_eq!(
+            routed.matches(".route(\"").count(),
+            ENDPOINTS
+                .iter()
+                .map(|e| e.path)
+                .collect::<std::collections::BTreeSet<_>>()
+                .len()
+        );
+    }
+}

@@ -1,0 +1,631 @@
+//! The HTTP API against the real daemon on an ephemeral port, with a real HTTP
+//! client: who may see what (each role × each resource), long-polling, item
+//! work, uploads of e-mails with attachments, and the audit trail.
+
+mod common;
+
+use common::scanmaker::{self, Pose};
+use common::{stderr, stdout, wait_for, Daemon, Sandbox};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::time::Duration;
+
+const CASEWORKERS: &str = "kennung,name,standort,von,bis,team\n\
+    sb-h1,Hanna Hansen,husum,A,K,Husum 1\n\
+    sb-h2,Lena Lorenzen,husum,L,Z,Husum 1\n\
+    sb-n1,Nils Nommensen,niebuell,A,Z,Niebüll\n";
+
+const PEOPLE: &str =
+    "bg_nummer,kundennummer,nachname,vorname,geburtsdatum,strasse,plz,ort,standort\n\
+    07450BG0000101,101A000001,Petersen,Jens,04.03.1980,Norderstraße 12,25813,Husum,husum\n\
+    07450BG0000102,102B000001,Albers,Maria,1975-05-20,Süderstraße 3,25813,Husum,husum\n\
+    07451BG0000201,201A000001,Nissen,Nils,1960-04-04,Hauptstraße 1,25899,Niebüll,niebuell\n";
+
+/// A running daemon with a registry, one letter per postbox and a user per role.
+struct World {
+    sb: Sandbox,
+    daemon: Option<Daemon>,
+    base: String,
+    agent: ureq::Agent,
+    /// Token per user: cw1 (sb-h1), cw2 (sb-h2), clearing (husum), lead (team Husum 1), admin, auditor.
+    tokens: HashMap<&'static str, String>,
+    /// Document id per letter: petersen (sb-h2), albers (sb-h1), nissen (sb-n1), unknown (clearing).
+    docs: HashMap<&'static str, u64>,
+}
+
+fn letter(lines: &[&str]) -> Vec<u8> {
+    let mut text = vec![
+        "An das Jobcenter Kreis Nordfriesland".to_string(),
+        String::new(),
+    ];
+    text.extend(lines.iter().map(|l| l.to_string()));
+    scanmaker::text_pdf(&[text], Pose::Upright)
+}
+
+fn world() -> World {
+    let sb = Sandbox::new();
+    let csv = sb.path().join("people.csv");
+    std::fs::write(&csv, PEOPLE).unwrap();
+    assert!(sb
+        .eakte(&["recipients", "import", csv.to_str().unwrap()])
+        .status
+        .success());
+    let csv = sb.path().join("caseworkers.csv");
+    std::fs::write(&csv, CASEWORKERS).unwrap();
+    assert!(sb
+        .eakte(&["caseworkers", "import", csv.to_str().unwrap()])
+        .status
+        .success());
+
+    let letters: [(&str, Vec<u8>); 4] = [
+        (
+            "petersen",
+            letter(&[
+                "BG-Nr. 07450BG0000101",
+                "Widerspruch gegen den Bescheid. Wattwanderung Deichgraf.",
+            ]),
+        ),
+        (
+            "albers",
+            letter(&[
+                "Kundennummer 102B000001",
+                "Meine Arbeitsunfähigkeitsbescheinigung. Wattwanderung Halligfähre.",
+            ]),
+        ),
+        (
+            "nissen",
+            letter(&[
+                "BG-Nr. 07451BG0000201",
+                "Mein Kontoauszug. Wattwanderung Leuchtturm.",
+            ]),
+        ),
+        (
+            "unknown",
+            letter(&["Ohne Angaben zur Person. Wattwanderung Sturmflut."]),
+        ),
+    ];
+    let mut docs = HashMap::new();
+    for (name, bytes) in letters {
+        let path = sb.path().join(format!("{name}.pdf"));
+        std::fs::write(&path, bytes).unwrap();
+        let line = sb.ingest(&[&path], &["--site", "husum"]).remove(0);
+        docs.insert(name, line["document_id"].as_u64().unwrap());
+    }
+
+    let mut tokens = HashMap::new();
+    for (key, args) in [
+        (
+            "cw1",
+            vec!["Hanna", "--role", "caseworker", "--caseworker", "sb-h1"],
+        ),
+        (
+            "cw2",
+            vec!["Lena", "--role", "caseworker", "--caseworker", "sb-h2"],
+        ),
+        (
+            "clearing",
+            vec!["Klärung Husum", "--role", "clearing", "--site", "husum"],
+        ),
+        (
+            "lead",
+            vec!["Teamleitung", "--role", "teamlead", "--team", "Husum 1"],
+        ),
+        ("admin", vec!["Admin", "--role", "admin"]),
+        ("auditor", vec!["Revision", "--role", "auditor"]),
+    ] {
+        let out = sb.eakte(&[&["users", "add"][..], &args].concat());
+        assert!(out.status.success(), "{}", stderr(&out));
+        tokens.insert(key, stdout(&out).trim().to_string());
+    }
+    let daemon = sb.serve();
+    let base = daemon.api();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    World {
+        sb,
+        daemon: Some(daemon),
+        base,
+        agent,
+        tokens,
+        docs,
+    }
+}
+
+impl World {
+    fn get(&self, who: &str, path: &str) -> (u16, String) {
+        let mut request = self.agent.get(format!("{}{path}", self.base));
+        if let Some(token) = self.tokens.get(who) {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        let mut response = request.call().unwrap();
+        (
+            response.status().as_u16(),
+            response.body_mut().read_to_string().unwrap_or_default(),
+        )
+    }
+
+    fn get_json(&self, who: &str, path: &str) -> Value {
+        let (status, body) = self.get(who, path);
+        assert_eq!(status, 200, "{who} GET {path}: {body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
+    fn post(&self, who: &str, path: &str, content_type: &str, body: Vec<u8>) -> (u16, String) {
+        let mut response = self
+            .agent
+            .post(format!("{}{path}", self.base))
+            .header("Authorization", format!("Bearer {}", self.tokens[who]))
+            .content_type(content_type)
+            .send(&body[..])
+            .unwrap();
+        (
+            response.status().as_u16(),
+            response.body_mut().read_to_string().unwrap_or_default(),
+        )
+    }
+
+    fn post_json(&self, who: &str, path: &str, body: Value) -> (u16, String) {
+        self.post(
+            who,
+            path,
+            "application/json",
+            serde_json::to_vec(&body).unwrap(),
+        )
+    }
+
+    fn item_of(&self, who: &str, doc: &str) -> u64 {
+        let meta = self.get_json(who, &format!("/api/v1/documents/{}", self.docs[doc]));
+        meta["item"]["id"].as_u64().unwrap()
+    }
+
+    fn stop(&mut self) {
+        assert!(self.daemon.take().unwrap().stop());
+    }
+}
+
+#[test]
+fn every_role_sees_exactly_what_it_may() {
+    let w = world();
+    let doc = |name: &str| format!("/api/v1/documents/{}", w.docs[name]);
+    let roles = ["cw1", "cw2", "clearing", "lead", "admin", "auditor"];
+    // Expected status per role, in the order of `roles`.
+    let matrix: Vec<(String, [u16; 6])> = vec![
+        (doc("petersen"), [404, 200, 404, 200, 404, 404]),
+        (
+            format!("{}/text", doc("petersen")),
+            [404, 200, 404, 200, 404, 404],
+        ),
+        (
+            format!("{}/original", doc("petersen")),
+            [404, 200, 404, 200, 404, 404],
+        ),
+        (doc("albers"), [200, 404, 404, 200, 404, 404]),
+        (doc("nissen"), [404, 404, 404, 404, 404, 404]),
+        (doc("unknown"), [404, 404, 200, 404, 404, 404]),
+        (
+            "/api/v1/documents/999999999".into(),
+            [404, 404, 404, 404, 404, 404],
+        ),
+        (
+            "/api/v1/akten/07450BG0000101".into(),
+            [404, 200, 404, 200, 404, 404],
+        ),
+        (
+            "/api/v1/akten/07451BG0000201".into(),
+            [404, 404, 404, 404, 404, 404],
+        ),
+        ("/api/v1/postbox".into(), [200, 200, 200, 200, 404, 404]),
+        (
+            "/api/v1/search?q=Wattwanderung".into(),
+            [200, 200, 200, 200, 404, 404],
+        ),
+        ("/api/v1/audit".into(), [404, 404, 404, 404, 404, 200]),
+        ("/api/v1/admin/users".into(), [404, 404, 404, 404, 200, 404]),
+        (
+            "/api/v1/admin/absences".into(),
+            [404, 404, 404, 404, 200, 404],
+        ),
+        ("/metrics".into(), [404, 404, 404, 404, 200, 200]),
+        (
+            "/api/v1/openapi.json".into(),
+            [200, 200, 200, 200, 200, 200],
+        ),
+    ];
+    for (path, expected) in &matrix {
+        for (role, status) in roles.iter().zip(expected) {
+            let (got, body) = w.get(role, path);
+            assert_eq!(got, *status, "{role} GET {path}: {body}");
+            if got == 404 {
+                assert!(
+                    body.contains("\"status\":404"),
+                    "a problem document: {body}"
+                );
+            }
+        }
+    }
+    // Nothing without a valid token, except the health check.
+    assert_eq!(w.get("nobody", "/healthz").0, 200);
+    for path in [
+        "/api/v1/postbox",
+        &doc("petersen"),
+        "/api/v1/search?q=x",
+        "/metrics",
+    ] {
+        assert_eq!(w.get("nobody", path).0, 401, "{path}");
+    }
+    let mut bad = w
+        .agent
+        .get(format!("{}/api/v1/postbox", w.base))
+        .header("Authorization", "Bearer eakte_guess");
+    bad = bad.header("Accept", "application/json");
+    assert_eq!(bad.call().unwrap().status().as_u16(), 401);
+
+    // Search results stay within scope; the team lead sees the team's.
+    let hits = |who: &str| -> Vec<u64> {
+        let r = w.get_json(who, "/api/v1/search?q=Wattwanderung");
+        let mut ids: Vec<u64> = r["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["id"].as_u64().unwrap())
+            .collect();
+        ids.sort();
+        assert_eq!(r["total"].as_u64().unwrap() as usize, ids.len());
+        ids
+    };
+    assert_eq!(hits("cw1"), vec![w.docs["albers"]]);
+    assert_eq!(hits("cw2"), vec![w.docs["petersen"]]);
+    assert_eq!(hits("clearing"), vec![w.docs["unknown"]]);
+    let mut team = vec![w.docs["petersen"], w.docs["albers"]];
+    team.sort();
+    assert_eq!(hits("lead"), team);
+    let r = w.get_json("lead", "/api/v1/search?q=Wattwanderung&type=Widerspruch");
+    assert_eq!(r["total"], 1, "filters apply: {r}");
+    assert_eq!(r["facets"]["doc_type"]["Widerspruch"], 1, "{r}");
+    assert!(
+        r["hits"][0]["snippet"].as_str().unwrap().contains("<b>"),
+        "{r}"
+    );
+
+    // Bad input is a 400 problem, never a 500.
+    for path in [
+        "/api/v1/search?q=x&limit=0",
+        "/api/v1/search?q=x&limit=abc",
+        "/api/v1/search?q=x&nonsense=1",
+        "/api/v1/search",
+        "/api/v1/search?q=x&from=gestern",
+    ] {
+        let (status, body) = w.get("cw1", path);
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(body.contains("\"type\""), "{path}: {body}");
+    }
+    let spec = w.get_json("admin", "/api/v1/openapi.json");
+    assert!(spec["paths"]["/api/v1/search"]["get"].is_object());
+    assert!(spec["paths"]["/api/v1/postbox/items/{id}/{action}"]["post"].is_object());
+}
+
+#[test]
+fn a_long_poll_wakes_when_a_scan_reaches_the_postbox() {
+    let w = world();
+    let start = w.get_json("cw2", "/api/v1/postbox");
+    assert_eq!(start["items"].as_array().unwrap().len(), 1);
+    let cursor = start["cursor"].as_u64().unwrap();
+
+    let (base, token, agent) = (w.base.clone(), w.tokens["cw2"].clone(), w.agent.clone());
+    let poll = std::thread::spawn(move || {
+        let started = std::time::Instant::now();
+        let mut response = agent
+            .get(format!("{base}/api/v1/postbox?since={cursor}&wait=60"))
+            .header("Authorization", format!("Bearer {token}"))
+            .call()
+            .unwrap();
+        let body: Value = response.body_mut().read_json().unwrap();
+        (body, started.elapsed())
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    scanmaker::put(
+        &w.sb.inbox().join("husum/neu.pdf"),
+        &letter(&[
+            "BG-Nr. 07450BG0000101",
+            "Veränderungsmitteilung: neue Bankverbindung.",
+        ]),
+    );
+    let (body, took) = poll.join().unwrap();
+    let items = body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "the new item, and only it: {body}");
+    assert_eq!(items[0]["bg"], "07450BG0000101");
+    assert_eq!(items[0]["doc_type"], "Veränderungsmitteilung");
+    assert!(
+        took < Duration::from_secs(60),
+        "woken by the change, not by the timeout"
+    );
+    assert!(body["cursor"].as_u64().unwrap() > cursor);
+    // Nobody else was woken with it: cw1's changes after the same cursor are empty.
+    let other = w.get_json("cw1", &format!("/api/v1/postbox?since={cursor}"));
+    assert!(other["items"].as_array().unwrap().is_empty(), "{other}");
+}
+
+#[test]
+fn caseworkers_work_items_through_the_api() {
+    let w = world();
+    let item = w.item_of("cw2", "petersen");
+    let path = |action: &str| format!("/api/v1/postbox/items/{item}/{action}");
+    assert_eq!(
+        w.post_json("cw1", &path("start"), json!({})).0,
+        404,
+        "not in cw1's postbox"
+    );
+    let (status, body) = w.post_json("cw2", &path("start"), json!({}));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["state"],
+        "in_progress"
+    );
+    assert_eq!(
+        w.post_json("cw2", &path("start"), json!({})).0,
+        409,
+        "already started"
+    );
+    assert_eq!(
+        w.post_json("cw2", &path("forward"), json!({})).0,
+        422,
+        "forward needs `to`"
+    );
+    assert_eq!(
+        w.post_json("cw2", &path("resubmit"), json!({ "until": "2001-01-01" }))
+            .0,
+        422
+    );
+    assert_eq!(w.post_json("cw2", &path("fly"), json!({})).0, 404);
+    assert_eq!(
+        w.post(
+            "cw2",
+            &path("start"),
+            "application/json",
+            b"{not json".to_vec()
+        )
+        .0,
+        400
+    );
+    let (status, body) = w.post_json(
+        "cw2",
+        &path("forward"),
+        json!({ "to": "sb-h1", "note": "Bitte übernehmen" }),
+    );
+    assert_eq!(status, 200, "{body}");
+    let in_h1 = w.get_json("cw1", "/api/v1/postbox");
+    assert!(
+        in_h1["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["id"] == item),
+        "{in_h1}"
+    );
+    let event = &serde_json::from_str::<Value>(&body).unwrap()["history"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(event["by"], "sb-h2");
+    assert_eq!(event["note"], "Bitte übernehmen");
+    // Clearing corrects its letter to Albers' BG: it goes to sb-h1.
+    let clearing_item = w.item_of("clearing", "unknown");
+    let (status, body) = w.post_json(
+        "clearing",
+        &format!("/api/v1/postbox/items/{clearing_item}/correct"),
+        json!({ "bg": "07450BG0000102" }),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["postbox"],
+        "sb-h1"
+    );
+    assert_eq!(
+        w.get(
+            "clearing",
+            &format!("/api/v1/documents/{}", w.docs["unknown"])
+        )
+        .0,
+        404,
+        "gone from clearing's view"
+    );
+    assert_eq!(
+        w.get("cw1", &format!("/api/v1/documents/{}", w.docs["unknown"]))
+            .0,
+        200
+    );
+}
+
+fn email_with_pdf(marker: &str) -> Vec<u8> {
+    let pdf = scanmaker::text_pdf(
+        &[vec![format!("Mietbescheinigung mit dem Kennwort {marker}")]],
+        Pose::Upright,
+    );
+    let encoded = base64(&pdf);
+    format!(
+        "From: Jens Petersen <jens@example.org>\r\nTo: jobcenter@kreis-nf.invalid\r\nSubject: Unterlagen Miete\r\n\
+         Date: Thu, 26 Nov 2026 10:00:00 +0100\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"XYZ\"\r\n\r\n\
+         --XYZ\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nAnbei die Mietbescheinigung, freundliche Grüße.\r\n\
+         --XYZ\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"miete.pdf\"\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\n{encoded}\r\n--XYZ--\r\n"
+    )
+    .into_bytes()
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, b)| acc | (*b as u32) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out.as_bytes()
+        .chunks(76)
+        .map(|l| String::from_utf8_lossy(l).into_owned())
+        .collect::<Vec<_>>()
+        .join("\r\n")
+}
+
+#[test]
+fn an_email_with_an_attachment_and_a_note_are_filed_into_the_akte() {
+    let w = world();
+    let upload = "/api/v1/akten/07450BG0000101/documents?schlagwort=Korrespondenz";
+    let (status, body) = w.post(
+        "cw2",
+        upload,
+        "message/rfc822",
+        email_with_pdf("Zollhausbrücke"),
+    );
+    assert_eq!(status, 201, "{body}");
+    let filed: Vec<Value> = serde_json::from_str(&body).unwrap();
+    assert_eq!(filed.len(), 2, "the attachment and the e-mail: {body}");
+    assert_eq!(filed[0]["kind"], "pdf");
+    assert_eq!(filed[1]["kind"], "eml");
+    let (status, _) = w.post(
+        "cw2",
+        "/api/v1/akten/07450BG0000101/documents?schlagwort=Vermerk&title=Telefonat",
+        "text/plain",
+        "Anruf von Herrn Petersen am 26.11.".as_bytes().to_vec(),
+    );
+    assert_eq!(status, 201);
+
+    let akte = w.get_json("cw2", "/api/v1/akten/07450BG0000101");
+    let groups: HashMap<String, usize> = akte["schlagworte"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["schlagwort"].as_str().unwrap().to_string(),
+                g["documents"].as_array().unwrap().len(),
+            )
+        })
+        .collect();
+    assert_eq!(groups["Korrespondenz"], 2, "{akte}");
+    assert_eq!(groups["Vermerk"], 1, "{akte}");
+    assert_eq!(groups["Widerspruch"], 1, "the scanned letter, too: {akte}");
+    assert_eq!(akte["members"][0]["nachname"], "Petersen");
+    let email = filed[1]["document_id"].as_u64().unwrap();
+    let meta = w.get_json("cw2", &format!("/api/v1/documents/{email}"));
+    assert_eq!(meta["attachments"][0], filed[0]["document_id"]);
+    let (status, text) = w.get("cw2", &format!("/api/v1/documents/{email}/text"));
+    assert_eq!(status, 200);
+    assert!(
+        text.contains("Betreff: Unterlagen Miete") && text.contains("freundliche Grüße"),
+        "{text}"
+    );
+    wait_for("the attachment to be searchable", || {
+        w.get_json("cw2", "/api/v1/search?q=Zollhausbrücke")["total"] == 1
+    });
+    assert_eq!(
+        w.get_json("cw1", "/api/v1/search?q=Zollhausbrücke")["total"],
+        0,
+        "not in cw1's scope"
+    );
+
+    // Filing into someone else's Akte, or in a form eakte does not take.
+    assert_eq!(w.post("cw1", upload, "text/plain", b"x".to_vec()).0, 404);
+    assert_eq!(
+        w.post("cw2", upload, "image/gif", b"GIF89a".to_vec()).0,
+        415
+    );
+    assert_eq!(
+        w.post("cw2", upload, "application/pdf", b"not a pdf".to_vec())
+            .0,
+        422
+    );
+    assert_eq!(
+        w.post("cw2", upload, "message/rfc822", b"\x00\x01garbage".to_vec())
+            .0,
+        422
+    );
+    let (status, _) = w.post(
+        "cw2",
+        "/api/v1/akten/07450BG0000101/documents",
+        "text/plain",
+        b"x".to_vec(),
+    );
+    assert_eq!(status, 400, "schlagwort is required");
+}
+
+#[test]
+fn every_read_is_audited_and_tampering_is_detected() {
+    let mut w = world();
+    w.get_json("cw2", &format!("/api/v1/documents/{}", w.docs["petersen"]));
+    w.get_json("cw2", "/api/v1/akten/07450BG0000101");
+    w.get_json("cw2", "/api/v1/search?q=Deichgraf");
+    let (status, _) = w.get(
+        "cw2",
+        &format!("/api/v1/documents/{}/original", w.docs["petersen"]),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(
+        w.get("cw1", &format!("/api/v1/documents/{}", w.docs["petersen"]))
+            .0,
+        404
+    );
+
+    let trail = w.get_json("auditor", "/api/v1/audit?limit=1000");
+    let entries = trail.as_array().unwrap();
+    let find = |action: &str, who: &str| {
+        entries
+            .iter()
+            .find(|e| e["action"] == action && e["who"].as_str().unwrap().starts_with(who))
+            .cloned()
+    };
+    let read = find("read_document", "Lena").expect("the read is recorded");
+    assert_eq!(read["target"], format!("document {}", w.docs["petersen"]));
+    assert_eq!(read["address"], "127.0.0.1");
+    assert_eq!(read["outcome"], "ok");
+    assert!(find("read_akte", "Lena").is_some());
+    assert_eq!(find("search", "Lena").unwrap()["detail"], "Deichgraf");
+    assert!(find("download_original", "Lena").is_some());
+    assert_eq!(
+        find("read_document", "Hanna").unwrap()["outcome"],
+        "denied",
+        "refused reads are recorded too"
+    );
+    let only_reads = w.get_json("auditor", "/api/v1/audit?action=read_akte");
+    assert!(only_reads
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["action"] == "read_akte"));
+
+    w.stop();
+    let out = w.sb.eakte(&["audit", "verify"]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+
+    // Alter one entry in the store: verify names it.
+    {
+        let store = eakte::store::Store::open(&w.sb.path().join("store")).unwrap();
+        let (tree, _) = store.audit_trees();
+        let raw = tree.get(2u64.to_be_bytes()).unwrap().unwrap();
+        let mut entry: Value = serde_json::from_slice(&raw).unwrap();
+        entry["who"] = json!("Niemand (0)");
+        tree.insert(2u64.to_be_bytes(), serde_json::to_vec(&entry).unwrap())
+            .unwrap();
+        store.flush().unwrap();
+    }
+    let out = w.sb.eakte(&["audit", "verify"]);
+    assert!(!out.status.success());
+    assert!(
+        stdout(&out).contains("entry 2 was altered"),
+        "{}",
+        stdout(&out)
+    );
+}
