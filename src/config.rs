@@ -109,6 +109,7 @@ struct RawLimits {
     max_pixels_per_page: u64,
     max_pages: u32,
     tool_timeout_secs: u64,
+    max_upload_bytes: u64,
 }
 
 impl Default for RawLimits {
@@ -118,6 +119,7 @@ impl Default for RawLimits {
             max_pixels_per_page: 40_000_000,
             max_pages: 500,
             tool_timeout_secs: 60,
+            max_upload_bytes: 50 * 1024 * 1024,
         }
     }
 }
@@ -173,6 +175,8 @@ pub struct Limits {
     pub max_pages: u32,
     /// Wall-clock limit for each external tool run (pdfinfo, pdftotext, pdftoppm).
     pub tool_timeout: Duration,
+    /// Largest request body the API takes (uploads, CSV imports).
+    pub max_upload_bytes: u64,
 }
 
 impl Config {
@@ -244,6 +248,7 @@ impl Config {
         positive("limits.max_pixels_per_page", raw.limits.max_pixels_per_page)?;
         positive("limits.max_pages", raw.limits.max_pages as u64)?;
         positive("limits.tool_timeout_secs", raw.limits.tool_timeout_secs)?;
+        positive("limits.max_upload_bytes", raw.limits.max_upload_bytes)?;
         let (inbox_dir, index_dir, store_dir) = (
             absolute(base, &raw.inbox_dir),
             absolute(base, &raw.index_dir),
@@ -294,6 +299,7 @@ impl Config {
                 max_bytes: raw.limits.max_bytes,
                 max_pixels_per_page: raw.limits.max_pixels_per_page,
                 max_pages: raw.limits.max_pages,
+                max_upload_bytes: raw.limits.max_upload_bytes,
                 tool_timeout: Duration::from_secs(raw.limits.tool_timeout_secs),
             },
         })

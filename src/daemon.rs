@@ -67,7 +67,8 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()>) -> Result
     let (pipeline, indexer) =
         tokio::task::spawn_blocking(move || Pipeline::open(&open_config)).await??;
     let store = pipeline.store().clone();
-    let api_state = crate::api::Inner::new(pipeline.clone(), indexer.index().clone());
+    let max_body = usize::try_from(config.limits.max_upload_bytes).unwrap_or(usize::MAX);
+    let api_state = crate::api::Inner::new(pipeline.clone(), indexer.index().clone(), max_body);
     let index_thread = IndexThread::start(indexer, store.clone());
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

@@ -43,7 +43,12 @@ fn letter(lines: &[&str]) -> Vec<u8> {
 }
 
 fn world() -> World {
-    let sb = Sandbox::new();
+    world_with("")
+}
+
+/// A world whose `eakte.toml` has `extra` sections.
+fn world_with(extra: &str) -> World {
+    let sb = Sandbox::with_config(extra);
     let csv = sb.path().join("people.csv");
     std::fs::write(&csv, PEOPLE).unwrap();
     assert!(sb
@@ -627,5 +632,167 @@ fn every_read_is_audited_and_tampering_is_detected() {
         stdout(&out).contains("entry 2 was altered"),
         "{}",
         stdout(&out)
+    );
+}
+
+#[test]
+fn admins_manage_users_registry_and_absences_over_http() {
+    let w = world_with("[limits]\nmax_upload_bytes = 200000\n");
+    // A new user, working at once; revoked, locked out at once.
+    let (status, body) = w.post_json(
+        "admin",
+        "/api/v1/admin/users",
+        json!({ "name": "Neu", "role": "caseworker", "caseworker": "sb-h1" }),
+    );
+    assert_eq!(status, 201, "{body}");
+    let created: Value = serde_json::from_str(&body).unwrap();
+    let token = created["token"].as_str().unwrap().to_string();
+    let as_new = |path: &str| {
+        w.agent
+            .get(format!("{}{path}", w.base))
+            .header("Authorization", format!("Bearer {token}"))
+            .call()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(as_new("/api/v1/postbox"), 200);
+    let users = w.get_json("admin", "/api/v1/admin/users");
+    assert!(
+        users
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u.get("token").is_none() && u.get("token_sha256").is_none()),
+        "{users}"
+    );
+    let (status, _) = w.post_json(
+        "admin",
+        &format!("/api/v1/admin/users/{}/revoke", created["id"]),
+        json!({}),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(as_new("/api/v1/postbox"), 401);
+    assert_eq!(
+        w.post_json(
+            "admin",
+            "/api/v1/admin/users",
+            json!({ "name": "X", "role": "caseworker" })
+        )
+        .0,
+        422,
+        "needs a Kennung"
+    );
+    assert_eq!(
+        w.post_json(
+            "cw1",
+            "/api/v1/admin/users",
+            json!({ "name": "X", "role": "admin" })
+        )
+        .0,
+        404
+    );
+
+    // Registry imports: a dry run changes nothing; bad rows are named; a bad file is refused.
+    let csv = format!("{PEOPLE}07450BG0000103,103C000001,Zielke,Zora,1999-09-09,Markt 1,25813,Husum,husum\n07450BG0000104,104X,Kaputt,Karl,1990-01-01,,,,husum\n");
+    let (status, body) = w.post(
+        "admin",
+        "/api/v1/admin/recipients/import?dry_run=true",
+        "text/csv",
+        csv.clone().into_bytes(),
+    );
+    assert_eq!(status, 200, "{body}");
+    let report: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (report["added"].as_u64(), report["applied"].as_bool()),
+        (Some(1), Some(false))
+    );
+    assert_eq!(report["rejected"][0]["line"], 6);
+    let (status, body) = w.post(
+        "admin",
+        "/api/v1/admin/recipients/import",
+        "text/csv",
+        csv.into_bytes(),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = w.post(
+        "admin",
+        "/api/v1/admin/recipients/import",
+        "text/csv",
+        b"falsch,kopf\n1,2\n".to_vec(),
+    );
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("nothing was changed"), "{body}");
+    assert_eq!(
+        w.get("cw2", "/api/v1/akten/07450BG0000103").0,
+        200,
+        "the imported BG is sb-h2's at once"
+    );
+
+    // sb-h2 goes on leave: sb-h1 deputises and sees Petersen's letter.
+    let today = eakte::timefmt::today();
+    let absence = json!({ "kennung": "sb-h2", "from": today.to_string(), "to": (today + time::Duration::days(3)).to_string(), "deputy": "sb-h1" });
+    let (status, body) = w.post_json("admin", "/api/v1/admin/absences", absence);
+    assert_eq!(status, 201, "{body}");
+    let id = serde_json::from_str::<Value>(&body).unwrap()["id"]
+        .as_u64()
+        .unwrap();
+    let view = w.get_json("cw1", "/api/v1/postbox");
+    assert!(
+        view["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["deputising_for"] == "sb-h2"),
+        "{view}"
+    );
+    assert_eq!(
+        w.get("cw1", &format!("/api/v1/documents/{}", w.docs["petersen"]))
+            .0,
+        200
+    );
+    let mut response = w
+        .agent
+        .delete(format!("{}/api/v1/admin/absences/{id}", w.base))
+        .header("Authorization", format!("Bearer {}", w.tokens["admin"]))
+        .call()
+        .unwrap();
+    assert_eq!(
+        response.status().as_u16(),
+        200,
+        "{}",
+        response.body_mut().read_to_string().unwrap()
+    );
+    assert_eq!(
+        w.get("cw1", &format!("/api/v1/documents/{}", w.docs["petersen"]))
+            .0,
+        404,
+        "back to normal"
+    );
+
+    // Bodies over the limit are refused with a problem document.
+    let (status, body) = w.post(
+        "cw2",
+        "/api/v1/akten/07450BG0000101/documents?schlagwort=Vermerk",
+        "text/plain",
+        vec![b'a'; 300_000],
+    );
+    assert_eq!(status, 413, "{body}");
+    assert!(body.contains("\"status\":413"), "{body}");
+
+    // Guessing tokens gets slower (seen in the log, not timed here).
+    for _ in 0..5 {
+        let response = w
+            .agent
+            .get(format!("{}/api/v1/postbox", w.base))
+            .header("Authorization", "Bearer eakte_guess")
+            .call()
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 401);
+    }
+    let log = w.daemon.as_ref().unwrap().log_text();
+    assert!(
+        log.contains("repeated bad API tokens; slowing down"),
+        "{log}"
     );
 }

@@ -32,9 +32,6 @@ use std::future::Future;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
-/// Largest upload (an e-mail with attachments, a PDF, a note) and CSV import.
-pub const MAX_BODY_BYTES: usize = 50 * 1024 * 1024;
-
 /// What every handler shares.
 pub struct Inner {
     pub store: Store,
@@ -42,13 +39,15 @@ pub struct Inner {
     pub pipeline: Pipeline,
     pub audit: Audit,
     pub limiter: Limiter,
+    /// Largest request body (uploads, CSV imports).
+    pub max_body_bytes: usize,
     responsibilities: RwLock<Arc<Responsibilities>>,
 }
 
 pub type AppState = Arc<Inner>;
 
 impl Inner {
-    pub fn new(pipeline: Pipeline, index: SearchIndex) -> AppState {
+    pub fn new(pipeline: Pipeline, index: SearchIndex, max_body_bytes: usize) -> AppState {
         let store = pipeline.store().clone();
         Arc::new(Inner {
             audit: Audit::new(store.clone()),
@@ -56,6 +55,7 @@ impl Inner {
             index,
             pipeline,
             limiter: Limiter::default(),
+            max_body_bytes,
             responsibilities: RwLock::default(),
         })
     }
@@ -152,7 +152,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/admin/absences/{id}", delete(admin::remove_absence))
         .fallback(|| async { ApiError::not_found() })
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(DefaultBodyLimit::max(state.max_body_bytes))
         .layer(middleware::from_fn(observe))
         .with_state(state)
 }

@@ -291,7 +291,10 @@ mod tests {
             }
         }
         // The router's paths (src/api/mod.rs) are exactly the documented ones.
-        let routed: String = include_str!("mod.rs").chars().filter(|c| !c.is_whitespace()).collect();
+        let routed: String = include_str!("mod.rs")
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
         for e in ENDPOINTS {
             assert!(
                 routed.contains(&format!(".route(\"{}\"", e.path)),
