@@ -107,12 +107,7 @@ impl Audit {
                 m.insert(HEAD_KEY, to_json(&(entry.seq, &entry.hash)))?;
                 Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
             })
-            .map_err(|e| match e {
-                sled::transaction::TransactionError::Storage(e) => StoreError::Sled(e),
-                sled::transaction::TransactionError::Abort(()) => {
-                    unreachable!("the closure never aborts")
-                }
-            })?;
+            .map_err(crate::store::never_aborted)?;
         self.store.flush()?;
         Ok(entry)
     }

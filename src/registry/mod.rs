@@ -359,12 +359,7 @@ impl RegistryTrees<'_> {
                 m.insert(GENERATION_KEY, &next.to_be_bytes())?;
                 Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
             })
-            .map_err(|e| match e {
-                sled::transaction::TransactionError::Storage(e) => StoreError::Sled(e),
-                sled::transaction::TransactionError::Abort(()) => {
-                    unreachable!("the closure never aborts")
-                }
-            })?;
+            .map_err(crate::store::never_aborted)?;
         db.flush()?;
         Ok(())
     }

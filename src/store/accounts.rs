@@ -2,7 +2,6 @@
 
 use super::{from_json, to_json, Sha256, Store, StoreError};
 use crate::users::User;
-use sled::transaction::TransactionError;
 use sled::Transactional;
 
 impl Store {
@@ -14,10 +13,7 @@ impl Store {
                 tokens.insert(user.token_sha256.as_bytes(), &user.id.to_be_bytes())?;
                 Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
             })
-            .map_err(|e| match e {
-                TransactionError::Storage(e) => StoreError::Sled(e),
-                TransactionError::Abort(()) => unreachable!("the closure never aborts"),
-            })?;
+            .map_err(crate::store::never_aborted)?;
         self.db.flush()?;
         Ok(())
     }

@@ -493,6 +493,14 @@ impl Store {
     }
 }
 
+/// The error of a transaction whose closure never aborts: only storage can fail.
+pub(crate) fn never_aborted(e: TransactionError<()>) -> StoreError {
+    match e {
+        TransactionError::Storage(e) => StoreError::Sled(e),
+        TransactionError::Abort(()) => unreachable!("the closure never aborts"),
+    }
+}
+
 /// The key of a document in the Akte index, if it belongs to a BG.
 pub(crate) fn akte_key(doc: &Document) -> Option<Vec<u8>> {
     let bg = doc.classification.as_ref()?.recipient.bg()?;
