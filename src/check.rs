@@ -66,7 +66,8 @@ pub fn check(
                 doc.id, doc.sha256
             )),
         }
-        if store.document_by_sha256(&doc.sha256)? != Some(doc.id) {
+        let key = doc.content_key.as_deref().unwrap_or(doc.sha256.as_str());
+        if store.document_by_key(key)? != Some(doc.id) {
             r.problems.push(format!(
                 "document {}: the sha256 lookup does not point back to it",
                 doc.id

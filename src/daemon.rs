@@ -67,8 +67,14 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()>) -> Result
     let (pipeline, indexer) =
         tokio::task::spawn_blocking(move || Pipeline::open(&open_config)).await??;
     let store = pipeline.store().clone();
+    let (stop_tx, stop_rx) = watch::channel(false);
     let max_body = usize::try_from(config.limits.max_upload_bytes).unwrap_or(usize::MAX);
-    let api_state = crate::api::Inner::new(pipeline.clone(), indexer.index().clone(), max_body);
+    let api_state = crate::api::Inner::new(
+        pipeline.clone(),
+        indexer.index().clone(),
+        max_body,
+        stop_rx.clone(),
+    );
     let index_thread = IndexThread::start(indexer, store.clone());
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -83,7 +89,6 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()>) -> Result
             source,
         })?;
 
-    let (stop_tx, stop_rx) = watch::channel(false);
     let mut api_stop = stop_rx.clone();
     let api = tokio::spawn(crate::api::serve(listener, api_state.clone(), async move {
         let _ = api_stop.wait_for(|stop| *stop).await;

@@ -292,7 +292,7 @@ impl Pipeline {
         let sha = Sha256::of(bytes);
         let _only_one_at_a_time = self.in_flight.enter(&sha);
         if self.store.document_by_sha256(&sha)?.is_some() {
-            let recorded = self.store.record(arrival, None, &sha)?;
+            let recorded = self.store.record(arrival, None, sha.as_str())?;
             failpoint::hit("after-store");
             return Ok(outcome(recorded, sha, None));
         }
@@ -333,7 +333,7 @@ impl Pipeline {
             Some(crate::postbox::PostboxId::Caseworker(_)) => "caseworker",
             _ => "clearing",
         };
-        let recorded = self.store.record(arrival, Some(document), &sha)?;
+        let recorded = self.store.record(arrival, Some(document), sha.as_str())?;
         failpoint::hit("after-store");
         if matches!(recorded, Recorded::New(_)) {
             crate::metrics::metrics().routed(postbox_kind);

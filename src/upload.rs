@@ -55,8 +55,6 @@ pub enum UploadError {
     Invalid(String),
     #[error("{0}")]
     Rejected(Rejection),
-    #[error("the same file is already filed in another Akte")]
-    InAnotherAkte,
     #[error("there is no document type {0:?}")]
     UnknownType(String),
     #[error(transparent)]
@@ -229,21 +227,9 @@ fn record(
 ) -> Result<Filed, UploadError> {
     let store = pipeline.store();
     let sha = Sha256::of(bytes);
-    if let Some(existing) = store
-        .document_by_sha256(&sha)?
-        .map(|id| store.document(id))
-        .transpose()?
-        .flatten()
-    {
-        if existing
-            .classification
-            .as_ref()
-            .and_then(|c| c.recipient.bg())
-            != Some(&upload.bg)
-        {
-            return Err(UploadError::InAnotherAkte);
-        }
-    }
+    // The same file in another Akte is another document: whether it exists
+    // elsewhere is none of this caller's business.
+    let key = format!("{sha}@{}", upload.bg);
     let doc_type = match &upload.doc_type {
         Some(t) => pipeline
             .rules()
@@ -288,7 +274,7 @@ fn record(
         route: None,
         attachments,
     };
-    let (document_id, status) = match store.record(arrival, Some(document), &sha)? {
+    let (document_id, status) = match store.record(arrival, Some(document), &key)? {
         Recorded::New(id) | Recorded::AlreadyRecorded(id) => (id, "stored"),
         Recorded::Duplicate(id) => (id, "duplicate"),
     };

@@ -306,6 +306,19 @@ fn every_role_sees_exactly_what_it_may() {
         assert_eq!(status, 400, "{path}: {body}");
         assert!(body.contains("\"type\""), "{path}: {body}");
     }
+    let mut wrong = w
+        .agent
+        .post(format!("{}/api/v1/search?q=x", w.base))
+        .header("Authorization", format!("Bearer {}", w.tokens["cw1"]))
+        .send_empty()
+        .unwrap();
+    assert_eq!(wrong.status().as_u16(), 405);
+    assert!(wrong.headers().get("allow").is_some());
+    assert!(wrong
+        .body_mut()
+        .read_to_string()
+        .unwrap()
+        .contains("\"status\":405"));
     let spec = w.get_json("admin", "/api/v1/openapi.json");
     assert!(spec["paths"]["/api/v1/search"]["get"].is_object());
     assert!(spec["paths"]["/api/v1/postbox/items/{id}/{action}"]["post"].is_object());
@@ -348,7 +361,7 @@ fn a_long_poll_wakes_when_a_scan_reaches_the_postbox() {
     );
     assert!(body["cursor"].as_u64().unwrap() > cursor);
     // Nobody else was woken with it: cw1's changes after the same cursor are empty.
-    let other = w.get_json("cw1", &format!("/api/v1/postbox?since={cursor}"));
+    let other = w.get_json("cw1", &format!("/api/v1/postbox?since={cursor}&wait=2"));
     assert!(other["items"].as_array().unwrap().is_empty(), "{other}");
 }
 
@@ -409,7 +422,14 @@ fn caseworkers_work_items_through_the_api() {
             .any(|i| i["id"] == item),
         "{in_h1}"
     );
-    let event = &serde_json::from_str::<Value>(&body).unwrap()["history"]
+    let moved: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        moved,
+        json!({ "id": item, "moved": true }),
+        "its new place is not cw2's business"
+    );
+    let meta = w.get_json("cw1", &format!("/api/v1/documents/{}", w.docs["petersen"]));
+    let event = meta["item"]["history"]
         .as_array()
         .unwrap()
         .last()
@@ -417,7 +437,13 @@ fn caseworkers_work_items_through_the_api() {
         .clone();
     assert_eq!(event["by"], "sb-h2");
     assert_eq!(event["note"], "Bitte übernehmen");
-    // Clearing corrects its letter to Albers' BG: it goes to sb-h1.
+    assert_eq!(
+        w.post_json("cw2", &path("done"), json!({})).0,
+        404,
+        "no longer cw2's to change"
+    );
+    // Clearing corrects its letter to Albers' BG: it goes to sb-h1, and clearing
+    // learns nothing about where.
     let clearing_item = w.item_of("clearing", "unknown");
     let (status, body) = w.post_json(
         "clearing",
@@ -426,8 +452,8 @@ fn caseworkers_work_items_through_the_api() {
     );
     assert_eq!(status, 200, "{body}");
     assert_eq!(
-        serde_json::from_str::<Value>(&body).unwrap()["postbox"],
-        "sb-h1"
+        serde_json::from_str::<Value>(&body).unwrap(),
+        json!({ "id": clearing_item, "moved": true })
     );
     assert_eq!(
         w.get(
@@ -542,6 +568,38 @@ fn an_email_with_an_attachment_and_a_note_are_filed_into_the_akte() {
         "not in cw1's scope"
     );
 
+    // The same file in two Akten is two documents; nobody learns of the other.
+    let pdf = scanmaker::text_pdf(&[vec!["Bescheid Regelbedarf".to_string()]], Pose::Upright);
+    let first = w.post(
+        "lead",
+        "/api/v1/akten/07450BG0000101/documents?schlagwort=Bescheide",
+        "application/pdf",
+        pdf.clone(),
+    );
+    let second = w.post(
+        "lead",
+        "/api/v1/akten/07450BG0000102/documents?schlagwort=Bescheide",
+        "application/pdf",
+        pdf.clone(),
+    );
+    assert_eq!((first.0, second.0), (201, 201), "{} {}", first.1, second.1);
+    let id = |body: &str| {
+        serde_json::from_str::<Value>(body).unwrap()[0]["document_id"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_ne!(id(&first.1), id(&second.1));
+    let again = w.post(
+        "lead",
+        "/api/v1/akten/07450BG0000101/documents?schlagwort=Bescheide",
+        "application/pdf",
+        pdf,
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(&again.1).unwrap()[0]["status"],
+        "duplicate"
+    );
+
     // Filing into someone else's Akte, or in a form eakte does not take.
     assert_eq!(w.post("cw1", upload, "text/plain", b"x".to_vec()).0, 404);
     assert_eq!(
@@ -597,12 +655,60 @@ fn every_read_is_audited_and_tampering_is_detected() {
     assert_eq!(read["address"], "127.0.0.1");
     assert_eq!(read["outcome"], "ok");
     assert!(find("read_akte", "Lena").is_some());
-    assert_eq!(find("search", "Lena").unwrap()["detail"], "Deichgraf");
+    let search = find("search", "Lena").unwrap();
+    let detail = search["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("q=\"Deichgraf\"")
+            && detail.contains(&format!("shown: {}", w.docs["petersen"])),
+        "{detail}"
+    );
     assert!(find("download_original", "Lena").is_some());
     assert_eq!(
         find("read_document", "Hanna").unwrap()["outcome"],
         "denied",
         "refused reads are recorded too"
+    );
+    assert_eq!(w.get("cw1", "/api/v1/akten/07450BG0000101").0, 404);
+    let item = w.item_of("cw2", "petersen");
+    assert_eq!(
+        w.post_json(
+            "cw2",
+            &format!("/api/v1/postbox/items/{item}/start"),
+            json!({})
+        )
+        .0,
+        200
+    );
+    assert_eq!(
+        w.post_json(
+            "cw1",
+            &format!("/api/v1/postbox/items/{item}/done"),
+            json!({})
+        )
+        .0,
+        404
+    );
+    let trail = w.get_json("auditor", "/api/v1/audit?limit=1000");
+    let entries = trail.as_array().unwrap();
+    let outcome = |action: &str, who: &str| {
+        entries
+            .iter()
+            .rev()
+            .find(|e| e["action"] == action && e["who"].as_str().unwrap().starts_with(who))
+            .map(|e| e["outcome"].clone())
+    };
+    assert_eq!(outcome("read_akte", "Hanna"), Some(json!("denied")));
+    assert_eq!(outcome("postbox_start", "Lena"), Some(json!("ok")));
+    assert_eq!(
+        outcome("postbox_done", "Hanna"),
+        Some(json!("denied")),
+        "refused changes are recorded too"
+    );
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["action"] == "add_user" && e["address"] == "cli"),
+        "users created on the command line are recorded"
     );
     let only_reads = w.get_json("auditor", "/api/v1/audit?action=read_akte");
     assert!(only_reads

@@ -20,22 +20,23 @@ use time::Date;
 #[derive(Debug, Default)]
 pub struct Responsibilities {
     pub generation: u64,
-    by_bg: HashMap<BgNummer, Kennung>,
+    bgs_of: HashMap<Kennung, Vec<BgNummer>>,
 }
 
 impl Responsibilities {
     pub fn compute(registry: &Registry) -> Responsibilities {
-        let by_bg = registry
-            .bg_numbers()
-            .filter_map(|bg| {
-                crate::route::responsible(bg, registry)
-                    .ok()
-                    .map(|r| (bg.clone(), r.kennung().clone()))
-            })
-            .collect();
+        let mut bgs_of: HashMap<Kennung, Vec<BgNummer>> = HashMap::new();
+        for bg in registry.bg_numbers() {
+            if let Ok(r) = crate::route::responsible(bg, registry) {
+                bgs_of
+                    .entry(r.kennung().clone())
+                    .or_default()
+                    .push(bg.clone());
+            }
+        }
         Responsibilities {
             generation: registry.generation(),
-            by_bg,
+            bgs_of,
         }
     }
 }
@@ -77,11 +78,9 @@ impl Scope {
         for k in &caseworkers {
             everyone.extend(crate::route::deputised_by(registry, k, today));
         }
-        let bgs = responsible
-            .by_bg
+        let bgs = everyone
             .iter()
-            .filter(|(_, k)| everyone.contains(k))
-            .map(|(bg, _)| bg.clone())
+            .flat_map(|k| responsible.bgs_of.get(k).into_iter().flatten().cloned())
             .collect();
         let postboxes = everyone.into_iter().map(PostboxId::Caseworker).collect();
         Some(Scope { bgs, postboxes })

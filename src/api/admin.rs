@@ -65,19 +65,21 @@ pub async fn add_user(
     Json(new): Json<NewUser>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.require(&[Role::Admin])?;
+    let detail = format!("{:?} as {}", new.name, new.role);
     blocking(move || {
-        let registry = state.pipeline.registry()?;
-        let (user, token) = users::add(&state.store, &registry, new).map_err(user_error)?;
-        state.audit(
+        state.audited(
             &caller,
             "add_user",
-            format!("user {}", user.id),
-            "ok",
-            Some(format!("{} as {}", user.name, user.role)),
-        )?;
-        let mut body = serde_json::to_value(user.public()).map_err(ApiError::internal)?;
-        body["token"] = json!(token);
-        Ok((StatusCode::CREATED, Json(body)))
+            "users".into(),
+            |_| Some(detail),
+            || {
+                let registry = state.pipeline.registry()?;
+                let (user, token) = users::add(&state.store, &registry, new).map_err(user_error)?;
+                let mut body = serde_json::to_value(user.public()).map_err(ApiError::internal)?;
+                body["token"] = json!(token);
+                Ok((StatusCode::CREATED, Json(body)))
+            },
+        )
     })
     .await
 }
@@ -89,17 +91,18 @@ pub async fn revoke_user(
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Admin])?;
     blocking(move || {
-        let user = users::revoke(&state.store, &id.to_string()).map_err(user_error)?;
-        state.audit(
+        state.audited(
             &caller,
             "revoke_user",
-            format!("user {}", user.id),
-            "ok",
-            None,
-        )?;
-        Ok(Json(
-            serde_json::to_value(user.public()).map_err(ApiError::internal)?,
-        ))
+            format!("user {id}"),
+            |_| None,
+            || {
+                let user = users::revoke_id(&state.store, id).map_err(user_error)?;
+                Ok(Json(
+                    serde_json::to_value(user.public()).map_err(ApiError::internal)?,
+                ))
+            },
+        )
     })
     .await
 }
@@ -167,28 +170,37 @@ async fn run_import(
 ) -> Result<Json<ImportReport>, ApiError> {
     caller.require(&[Role::Admin])?;
     blocking(move || {
-        let report = import(&state.store, &body, dry_run).map_err(|e| match e {
-            ImportError::Store(e) => ApiError::internal(e),
-            ImportError::NoValidRows { rejected } => {
-                let lines: Vec<String> = rejected
-                    .iter()
-                    .map(|r| format!("line {}: {}", r.line, r.reason))
-                    .collect();
-                ApiError::unprocessable(format!(
-                    "no row is valid; nothing was changed ({})",
-                    lines.join("; ")
-                ))
-            }
-            other => ApiError::unprocessable(format!("{other}; nothing was changed")),
-        })?;
-        let detail = format!(
-            "{} added, {} changed, {} rejected, dry run {dry_run}",
-            report.added,
-            report.changed,
-            report.rejected.len()
-        );
-        state.audit(&caller, action, "registry".into(), "ok", Some(detail))?;
-        Ok(Json(report))
+        let detail = |report: Option<&Json<ImportReport>>| {
+            let summary = report.map(|Json(r)| {
+                format!(
+                    "{} added, {} changed, {} rejected",
+                    r.added,
+                    r.changed,
+                    r.rejected.len()
+                )
+            });
+            Some(format!(
+                "{}, dry run {dry_run}",
+                summary.unwrap_or_else(|| "nothing changed".into())
+            ))
+        };
+        state.audited(&caller, action, "registry".into(), detail, || {
+            let report = import(&state.store, &body, dry_run).map_err(|e| match e {
+                ImportError::Store(e) => ApiError::internal(e),
+                ImportError::NoValidRows { rejected } => {
+                    let lines: Vec<String> = rejected
+                        .iter()
+                        .map(|r| format!("line {}: {}", r.line, r.reason))
+                        .collect();
+                    ApiError::unprocessable(format!(
+                        "no row is valid; nothing was changed ({})",
+                        lines.join("; ")
+                    ))
+                }
+                other => ApiError::unprocessable(format!("{other}; nothing was changed")),
+            })?;
+            Ok(Json(report))
+        })
     })
     .await
 }
@@ -216,22 +228,28 @@ pub async fn add_absence(
     Json(new): Json<NewAbsence>,
 ) -> Result<(StatusCode, Json<Absence>), ApiError> {
     caller.require(&[Role::Admin])?;
-    let day = |s: &str| {
-        crate::timefmt::parse_date(s)
-            .ok_or_else(|| ApiError::unprocessable(format!("{s:?} is not a date like 2026-12-01")))
-    };
-    let (from, to) = (day(&new.from)?, day(&new.to)?);
+    let detail = format!(
+        "{} from {} to {}, deputy {}",
+        new.kennung, new.from, new.to, new.deputy
+    );
     blocking(move || {
-        let absence = import::add_absence(&state.store, new.kennung, from, to, new.deputy)
-            .map_err(absence_error)?;
-        state.audit(
+        state.audited(
             &caller,
             "add_absence",
-            format!("absence {}", absence.id),
-            "ok",
-            None,
-        )?;
-        Ok((StatusCode::CREATED, Json(absence)))
+            "absences".into(),
+            |_| Some(detail),
+            || {
+                let day = |s: &str| {
+                    crate::timefmt::parse_date(s).ok_or_else(|| {
+                        ApiError::unprocessable(format!("{s:?} is not a date like 2026-12-01"))
+                    })
+                };
+                let (from, to) = (day(&new.from)?, day(&new.to)?);
+                let absence = import::add_absence(&state.store, new.kennung, from, to, new.deputy)
+                    .map_err(absence_error)?;
+                Ok((StatusCode::CREATED, Json(absence)))
+            },
+        )
     })
     .await
 }
@@ -243,15 +261,17 @@ pub async fn remove_absence(
 ) -> Result<Json<Absence>, ApiError> {
     caller.require(&[Role::Admin])?;
     blocking(move || {
-        let absence = import::remove_absence(&state.store, id).map_err(absence_error)?;
-        state.audit(
+        state.audited(
             &caller,
             "remove_absence",
             format!("absence {id}"),
-            "ok",
-            None,
-        )?;
-        Ok(Json(absence))
+            |_| None,
+            || {
+                Ok(Json(
+                    import::remove_absence(&state.store, id).map_err(absence_error)?,
+                ))
+            },
+        )
     })
     .await
 }

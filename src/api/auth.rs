@@ -19,6 +19,8 @@ const FREE_FAILURES: u32 = 3;
 /// Delay after the first slowed-down failure; it doubles with each further one.
 const FIRST_DELAY: Duration = Duration::from_millis(250);
 const MAX_DELAY: Duration = Duration::from_secs(10);
+/// Most sources remembered at once (bounded memory under a spray of addresses).
+const MAX_SOURCES: usize = 10_000;
 
 /// The authenticated caller of a request.
 #[derive(Debug, Clone)]
@@ -60,11 +62,27 @@ pub struct Limiter {
 impl Limiter {
     /// Count a failure from `address` and wait as long as its record demands.
     pub async fn failed(&self, address: IpAddr) {
+        let key = source(address);
         let delay = {
             let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
             let now = Instant::now();
-            failures.retain(|_, (_, last)| now.duration_since(*last) < FAILURE_MEMORY);
-            let entry = failures.entry(address).or_insert((0, now));
+            if failures.len() >= MAX_SOURCES && !failures.contains_key(&key) {
+                // Full: forget what is old, and if that is not enough, the oldest.
+                failures.retain(|_, (_, last)| now.duration_since(*last) < FAILURE_MEMORY);
+                if failures.len() >= MAX_SOURCES {
+                    if let Some(oldest) = failures
+                        .iter()
+                        .min_by_key(|(_, (_, last))| *last)
+                        .map(|(k, _)| *k)
+                    {
+                        failures.remove(&oldest);
+                    }
+                }
+            }
+            let entry = failures.entry(key).or_insert((0, now));
+            if now.duration_since(entry.1) >= FAILURE_MEMORY {
+                entry.0 = 0;
+            }
             entry.0 += 1;
             entry.1 = now;
             delay_after(entry.0)
@@ -73,6 +91,19 @@ impl Limiter {
             tracing::warn!(%address, delay_ms = delay.as_millis() as u64, "repeated bad API tokens; slowing down");
             tokio::time::sleep(delay).await;
         }
+    }
+}
+
+/// Where failures are counted: the address, or for IPv6 its /64 network (one
+/// host can use a whole /64).
+fn source(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V6(v6) => {
+            let mut segments = v6.segments();
+            segments[4..].fill(0);
+            IpAddr::V6(std::net::Ipv6Addr::from(segments))
+        }
+        v4 => v4,
     }
 }
 
@@ -96,8 +127,9 @@ impl FromRequestParts<AppState> for Caller {
             .headers
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(|t| t.trim().to_string());
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, t)| t.trim().to_string());
         let Some(token) = token else {
             state.limiter.failed(address).await;
             return Err(ApiError::unauthorized(

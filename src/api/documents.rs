@@ -79,25 +79,32 @@ fn view(doc: Document, item: Option<Item>) -> DocumentView {
 
 const READERS: &[Role] = &[Role::Caseworker, Role::Clearing, Role::Teamlead];
 
-/// Load a document the caller may see, recording the read as `action`.
+/// Load a document the caller may see, recording the read (or its refusal) as
+/// `action`.
 fn readable(
     state: &AppState,
     caller: &Caller,
     id: u64,
     action: &str,
 ) -> Result<Document, ApiError> {
-    caller.require(READERS)?;
-    let scope = state.scope(caller)?.ok_or_else(ApiError::not_found)?;
-    let doc = state
-        .store
-        .document(DocumentId(id))?
-        .ok_or_else(ApiError::not_found)?;
-    if !scope.sees_document(&state.store, &doc)? {
-        state.audit(caller, action, format!("document {id}"), "denied", None)?;
-        return Err(ApiError::not_found());
-    }
-    state.audit(caller, action, format!("document {id}"), "ok", None)?;
-    Ok(doc)
+    state.audited(
+        caller,
+        action,
+        format!("document {id}"),
+        |_| None,
+        || {
+            caller.require(READERS)?;
+            let scope = state.scope(caller)?.ok_or_else(ApiError::not_found)?;
+            let doc = state
+                .store
+                .document(DocumentId(id))?
+                .ok_or_else(ApiError::not_found)?;
+            if !scope.sees_document(&state.store, &doc)? {
+                return Err(ApiError::not_found());
+            }
+            Ok(doc)
+        },
+    )
 }
 
 pub async fn metadata(
@@ -219,7 +226,21 @@ pub async fn akte(
     Path(bg): Path<String>,
 ) -> Result<Json<Akte>, ApiError> {
     blocking(move || {
-        let bg = visible_bg(&state, &caller, &bg)?;
+        let target = format!("akte {bg}");
+        state.audited(
+            &caller,
+            "read_akte",
+            target,
+            |_| None,
+            || akte_of(&state, &caller, &bg),
+        )
+    })
+    .await
+}
+
+fn akte_of(state: &AppState, caller: &Caller, bg: &str) -> Result<Json<Akte>, ApiError> {
+    {
+        let bg = visible_bg(state, caller, bg)?;
         let registry = state.pipeline.registry()?;
         let members = registry
             .members(&bg)
@@ -260,14 +281,12 @@ pub async fn akte(
                 }
             })
             .collect();
-        state.audit(&caller, "read_akte", format!("akte {bg}"), "ok", None)?;
         Ok(Json(Akte {
             bg,
             members,
             schlagworte,
         }))
-    })
-    .await
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -308,7 +327,34 @@ pub async fn upload(
         }
     };
     blocking(move || {
-        let bg = visible_bg(&state, &caller, &bg)?;
+        let ids = |filed: Option<&Vec<upload::Filed>>| {
+            filed.map(|f| {
+                format!(
+                    "documents {}",
+                    f.iter()
+                        .map(|f| f.document_id.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+        };
+        state.audited(&caller, "file_document", format!("akte {bg}"), ids, || {
+            file_into(&state, &caller, &bg, q, content)
+        })
+    })
+    .await
+    .map(|filed| (StatusCode::CREATED, Json(filed)))
+}
+
+fn file_into(
+    state: &AppState,
+    caller: &Caller,
+    bg: &str,
+    q: UploadQuery,
+    content: Content,
+) -> Result<Vec<upload::Filed>, ApiError> {
+    {
+        let bg = visible_bg(state, caller, bg)?;
         let upload = Upload {
             bg: bg.clone(),
             schlagwort: q.schlagwort,
@@ -323,20 +369,8 @@ pub async fn upload(
             UploadError::UnknownType(t) => {
                 ApiError::unprocessable(format!("there is no document type {t:?}"))
             }
-            UploadError::InAnotherAkte => {
-                ApiError::conflict("the same file is already filed in another Akte")
-            }
             UploadError::Pipeline(e) => ApiError::internal(e),
         })?;
-        let ids: Vec<String> = filed.iter().map(|f| f.document_id.to_string()).collect();
-        state.audit(
-            &caller,
-            "file_document",
-            format!("akte {bg}"),
-            "ok",
-            Some(format!("documents {}", ids.join(", "))),
-        )?;
-        Ok((StatusCode::CREATED, Json(filed)))
-    })
-    .await
+        Ok(filed)
+    }
 }

@@ -142,6 +142,11 @@ pub fn from_rejection(status: StatusCode, body: String) -> ApiError {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::too_large(body),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::unsupported_media_type(body),
         StatusCode::UNPROCESSABLE_ENTITY => ApiError::unprocessable(body),
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::new(
+            status,
+            "method-not-allowed",
+            "This path does not take this method.",
+        ),
         _ => ApiError::bad_request(body),
     }
 }

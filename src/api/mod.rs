@@ -41,13 +41,20 @@ pub struct Inner {
     pub limiter: Limiter,
     /// Largest request body (uploads, CSV imports).
     pub max_body_bytes: usize,
+    /// Turns true when the daemon stops: long-polls answer at once.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
     responsibilities: RwLock<Arc<Responsibilities>>,
 }
 
 pub type AppState = Arc<Inner>;
 
 impl Inner {
-    pub fn new(pipeline: Pipeline, index: SearchIndex, max_body_bytes: usize) -> AppState {
+    pub fn new(
+        pipeline: Pipeline,
+        index: SearchIndex,
+        max_body_bytes: usize,
+        stopping: tokio::sync::watch::Receiver<bool>,
+    ) -> AppState {
         let store = pipeline.store().clone();
         Arc::new(Inner {
             audit: Audit::new(store.clone()),
@@ -56,6 +63,7 @@ impl Inner {
             pipeline,
             limiter: Limiter::default(),
             max_body_bytes,
+            stopping,
             responsibilities: RwLock::default(),
         })
     }
@@ -85,6 +93,30 @@ impl Inner {
             &responsibilities,
             crate::timefmt::today(),
         ))
+    }
+
+    /// Run `work` and record it in the audit trail with its outcome: `ok`,
+    /// `denied` (404: out of scope or not there), `refused` (other client errors)
+    /// or `failed`, and the detail `detail` makes of the result. The entry is
+    /// written before the answer goes out. Blocking.
+    pub fn audited<T>(
+        &self,
+        caller: &Caller,
+        action: &str,
+        target: String,
+        detail: impl FnOnce(Option<&T>) -> Option<String>,
+        work: impl FnOnce() -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let result = work();
+        let detail = detail(result.as_ref().ok());
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(e) if e.status == StatusCode::NOT_FOUND => "denied",
+            Err(e) if e.status.is_client_error() => "refused",
+            Err(_) => "failed",
+        };
+        self.audit(caller, action, target, outcome, detail)?;
+        result
     }
 
     /// Record what `caller` did in the audit trail. Blocking (flushes).
@@ -173,7 +205,13 @@ pub async fn serve(
 /// rejections (malformed query strings, bodies over the limit).
 async fn observe(request: Request<axum::body::Body>, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().to_string();
+    // Only methods the API knows become labels: bounded metrics memory.
+    let method = match *request.method() {
+        axum::http::Method::GET => "GET",
+        axum::http::Method::POST => "POST",
+        axum::http::Method::DELETE => "DELETE",
+        _ => "other",
+    };
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -181,17 +219,23 @@ async fn observe(request: Request<axum::body::Body>, next: Next) -> Response {
         .to_string();
     let response = next.run(request).await;
     let status = response.status();
-    crate::metrics::metrics().http(&method, &route, status.as_u16(), started.elapsed());
+    crate::metrics::metrics().http(method, &route, status.as_u16(), started.elapsed());
     let is_problem = response
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
     if (status.is_client_error() || status.is_server_error()) && !is_problem {
+        let allow = response.headers().get(header::ALLOW).cloned();
         let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
             .await
             .unwrap_or_default();
-        return error::from_rejection(status, String::from_utf8_lossy(&body).into_owned())
-            .into_response();
+        let mut problem =
+            error::from_rejection(status, String::from_utf8_lossy(&body).into_owned())
+                .into_response();
+        if let Some(allow) = allow {
+            problem.headers_mut().insert(header::ALLOW, allow);
+        }
+        return problem;
     }
     response
 }

@@ -14,6 +14,8 @@ pub struct Param {
     /// JSON schema type: `string`, `integer` or `boolean`.
     pub kind: &'static str,
     pub description: &'static str,
+    /// Further JSON schema keywords as a JSON object text, e.g. `{"maximum":100}`.
+    pub constraints: &'static str,
 }
 
 pub struct Endpoint {
@@ -22,19 +24,25 @@ pub struct Endpoint {
     pub summary: &'static str,
     pub roles: &'static [&'static str],
     pub params: &'static [Param],
-    /// Request body: content type and schema (a `#/components/schemas` name).
-    pub body: Option<(&'static str, &'static str)>,
+    /// Request body: content types and schema (a `#/components/schemas` name).
+    pub body: Option<(&'static [&'static str], &'static str)>,
     /// Success status, content type and schema name.
     pub ok: (u16, &'static str, &'static str),
 }
 
 const fn path(name: &'static str, kind: &'static str, description: &'static str) -> Param {
+    let constraints = if matches!(kind.as_bytes(), b"integer") {
+        r#"{"minimum":0}"#
+    } else {
+        ""
+    };
     Param {
         name,
         query: false,
         required: true,
         kind,
         description,
+        constraints,
     }
 }
 
@@ -45,9 +53,19 @@ const fn query(name: &'static str, kind: &'static str, description: &'static str
         required: false,
         kind,
         description,
+        constraints: "",
     }
 }
 
+const fn limited(param: Param, constraints: &'static str) -> Param {
+    Param {
+        constraints,
+        ..param
+    }
+}
+
+const JSON_BODY: &[&str] = &["application/json"];
+const CSV_BODY: &[&str] = &["text/csv"];
 const JSON: &str = "application/json";
 const READERS: &[&str] = &["caseworker", "clearing", "teamlead"];
 
@@ -60,7 +78,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/postbox",
         summary: "The caller's postbox items (and those of colleagues they deputise for). Without `since` the current view; with `since` the changes after that cursor, long-polling up to `wait` seconds.",
         roles: READERS,
-        params: &[query("since", "integer", "Cursor of the previous answer."), query("wait", "integer", "Seconds to wait for a change (at most 60).")],
+        params: &[
+            limited(query("since", "integer", "Cursor of the previous answer."), r#"{"minimum":0}"#),
+            limited(query("wait", "integer", "Seconds to wait for a change (at most 60)."), r#"{"minimum":0}"#),
+        ],
         body: None,
         ok: (200, JSON, "Poll"),
     },
@@ -69,9 +90,12 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/postbox/items/{id}/{action}",
         summary: "Change an item: start, done (zdA), forward (`to`, `note`), resubmit (`until`), correct (`bg`, `type`).",
         roles: READERS,
-        params: &[path("id", "integer", "Item id."), path("action", "string", "start | done | forward | resubmit | correct")],
-        body: Some((JSON, "ItemChange")),
-        ok: (200, JSON, "Item"),
+        params: &[
+            path("id", "integer", "Item id."),
+            limited(path("action", "string", "What to do."), r#"{"enum":["start","done","forward","resubmit","correct"]}"#),
+        ],
+        body: Some((JSON_BODY, "ItemChange")),
+        ok: (200, JSON, "ItemChanged"),
     },
     Endpoint {
         method: "get",
@@ -79,30 +103,30 @@ pub const ENDPOINTS: &[Endpoint] = &[
         summary: "German full-text search (words OCR-tolerant, \"phrases\", -exclusions) within what the caller may see, with filters and facet counts.",
         roles: READERS,
         params: &[
-            Param { name: "q", query: true, required: true, kind: "string", description: "The search words." },
+            Param { name: "q", query: true, required: true, kind: "string", description: "The search words.", constraints: r#"{"maxLength":1024}"# },
             query("bg", "string", "Only this BG."),
             query("type", "string", "Only this document type."),
             query("schlagwort", "string", "Only this Schlagwort."),
             query("site", "string", "Only this site."),
-            query("from", "string", "Received on or after this day (YYYY-MM-DD)."),
-            query("to", "string", "Received on or before this day."),
-            query("limit", "integer", "Hits per page, 1 to 100 (default 20)."),
-            query("offset", "integer", "Hits to skip, at most 10000."),
+            limited(query("from", "string", "Received on or after this day (YYYY-MM-DD)."), r#"{"format":"date"}"#),
+            limited(query("to", "string", "Received on or before this day."), r#"{"format":"date"}"#),
+            limited(query("limit", "integer", "Hits per page, 1 to 100 (default 20)."), r#"{"minimum":1,"maximum":100}"#),
+            limited(query("offset", "integer", "Hits to skip, at most 10000."), r#"{"minimum":0,"maximum":10000}"#),
         ],
         body: None,
         ok: (200, JSON, "SearchResults"),
     },
     Endpoint { method: "get", path: "/api/v1/documents/{id}", summary: "A document's metadata, classification, routing and pages.", roles: READERS, params: &[path("id", "integer", "Document id.")], body: None, ok: (200, JSON, "Document") },
     Endpoint { method: "get", path: "/api/v1/documents/{id}/text", summary: "A document's text, pages separated by form feeds.", roles: READERS, params: &[path("id", "integer", "Document id.")], body: None, ok: (200, "text/plain", "Text") },
-    Endpoint { method: "get", path: "/api/v1/documents/{id}/original", summary: "The original bytes as received.", roles: READERS, params: &[path("id", "integer", "Document id.")], body: None, ok: (200, "application/octet-stream", "Binary") },
+    Endpoint { method: "get", path: "/api/v1/documents/{id}/original", summary: "The original bytes as received.", roles: READERS, params: &[path("id", "integer", "Document id.")], body: None, ok: (200, "*/*", "Binary") },
     Endpoint { method: "get", path: "/api/v1/akten/{bg}", summary: "An Akte: the BG's members and documents grouped by Schlagwort, newest first.", roles: &["caseworker", "teamlead"], params: &[path("bg", "string", "BG number, e.g. 07450BG0160367.")], body: None, ok: (200, JSON, "Akte") },
     Endpoint {
         method: "post",
         path: "/api/v1/akten/{bg}/documents",
         summary: "File an e-mail (message/rfc822, with attachments), a PDF (application/pdf) or a note (text/plain) under a Schlagwort.",
         roles: &["caseworker", "teamlead"],
-        params: &[path("bg", "string", "BG number."), Param { name: "schlagwort", query: true, required: true, kind: "string", description: "Where to file it." }, query("type", "string", "Document type (default: by the rules)."), query("title", "string", "A name for the document.")],
-        body: Some(("message/rfc822", "Binary")),
+        params: &[path("bg", "string", "BG number."), Param { name: "schlagwort", query: true, required: true, kind: "string", description: "Where to file it.", constraints: r#"{"minLength":1,"maxLength":100}"# }, query("type", "string", "Document type (default: by the rules)."), query("title", "string", "A name for the document.")],
+        body: Some((&["message/rfc822", "application/pdf", "text/plain"], "Binary")),
         ok: (201, JSON, "Filed"),
     },
     Endpoint {
@@ -110,17 +134,25 @@ pub const ENDPOINTS: &[Endpoint] = &[
         path: "/api/v1/audit",
         summary: "The audit trail, oldest first.",
         roles: &["auditor"],
-        params: &[query("after", "integer", "Entries after this sequence number."), query("who", "string", "Exact user."), query("action", "string", "Exact action."), query("target", "string", "Part of the target."), query("from", "string", "RFC 3339 lower bound."), query("to", "string", "RFC 3339 upper bound."), query("limit", "integer", "1 to 1000 (default 100).")],
+        params: &[
+            limited(query("after", "integer", "Entries after this sequence number."), r#"{"minimum":0}"#),
+            query("who", "string", "Exact user."),
+            query("action", "string", "Exact action."),
+            query("target", "string", "Part of the target."),
+            query("from", "string", "RFC 3339 lower bound."),
+            query("to", "string", "RFC 3339 upper bound."),
+            limited(query("limit", "integer", "1 to 1000 (default 100)."), r#"{"minimum":1,"maximum":1000}"#),
+        ],
         body: None,
         ok: (200, JSON, "AuditEntries"),
     },
     Endpoint { method: "get", path: "/api/v1/admin/users", summary: "All users (never their tokens).", roles: &["admin"], params: &[], body: None, ok: (200, JSON, "Users") },
-    Endpoint { method: "post", path: "/api/v1/admin/users", summary: "Create a user; the answer holds the token, shown only this once.", roles: &["admin"], params: &[], body: Some((JSON, "NewUser")), ok: (201, JSON, "User") },
+    Endpoint { method: "post", path: "/api/v1/admin/users", summary: "Create a user; the answer holds the token, shown only this once.", roles: &["admin"], params: &[], body: Some((JSON_BODY, "NewUser")), ok: (201, JSON, "User") },
     Endpoint { method: "post", path: "/api/v1/admin/users/{id}/revoke", summary: "Revoke a user's token.", roles: &["admin"], params: &[path("id", "integer", "User id.")], body: None, ok: (200, JSON, "User") },
-    Endpoint { method: "post", path: "/api/v1/admin/recipients/import", summary: "Import recipients from a CSV body.", roles: &["admin"], params: &[query("dry_run", "boolean", "Report only.")], body: Some(("text/csv", "Text")), ok: (200, JSON, "ImportReport") },
-    Endpoint { method: "post", path: "/api/v1/admin/caseworkers/import", summary: "Import caseworkers and surname ranges from a CSV body.", roles: &["admin"], params: &[query("dry_run", "boolean", "Report only.")], body: Some(("text/csv", "Text")), ok: (200, JSON, "ImportReport") },
+    Endpoint { method: "post", path: "/api/v1/admin/recipients/import", summary: "Import recipients from a CSV body.", roles: &["admin"], params: &[query("dry_run", "boolean", "Report only.")], body: Some((CSV_BODY, "Text")), ok: (200, JSON, "ImportReport") },
+    Endpoint { method: "post", path: "/api/v1/admin/caseworkers/import", summary: "Import caseworkers and surname ranges from a CSV body.", roles: &["admin"], params: &[query("dry_run", "boolean", "Report only.")], body: Some((CSV_BODY, "Text")), ok: (200, JSON, "ImportReport") },
     Endpoint { method: "get", path: "/api/v1/admin/absences", summary: "All absences.", roles: &["admin"], params: &[], body: None, ok: (200, JSON, "Absences") },
-    Endpoint { method: "post", path: "/api/v1/admin/absences", summary: "Record an absence with its deputy.", roles: &["admin"], params: &[], body: Some((JSON, "NewAbsence")), ok: (201, JSON, "Absence") },
+    Endpoint { method: "post", path: "/api/v1/admin/absences", summary: "Record an absence with its deputy.", roles: &["admin"], params: &[], body: Some((JSON_BODY, "NewAbsence")), ok: (201, JSON, "Absence") },
     Endpoint { method: "delete", path: "/api/v1/admin/absences/{id}", summary: "Remove an absence.", roles: &["admin"], params: &[path("id", "integer", "Absence id.")], body: None, ok: (200, JSON, "Absence") },
 ];
 
@@ -149,7 +181,11 @@ fn schemas() -> Value {
             "removed": { "type": "array", "items": integer },
             "cursor": integer,
         }), &["items", "removed", "cursor"]),
-        "ItemChange": obj(json!({ "to": string, "until": string, "bg": string, "type": string, "note": string }), &[]),
+        "ItemChange": { "type": "object", "additionalProperties": false, "properties": { "to": string, "until": string, "bg": string, "type": string, "note": string } },
+        "ItemChanged": { "oneOf": [
+            { "$ref": "#/components/schemas/Item" },
+            obj(json!({ "id": integer, "moved": { "const": true } }), &["id", "moved"]),
+        ] },
         "Hit": obj(json!({
             "id": integer, "score": { "type": "number" }, "name": string, "site": nullable_string,
             "received_at": string, "bg": nullable_string, "doc_type": nullable_string,
@@ -207,7 +243,7 @@ fn schemas() -> Value {
             "rejected": { "type": "array", "items": obj(json!({ "line": integer, "reason": string }), &["line", "reason"]) },
             "notes": { "type": "array", "items": string }, "applied": { "type": "boolean" },
         }), &["added", "changed", "unchanged", "rejected", "applied"]),
-        "NewAbsence": obj(json!({ "kennung": string, "from": string, "to": string, "deputy": string }), &["kennung", "from", "to", "deputy"]),
+        "NewAbsence": { "type": "object", "additionalProperties": false, "required": ["kennung", "from", "to", "deputy"], "properties": { "kennung": string, "from": string, "to": string, "deputy": string } },
         "Absence": obj(json!({ "id": integer, "kennung": string, "from": string, "to": string, "deputy": string }), &["id", "kennung", "from", "to", "deputy"]),
         "Absences": { "type": "array", "items": { "$ref": "#/components/schemas/Absence" } },
     })
@@ -222,9 +258,13 @@ pub fn spec() -> Value {
             .params
             .iter()
             .map(|p| {
+                let mut schema = json!({ "type": p.kind });
+                if let Ok(Value::Object(extra)) = serde_json::from_str::<Value>(p.constraints) {
+                    schema.as_object_mut().expect("an object").extend(extra);
+                }
                 json!({
                     "name": p.name, "in": if p.query { "query" } else { "path" },
-                    "required": p.required, "description": p.description, "schema": { "type": p.kind },
+                    "required": p.required, "description": p.description, "schema": schema,
                 })
             })
             .collect();
@@ -238,13 +278,23 @@ pub fn spec() -> Value {
                 "400": problem("Malformed request"),
                 "401": problem("Missing or invalid token"),
                 "404": problem("Not found, or not visible to the caller"),
+                "405": problem("The path does not take this method"),
             },
         });
         if !e.roles.is_empty() {
             op["security"] = json!([{ "bearer": [] }]);
         }
-        if let Some((content_type, schema)) = e.body {
-            op["requestBody"] = json!({ "content": { content_type: { "schema": { "$ref": format!("#/components/schemas/{schema}") } } } });
+        if let Some((content_types, schema)) = e.body {
+            let content: Map<String, Value> = content_types
+                .iter()
+                .map(|t| {
+                    (
+                        t.to_string(),
+                        json!({ "schema": { "$ref": format!("#/components/schemas/{schema}") } }),
+                    )
+                })
+                .collect();
+            op["requestBody"] = json!({ "content": content });
             for (code, what) in [
                 ("409", "Conflict"),
                 ("413", "Body too large"),

@@ -49,31 +49,49 @@ pub async fn poll(
     caller.require(&[Role::Caseworker, Role::Clearing, Role::Teamlead])?;
     let deadline = Instant::now() + Duration::from_secs(q.wait.unwrap_or(0).min(MAX_WAIT_SECS));
     let mut changes = state.store.watch_changes();
+    let mut stopping = state.stopping.clone();
     let mut since = q.since;
     loop {
         changes.borrow_and_update();
         let (s, c) = (state.clone(), caller.clone());
-        let poll = blocking(move || collect(&s, &c, since)).await?;
+        let (poll, page_full) = blocking(move || collect(&s, &c, since)).await?;
         let news = !poll.items.is_empty() || !poll.removed.is_empty();
-        if news || since.is_none() || Instant::now() >= deadline {
+        if news || since.is_none() || Instant::now() >= deadline || *stopping.borrow() {
             if news {
-                let (s, c, n) = (state.clone(), caller.clone(), poll.items.len());
-                blocking(move || s.audit(&c, "read_postbox", format!("{n} item(s)"), "ok", None))
-                    .await?;
+                let ids: Vec<String> = poll.items.iter().map(|l| l.item.id.to_string()).collect();
+                let (s, c) = (state.clone(), caller.clone());
+                let detail = format!("items {}", ids.join(","));
+                blocking(move || {
+                    s.audit(
+                        &c,
+                        "read_postbox",
+                        format!("{} item(s)", ids.len()),
+                        "ok",
+                        Some(detail),
+                    )
+                })
+                .await?;
             }
             return Ok(Json(poll));
         }
         since = Some(poll.cursor);
-        if tokio::time::timeout_at(deadline, changes.changed())
-            .await
-            .is_err()
-        {
-            return Ok(Json(poll));
+        if page_full {
+            continue; // more changes wait beyond this page; none was the caller's
+        }
+        tokio::select! {
+            _ = tokio::time::sleep_until(deadline) => return Ok(Json(poll)),
+            _ = stopping.changed() => return Ok(Json(poll)),
+            _ = changes.changed() => {}
         }
     }
 }
 
-fn collect(state: &AppState, caller: &Caller, since: Option<u64>) -> Result<Poll, ApiError> {
+/// The answer to a poll, and whether a page of changes was full (more wait).
+fn collect(
+    state: &AppState,
+    caller: &Caller,
+    since: Option<u64>,
+) -> Result<(Poll, bool), ApiError> {
     let scope = state.scope(caller)?.ok_or_else(ApiError::not_found)?;
     let own = caller.user.caseworker.clone().map(PostboxId::Caseworker);
     let listed = |item: Item| {
@@ -106,13 +124,17 @@ fn collect(state: &AppState, caller: &Caller, since: Option<u64>) -> Result<Poll
                 .cmp(&a.item.urgent)
                 .then(a.item.received_at.cmp(&b.item.received_at))
         });
-        return Ok(Poll {
-            items,
-            removed: Vec::new(),
-            cursor,
-        });
+        return Ok((
+            Poll {
+                items,
+                removed: Vec::new(),
+                cursor,
+            },
+            false,
+        ));
     };
     let (changed, cursor) = state.store.items_changed_after(since, MAX_CHANGES)?;
+    let page_full = changed.len() == MAX_CHANGES;
     let (mut items, mut removed) = (Vec::new(), Vec::new());
     for item in changed {
         if scope.sees_postbox(&item.postbox) {
@@ -121,11 +143,14 @@ fn collect(state: &AppState, caller: &Caller, since: Option<u64>) -> Result<Poll
             removed.push(item.id);
         }
     }
-    Ok(Poll {
-        items,
-        removed,
-        cursor,
-    })
+    Ok((
+        Poll {
+            items,
+            removed,
+            cursor,
+        },
+        page_full,
+    ))
 }
 
 /// The postbox an item was moved away from by its latest change, if any.
@@ -159,31 +184,46 @@ pub async fn change(
     caller: Caller,
     Path((id, action)): Path<(u64, String)>,
     body: Option<Json<ChangeBody>>,
-) -> Result<Json<Item>, ApiError> {
+) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(&[Role::Caseworker, Role::Clearing, Role::Teamlead])?;
     let body = body.map(|Json(b)| b).unwrap_or_default();
     let command = command(&action, body)?;
     let id = ItemId(id);
     blocking(move || {
         let scope = state.scope(&caller)?.ok_or_else(ApiError::not_found)?;
-        let item = state.store.item(id)?.ok_or_else(ApiError::not_found)?;
-        if !scope.sees_postbox(&item.postbox) {
-            return Err(ApiError::not_found());
-        }
-        let registry = state.pipeline.registry()?;
-        let name = command.action();
-        let detail = format!("{command:?}");
-        let changed = ops::execute(
-            &state.store,
-            &registry,
-            state.pipeline.rules(),
-            id,
-            &caller.actor(),
-            command,
-            crate::timefmt::today(),
-        )?;
-        state.audit(&caller, name, format!("item {id}"), "ok", Some(detail))?;
-        Ok(Json(changed))
+        let (name, detail) = (command.action(), format!("{command:?}"));
+        state.audited(
+            &caller,
+            name,
+            format!("item {id}"),
+            |_| Some(detail),
+            || {
+                let registry = state.pipeline.registry()?;
+                let may_change = |item: &Item| scope.sees_postbox(&item.postbox);
+                let actor = ops::Actor {
+                    name: &caller.actor(),
+                    may_change: &may_change,
+                };
+                let changed = ops::execute(
+                    &state.store,
+                    &registry,
+                    state.pipeline.rules(),
+                    id,
+                    actor,
+                    command,
+                    crate::timefmt::today(),
+                )?;
+                // Moved out of the caller's scope (forwarded, corrected to another BG):
+                // its new place and route are none of the caller's business.
+                if scope.sees_postbox(&changed.postbox) {
+                    Ok(Json(
+                        serde_json::to_value(&changed).map_err(ApiError::internal)?,
+                    ))
+                } else {
+                    Ok(Json(serde_json::json!({ "id": changed.id, "moved": true })))
+                }
+            },
+        )
     })
     .await
 }

@@ -90,14 +90,27 @@ pub async fn search(
             offset,
             facets: true,
         };
-        let results = state.index.search_with(&request)?;
-        state.audit(
-            &caller,
-            "search",
-            format!("{} hit(s)", results.total),
-            "ok",
-            Some(q.q.clone()),
-        )?;
+        let mut results = state.index.search_with(&request)?;
+        // The index may lag behind a correction that moved a document out of
+        // scope: every hit shown is checked against the store.
+        let mut shown = Vec::with_capacity(results.hits.len());
+        for mut hit in std::mem::take(&mut results.hits) {
+            let visible = match state.store.document(hit.id)? {
+                Some(doc) => scope.sees_document(&state.store, &doc)?,
+                None => false,
+            };
+            if visible {
+                hit.score = None;
+                shown.push(hit);
+            }
+        }
+        results.hits = shown;
+        let ids: Vec<String> = results.hits.iter().map(|h| h.id.to_string()).collect();
+        let filters = format!(
+            "q={:?} bg={:?} type={:?} schlagwort={:?} site={:?} from={:?} to={:?} offset={offset}; shown: {}",
+            q.q, q.bg, q.doc_type, q.schlagwort, q.site, q.from, q.to, ids.join(",")
+        );
+        state.audit(&caller, "search", format!("{} hit(s)", results.total), "ok", Some(filters))?;
         Ok(Json(results))
     })
     .await

@@ -41,7 +41,11 @@ pub fn search(
             let site = hit.site.as_deref().unwrap_or("-");
             println!(
                 "\n#{}  score {:.2}  {}  {}  {}",
-                hit.id, hit.score, hit.received_at, site, hit.name
+                hit.id,
+                hit.score.unwrap_or_default(),
+                hit.received_at,
+                site,
+                hit.name
             );
             println!("    {}", terminal_snippet(&hit.snippet));
         }

@@ -47,12 +47,17 @@ pub fn change(config: &Config, item: ItemId, by: &Kennung, command: Command) -> 
     let registry = Registry::load(&store)?;
     let rules = eakte::classify::doctype::Rules::load(config.classify.rules_file.as_deref())?;
     let action = command.action();
+    let anything = |_: &eakte::postbox::Item| true;
+    let actor = ops::Actor {
+        name: by.as_str(),
+        may_change: &anything,
+    };
     let changed = ops::execute(
         &store,
         &registry,
         &rules,
         item,
-        by.as_str(),
+        actor,
         command,
         eakte::timefmt::today(),
     )?;

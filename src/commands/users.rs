@@ -1,6 +1,7 @@
 //! Commands about API users and the audit trail.
 
 use anyhow::{bail, Result};
+use eakte::audit::{Audit, Event};
 use eakte::config::Config;
 use eakte::registry::Registry;
 use eakte::store::Store;
@@ -11,6 +12,12 @@ pub fn add(config: &Config, new: NewUser) -> Result<ExitCode> {
     let store = Store::open(&config.store_dir)?;
     let registry = Registry::load(&store)?;
     let (user, token) = users::add(&store, &registry, new)?;
+    record(
+        &store,
+        "add_user",
+        format!("user {}", user.id),
+        Some(format!("{:?} as {}", user.name, user.role)),
+    )?;
     eprintln!(
         "user {} ({}) created as {}; the token is shown only now:",
         user.name, user.id, user.role
@@ -45,6 +52,7 @@ pub fn list(config: &Config) -> Result<ExitCode> {
 pub fn revoke(config: &Config, user: &str) -> Result<ExitCode> {
     let store = Store::open(&config.store_dir)?;
     let u = users::revoke(&store, user)?;
+    record(&store, "revoke_user", format!("user {}", u.id), None)?;
     println!("revoked {} ({})", u.name, u.id);
     Ok(ExitCode::SUCCESS)
 }
@@ -73,4 +81,22 @@ pub fn verify_audit(config: &Config, json: bool) -> Result<ExitCode> {
         println!("OK");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// User management on the command line is audited like over the API; the
+/// actor is whoever may run eakte on the server.
+fn record(store: &Store, action: &str, target: String, detail: Option<String>) -> Result<()> {
+    let who = std::env::var("SUDO_USER")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_else(|_| "unknown".into());
+    Audit::new(store.clone()).record(Event {
+        who: format!("{who} (command line)"),
+        role: None,
+        address: "cli".into(),
+        action: action.into(),
+        target,
+        outcome: "ok".into(),
+        detail,
+    })?;
+    Ok(())
 }

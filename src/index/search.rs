@@ -45,7 +45,11 @@ pub struct SearchRequest<'a> {
 #[derive(Debug, Clone, Serialize)]
 pub struct Hit {
     pub id: DocumentId,
-    pub score: f32,
+    /// Relevance (BM25). `None` where it must not be shown: over the API, scores
+    /// computed on the whole index would tell how common a word is outside the
+    /// caller's scope.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f32>,
     pub name: String,
     pub site: Option<String>,
     pub received_at: String,
@@ -203,7 +207,7 @@ impl SearchIndex {
                         .and_then(|v| v.as_u64())
                         .unwrap_or_default(),
                 ),
-                score,
+                score: Some(score),
                 name: text_of(f.name).unwrap_or_default(),
                 site: text_of(f.site),
                 received_at: doc

@@ -92,16 +92,25 @@ impl Command {
     }
 }
 
-/// Apply `command` to item `id` on behalf of `by`, durably.
+/// Who changes an item, and which items they may change (checked against the
+/// item as it is at that moment, inside the transaction).
+pub struct Actor<'a> {
+    /// A caseworker's Kennung or a user's name.
+    pub name: &'a str,
+    pub may_change: &'a dyn Fn(&Item) -> bool,
+}
+
+/// Apply `command` to item `id` on behalf of `actor`, durably.
 pub fn execute(
     store: &Store,
     registry: &Registry,
     rules: &Rules,
     id: ItemId,
-    by: &str,
+    actor: Actor<'_>,
     command: Command,
     today: Date,
 ) -> Result<Item, ChangeError<ItemError>> {
+    let (by, may_change) = (actor.name, actor.may_change);
     if store.item(id)?.is_none() {
         return Err(ChangeError::Refused(ItemError::NotFound(id)));
     }
@@ -116,7 +125,10 @@ pub fn execute(
         ),
         _ => None,
     };
+    // The check runs inside the transaction: an item forwarded away meanwhile is
+    // no longer the caller's to change.
     store.change_item(id, |item, document| match &command {
+        _ if !may_change(item) => Err(ItemError::NotFound(id)),
         Command::Start => item.start(by),
         Command::Done { note } => item.done(by, note.clone()),
         Command::Forward { to, note } => item.forward(by, to.clone(), note.clone(), registry),

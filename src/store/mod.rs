@@ -2,7 +2,9 @@
 //! [`blob::BlobStore`]; metadata lives in sled, one tree per relation:
 //!
 //! - `documents`:   DocumentId -> [`Document`] (JSON)
-//! - `by_sha256`:   sha256 -> DocumentId (deduplication)
+//! - `by_sha256`:   content key -> DocumentId (deduplication; the key is the
+//!   SHA-256, or `SHA-256@BG` for documents filed into an Akte, so that the same
+//!   file in two Akten is two documents and nobody learns of the other one)
 //! - `arrivals`:    ArrivalId -> [`Arrival`] (every scan or upload that came in)
 //! - `index_queue`: DocumentId -> () (stored but not yet committed to the index)
 //! - `attempts`:    ArrivalId -> u32 (how often processing an arrival was started)
@@ -78,6 +80,9 @@ pub struct Document {
     /// Recipient and type (absent in stores written before classification existed).
     #[serde(default)]
     pub classification: Option<Classification>,
+    /// The deduplication key when it is not the SHA-256 (see `by_sha256`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_key: Option<String>,
     /// For an e-mail: the documents of its attachments.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<DocumentId>,
@@ -175,6 +180,8 @@ pub struct Store {
     audit: sled::Tree,
     audit_meta: sled::Tree,
     changes: sled::Tree,
+    /// Held while a change number is drawn and committed (see [`Store::record`]).
+    change_lock: Arc<std::sync::Mutex<()>>,
     akte_index: sled::Tree,
     /// The latest change sequence number, for long-polling postboxes.
     changed: Arc<tokio::sync::watch::Sender<u64>>,
@@ -222,6 +229,7 @@ impl Store {
             changed: Arc::new(tokio::sync::watch::channel(last_change(&changes)).0),
             changes,
             akte_index: db.open_tree("akte_index")?,
+            change_lock: Arc::default(),
             db,
             blobs,
         })
@@ -264,9 +272,14 @@ impl Store {
     }
 
     pub fn document_by_sha256(&self, sha: &Sha256) -> Result<Option<DocumentId>, StoreError> {
+        self.document_by_key(sha.as_str())
+    }
+
+    /// The document stored under a content key (the SHA-256, or `SHA-256@BG`).
+    pub fn document_by_key(&self, key: &str) -> Result<Option<DocumentId>, StoreError> {
         Ok(self
             .by_sha256
-            .get(sha.as_str())?
+            .get(key)?
             .and_then(|v| DocumentId::from_key(&v)))
     }
 
@@ -303,8 +316,11 @@ impl Store {
         &self,
         arrival: NewArrival,
         document: Option<NewDocument>,
-        sha: &Sha256,
+        key: &str,
     ) -> Result<Recorded, StoreError> {
+        // Change numbers must commit in the order they are drawn, or a long-poll
+        // that already moved past a number would never see its change.
+        let _in_order = self.change_lock.lock().unwrap_or_else(|e| e.into_inner());
         // Ids are drawn outside the transaction (sled may retry the closure); an id
         // that ends up unused is simply skipped.
         let fresh_id = DocumentId(self.db.generate_id()?);
@@ -341,7 +357,7 @@ impl Store {
                         return Ok(Recorded::AlreadyRecorded(a.document_id));
                     }
                     let (outcome, doc) = match by_sha256
-                        .get(sha.as_str())?
+                        .get(key)?
                         .and_then(|v| DocumentId::from_key(&v))
                     {
                         Some(id) => {
@@ -363,7 +379,7 @@ impl Store {
                                     )),
                                 ));
                             };
-                            by_sha256.insert(sha.as_str(), &fresh_id.to_key())?;
+                            by_sha256.insert(key, &fresh_id.to_key())?;
                             index_queue.insert(&fresh_id.to_key(), &[])?;
                             let doc = Document {
                                 id: fresh_id,
@@ -376,6 +392,7 @@ impl Store {
                                 stored_at: now.clone(),
                                 pages: new.pages.clone(),
                                 classification: new.classification.clone(),
+                                content_key: (key != new.sha256.as_str()).then(|| key.to_string()),
                                 attachments: new.attachments.clone(),
                                 arrivals: vec![arrival.id],
                             };
@@ -583,9 +600,11 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let sha = Sha256::of(b"x");
         let first = store
-            .record(arrival(&store, "a.png"), Some(new_doc(b"x")), &sha)
+            .record(arrival(&store, "a.png"), Some(new_doc(b"x")), sha.as_str())
             .unwrap();
-        let second = store.record(arrival(&store, "b.png"), None, &sha).unwrap();
+        let second = store
+            .record(arrival(&store, "b.png"), None, sha.as_str())
+            .unwrap();
         let Recorded::New(id) = first else {
             panic!("{first:?}")
         };
@@ -603,8 +622,10 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let sha = Sha256::of(b"y");
         let a = arrival(&store, "a.png");
-        let first = store.record(a.clone(), Some(new_doc(b"y")), &sha).unwrap();
-        let again = store.record(a, Some(new_doc(b"y")), &sha).unwrap();
+        let first = store
+            .record(a.clone(), Some(new_doc(b"y")), sha.as_str())
+            .unwrap();
+        let again = store.record(a, Some(new_doc(b"y")), sha.as_str()).unwrap();
         assert_eq!(again, Recorded::AlreadyRecorded(first.document_id()));
         assert_eq!(store.arrivals().count(), 1);
         assert_eq!(

@@ -95,6 +95,7 @@ impl Store {
             Corrupt(&'static str, serde_json::Error),
             Missing(&'static str),
         }
+        let _in_order = self.change_lock.lock().unwrap_or_else(|e| e.into_inner());
         let seq = self.generate_id()?;
         let trees = (
             &self.items,

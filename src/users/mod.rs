@@ -205,20 +205,35 @@ pub fn list(store: &Store) -> Result<Vec<User>, StoreError> {
     store.users()
 }
 
-/// Revoke the active user called `name` (or with that id); their token stops
-/// working at once.
+/// Revoke the active user with this id, or else called `name_or_id`; their
+/// token stops working at once.
 pub fn revoke(store: &Store, name_or_id: &str) -> Result<User, UserError> {
-    let mut user = list(store)?
-        .into_iter()
-        .find(|u| {
-            u.revoked_at.is_none() && (u.name == name_or_id || u.id.to_string() == name_or_id)
-        })
+    let users = list(store)?;
+    let active = |u: &&User| u.revoked_at.is_none();
+    let by_id = name_or_id
+        .parse::<u64>()
+        .ok()
+        .and_then(|id| users.iter().filter(active).find(|u| u.id == id));
+    let user = by_id
+        .or_else(|| users.iter().filter(active).find(|u| u.name == name_or_id))
         .ok_or_else(|| UserError::NotFound(name_or_id.to_string()))?;
+    revoke_user(store, user.clone())
+}
+
+/// Revoke the active user with this id (the API names users by id only).
+pub fn revoke_id(store: &Store, id: u64) -> Result<User, UserError> {
+    let user = list(store)?
+        .into_iter()
+        .find(|u| u.revoked_at.is_none() && u.id == id)
+        .ok_or_else(|| UserError::NotFound(id.to_string()))?;
+    revoke_user(store, user)
+}
+
+fn revoke_user(store: &Store, mut user: User) -> Result<User, UserError> {
     user.revoked_at = Some(crate::timefmt::now());
     store.put_user(&user)?;
     Ok(user)
 }
-
 /// The active user holding `token`, if any.
 pub fn authenticate(store: &Store, token: &str) -> Result<Option<User>, StoreError> {
     let Some(user) = store.user_by_token_sha256(&Sha256::of(token.as_bytes()))? else {
