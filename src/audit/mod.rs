@@ -84,6 +84,14 @@ impl Audit {
 
     /// Append `event` durably; returns the entry.
     pub fn record(&self, event: Event) -> Result<Entry, StoreError> {
+        let entry = self.append(event)?;
+        // The flush happens outside the lock: concurrent requests share fsyncs
+        // (group commit) instead of queueing for one each.
+        self.store.flush()?;
+        Ok(entry)
+    }
+
+    fn append(&self, event: Event) -> Result<Entry, StoreError> {
         let _one_at_a_time = self.append.lock().unwrap_or_else(|e| e.into_inner());
         let (entries, meta) = self.store.audit_trees();
         let (last_seq, last_hash) = match read_head(meta)? {
@@ -108,7 +116,6 @@ impl Audit {
                 Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
             })
             .map_err(crate::store::never_aborted)?;
-        self.store.flush()?;
         Ok(entry)
     }
 

@@ -160,6 +160,9 @@ pub struct NewDocument {
     pub attachments: Vec<DocumentId>,
 }
 
+/// sled's own cache: enough for the hot trees (queues, items, indexes).
+const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
 #[derive(Clone)]
 pub struct Store {
     db: sled::Db,
@@ -198,6 +201,8 @@ impl Store {
         std::fs::create_dir_all(dir).map_err(io)?;
         let db = sled::Config::new()
             .path(dir.join("db"))
+            // sled caches up to 1 GiB by default; the OS page cache does the rest.
+            .cache_capacity(CACHE_BYTES)
             .open()
             .map_err(|e| match e {
                 sled::Error::Io(ref io) if io.to_string().contains("could not acquire lock") => {
@@ -318,6 +323,28 @@ impl Store {
         document: Option<NewDocument>,
         key: &str,
     ) -> Result<Recorded, StoreError> {
+        self.record_with(arrival, document, key, true)
+    }
+
+    /// Like [`Store::record`], but without making it durable: for loading many
+    /// documents at once (benchmark corpora, migrations), followed by one
+    /// [`Store::flush`]. A crash before that flush may lose any of them.
+    pub fn record_unflushed(
+        &self,
+        arrival: NewArrival,
+        document: Option<NewDocument>,
+        key: &str,
+    ) -> Result<Recorded, StoreError> {
+        self.record_with(arrival, document, key, false)
+    }
+
+    fn record_with(
+        &self,
+        arrival: NewArrival,
+        document: Option<NewDocument>,
+        key: &str,
+        durable: bool,
+    ) -> Result<Recorded, StoreError> {
         // Change numbers must commit in the order they are drawn, or a long-poll
         // that already moved past a number would never see its change.
         let _in_order = self.change_lock.lock().unwrap_or_else(|e| e.into_inner());
@@ -433,7 +460,9 @@ impl Store {
                 },
                 TransactionError::Storage(e) => StoreError::Sled(e),
             })?;
-        self.db.flush()?;
+        if durable {
+            self.db.flush()?;
+        }
         if matches!(outcome, Recorded::New(_))
             && document.as_ref().is_some_and(|d| d.route.is_some())
         {
