@@ -173,7 +173,7 @@ pub struct Limits {
     pub max_bytes: u64,
     pub max_pixels_per_page: u64,
     pub max_pages: u32,
-    /// Wall-clock limit for each external tool run (pdfinfo, pdftotext, pdftoppm).
+    /// Wall-clock limit for reading one PDF and for rendering one page of it.
     pub tool_timeout: Duration,
     /// Largest request body the API takes (uploads, CSV imports).
     pub max_upload_bytes: u64,

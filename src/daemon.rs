@@ -21,6 +21,7 @@ use crate::inbox::{Claimed, Found, Inbox, PROCESSING_DIR, QUARANTINE_DIR};
 use crate::index::indexer::Indexer;
 use crate::pipeline::{Extraction, OpenError, Outcome, Pipeline, PipelineError};
 use crate::store::{NewArrival, Store, StoreError};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::path::Path;
 use std::sync::mpsc;
@@ -196,45 +197,77 @@ async fn inbox_loop(shared: Arc<Shared>, mut tracker: SettleTracker, rescan: Dur
         Err(e) => tracing::error!(error = %e, "listing {PROCESSING_DIR} failed"),
     }
     let mut stopping = shared.stopping.clone();
+    // Settled scans found by the last pass and not yet claimed. A finished job
+    // takes the next one from here: rescanning a backlog of thousands of files
+    // for every single claim would cost more than processing them.
+    let mut ready = VecDeque::new();
+    let mut rescan_now = true;
     while !shared.stopping() {
         let now = Instant::now();
-        take_settled(&shared, &mut tracker, now).await;
-        let wait = tracker.next_due(now).map_or(rescan, |due| due.min(rescan));
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            _ = shared.inbox_changed.notified() => tokio::time::sleep(EVENT_DEBOUNCE).await,
-            _ = shared.job_done.notified() => {}
-            _ = stopping.changed() => {}
+        if rescan_now || ready.is_empty() {
+            ready = settled_scans(&shared, &mut tracker, now).await;
         }
+        claim_ready(&shared, &mut tracker, &mut ready).await;
+        let wait = tracker.next_due(now).map_or(rescan, |due| due.min(rescan));
+        rescan_now = tokio::select! {
+            _ = tokio::time::sleep(wait) => true,
+            _ = shared.inbox_changed.notified() => {
+                tokio::time::sleep(EVENT_DEBOUNCE).await;
+                true
+            }
+            _ = shared.job_done.notified() => false,
+            _ = stopping.changed() => true,
+        };
     }
 }
 
-/// One pass over the inbox: observe every file, claim the settled ones while there
-/// is capacity, set aside what is not a file at all.
-async fn take_settled(shared: &Arc<Shared>, tracker: &mut SettleTracker, now: Instant) {
+/// One pass over the inbox: observe every file, set aside what is not a file at
+/// all; returns the scans that have settled.
+async fn settled_scans(
+    shared: &Arc<Shared>,
+    tracker: &mut SettleTracker,
+    now: Instant,
+) -> VecDeque<Found> {
     let inbox = shared.inbox.clone();
     let found = match tokio::task::spawn_blocking(move || inbox.scan()).await {
         Ok(Ok(found)) => found,
         Ok(Err(e)) => {
-            return tracing::error!(error = %e, inbox = %shared.inbox.root().display(), "cannot read the inbox")
+            tracing::error!(error = %e, inbox = %shared.inbox.root().display(), "cannot read the inbox");
+            return VecDeque::new();
         }
-        Err(e) => return tracing::error!(error = %e, "inbox scan failed"),
+        Err(e) => {
+            tracing::error!(error = %e, "inbox scan failed");
+            return VecDeque::new();
+        }
     };
     let present: std::collections::HashSet<_> = found.iter().map(|f| f.path.clone()).collect();
     tracker.retain(|p| present.contains(p));
+    let mut settled = VecDeque::new();
     for f in found {
         if shared.stopping() {
-            return;
+            break;
         }
         if let Some(what) = f.not_a_file {
             set_aside_special(shared, f, what).await;
-            continue;
+        } else if tracker.observe(&f.path, f.size, f.mtime, now) {
+            settled.push_back(f);
         }
-        if !tracker.observe(&f.path, f.size, f.mtime, now) {
-            continue;
-        }
-        // No capacity: the file stays settled and waits for `job_done`.
+    }
+    settled
+}
+
+/// Claim settled scans from `ready` while there is capacity; the rest wait for
+/// `job_done`.
+async fn claim_ready(
+    shared: &Arc<Shared>,
+    tracker: &mut SettleTracker,
+    ready: &mut VecDeque<Found>,
+) {
+    while !shared.stopping() {
         let Ok(permit) = shared.permits.clone().try_acquire_owned() else {
+            return;
+        };
+        let Some(f) = ready.pop_front() else {
             return;
         };
         tracker.forget(&f.path);
@@ -258,6 +291,10 @@ async fn take_settled(shared: &Arc<Shared>, tracker: &mut SettleTracker, now: In
 /// the inbox and settles again. Blocking.
 fn claim_unchanged(shared: &Shared, found: &Found) -> Result<Option<Claimed>, String> {
     let rel = Inbox::display(&found.rel);
+    if std::fs::symlink_metadata(&found.path).is_err() {
+        // Gone since the pass that found it (taken away by the scan office).
+        return Ok(None);
+    }
     let arrival = shared
         .pipeline
         .store()
@@ -430,7 +467,8 @@ fn receipt_time(path: &Path) -> String {
 /// `.quarantine` (our own moves) are ignored. Without a watcher (e.g. the inotify
 /// limit is reached) the periodic rescan still finds everything.
 fn watch_inbox(root: &Path, changed: Arc<Notify>) -> Option<notify::RecommendedWatcher> {
-    use notify::{RecursiveMode, Watcher};
+    use notify::event::{ModifyKind, RenameMode};
+    use notify::{EventKind, RecursiveMode, Watcher};
     let root_owned = root.to_path_buf();
     let handler = move |event: notify::Result<notify::Event>| {
         let Ok(event) = event else { return };
@@ -440,7 +478,20 @@ fn watch_inbox(root: &Path, changed: Arc<Notify>) -> Option<notify::RecommendedW
                 .and_then(|rel| rel.components().next())
                 .is_some_and(|c| c.as_os_str() == PROCESSING_DIR || c.as_os_str() == QUARANTINE_DIR)
         };
-        if event.paths.iter().any(|p| !ours(p)) {
+        // Only paths where a scan may have appeared matter: a file leaving (our
+        // own claims, or the scan office tidying up) brings nothing new, and
+        // reacting to our own claims would rescan the whole inbox per scan taken.
+        let arrived: &[std::path::PathBuf] = match event.kind {
+            EventKind::Remove(_)
+            | EventKind::Access(_)
+            | EventKind::Modify(ModifyKind::Name(RenameMode::From)) => &[],
+            // [from, to]
+            EventKind::Modify(ModifyKind::Name(RenameMode::Both)) => {
+                event.paths.get(1..).unwrap_or_default()
+            }
+            _ => &event.paths,
+        };
+        if arrived.iter().any(|p| !ours(p)) {
             changed.notify_one();
         }
     };
@@ -470,6 +521,9 @@ struct IndexThread {
 
 /// Even without a wake-up, look at the queue this often (e.g. after an error).
 const INDEX_RECHECK: Duration = Duration::from_secs(5);
+/// At most one index commit per this interval: a document is searchable at most
+/// this much later (its postbox item does not wait for the index).
+const MIN_COMMIT_GAP: Duration = Duration::from_millis(250);
 
 impl IndexThread {
     fn start(mut indexer: Indexer, store: Store) -> IndexThread {
@@ -477,13 +531,22 @@ impl IndexThread {
         let handle = std::thread::Builder::new()
             .name("indexer".into())
             .spawn(move || {
+                let mut last_drain = Instant::now();
                 loop {
                     let msg = rx.recv_timeout(INDEX_RECHECK);
-                    // Coalesce wake-ups that piled up while the last batch ran.
-                    let stop = matches!(
+                    let mut stop = matches!(
                         msg,
                         Ok(IndexMsg::Stop) | Err(mpsc::RecvTimeoutError::Disconnected)
-                    ) || rx.try_iter().any(|m| matches!(m, IndexMsg::Stop));
+                    );
+                    // Under a burst, let documents gather for one commit instead of
+                    // committing (and creating a segment) per document.
+                    let gather = MIN_COMMIT_GAP.saturating_sub(last_drain.elapsed());
+                    if !stop && !gather.is_zero() {
+                        std::thread::sleep(gather);
+                    }
+                    // Coalesce wake-ups that piled up meanwhile.
+                    stop |= rx.try_iter().any(|m| matches!(m, IndexMsg::Stop));
+                    last_drain = Instant::now();
                     match indexer.drain_queue(&store) {
                         Ok(0) => {}
                         Ok(n) => tracing::debug!(documents = n, "indexed"),

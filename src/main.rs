@@ -86,6 +86,9 @@ enum Command {
     /// The audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Internal: the daemon's PDF reader process (requests on stdin).
+    #[command(name = "pdf-reader", hide = true)]
+    PdfReader,
     /// Internal: extract one file in a child process for the daemon.
     #[command(name = "extract-isolated", hide = true)]
     ExtractIsolated { input: PathBuf, output: PathBuf },
@@ -264,6 +267,11 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
+    if let Command::PdfReader = cli.command {
+        // Needs no configuration: each request carries its limits.
+        eakte::extract::pdf::serve_reader_requests().map_err(anyhow::Error::msg)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let config = Config::load(cli.config.as_deref())?;
     match cli.command {
         Command::Serve => documents::serve(config),
@@ -359,6 +367,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Users(UsersCommand::List) => users::list(&config),
         Command::Users(UsersCommand::Revoke { user }) => users::revoke(&config, &user),
         Command::Audit(AuditCommand::Verify { json }) => users::verify_audit(&config, json),
+        Command::PdfReader => unreachable!("handled before the configuration is read"),
         Command::ExtractIsolated { input, output } => {
             eakte::extract::isolated::run_child(&config, &input, &output)
                 .map_err(anyhow::Error::msg)?;

@@ -2,7 +2,8 @@
 //!
 //! The file type comes from the content ([`sniff`]). Images are probed from their
 //! headers ([`image`]) before any decoder sees them, PDFs are read by the poppler
-//! tools in subprocesses ([`pdf`], [`tool`]), and pages without a usable text layer
+//! library in reader processes and its tools in subprocesses ([`pdf`],
+//! [`pdf_reader`], [`tool`]), and pages without a usable text layer
 //! are recognised by tesseract on the [`ocr`] pool. Every way a file can be unusable
 //! is a [`Rejection`] with a plain-German reason for the scan office; problems of
 //! eakte's own environment (a missing tool, a full temp disk) are
@@ -13,6 +14,8 @@ pub mod image;
 pub mod isolated;
 pub mod ocr;
 pub mod pdf;
+pub mod pdf_reader;
+mod poppler;
 pub mod sniff;
 pub mod tool;
 
@@ -207,6 +210,7 @@ pub struct Extractor {
     render_dpi: u32,
     page_timeout_secs: u64,
     ocr: Arc<OcrPool>,
+    pdf_readers: Arc<pdf_reader::PdfReaders>,
 }
 
 impl Extractor {
@@ -219,6 +223,7 @@ impl Extractor {
             render_dpi: config.ocr.render_dpi,
             page_timeout_secs: config.ocr.page_timeout.as_secs(),
             ocr: Arc::new(ocr),
+            pdf_readers: Arc::new(pdf_reader::PdfReaders::new(pdf::MAX_TEXT_BYTES)),
         })
     }
 

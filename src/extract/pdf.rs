@@ -1,9 +1,9 @@
 //! PDF pages: the text layer where there is one, OCR where there is not.
 //!
-//! poppler's command-line tools do the reading (see [`super::tool`] for why they run
-//! as subprocesses): `pdfinfo` for page count, sizes and encryption, `pdftotext` for
-//! the text layer, `pdfimages -list` to see whether a page with text also carries
-//! pictures that may contain text, and `pdftoppm` to rasterise pages for OCR.
+//! poppler does the reading, always outside the daemon: a long-lived PDF reader
+//! process ([`super::pdf_reader`]) gives page count, sizes, encryption, the text
+//! layer and, for pages with a short text layer, how much of the page pictures
+//! cover; `pdftoppm` ([`super::tool`]) rasterises the pages that need OCR.
 //!
 //! A page is OCRed when its text layer is missing or trivial (scanners' PDFs, and
 //! "tagged" PDFs with an empty layer), or when a short text layer sits next to
@@ -14,7 +14,6 @@
 use super::ocr::{OcrJob, PageImage};
 use super::tool::{self, ToolError};
 use super::{ExtractError, Extractor, Page, PageSource, Rejection};
-use crate::config::Limits;
 use std::ffi::OsStr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -30,9 +29,9 @@ const MIN_IMAGE_COVERAGE: f64 = 0.03;
 /// Below this resolution OCR quality collapses; a page that would need less to stay
 /// under the pixel limit is rejected instead of being recognised badly.
 const MIN_OCR_DPI: u32 = 150;
-/// At most this much of a tool's text output is read (500 pages of dense text are
+/// At most this much text layer is read from one PDF (500 pages of dense text are
 /// a few MB; more is a hostile file repeating itself).
-const MAX_TOOL_OUTPUT: u64 = 32 * 1024 * 1024;
+pub(super) const MAX_TEXT_BYTES: usize = 32 * 1024 * 1024;
 /// Pages smaller than this (in points, 1/72 inch) on either side are broken files.
 const MIN_PAGE_SIDE_PT: f64 = 10.0;
 
@@ -78,14 +77,6 @@ struct WorkDir {
     input: PathBuf,
 }
 
-/// What `pdfinfo` says about a file.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PdfInfo {
-    pub pages: u64,
-    /// Width and height in points of the first `min(pages, max_pages)` pages.
-    pub sizes: Vec<(f64, f64)>,
-}
-
 pub(super) fn extract(ex: &Extractor, bytes: &[u8]) -> Result<Vec<Page>, ExtractError> {
     let limits = ex.limits();
     let dir = tempfile::Builder::new()
@@ -97,7 +88,9 @@ pub(super) fn extract(ex: &Extractor, bytes: &[u8]) -> Result<Vec<Page>, Extract
         .map_err(|e| ExtractError::system("cannot write a temporary file", e))?;
     let work = Arc::new(WorkDir { dir, input });
 
-    let info = info(&work, limits)?;
+    let info = ex
+        .pdf_readers
+        .read(&work.input, limits.max_pages, limits.tool_timeout)?;
     if info.pages == 0 {
         return Err(Rejection::NoPages.into());
     }
@@ -108,7 +101,8 @@ pub(super) fn extract(ex: &Extractor, bytes: &[u8]) -> Result<Vec<Page>, Extract
         }
         .into());
     }
-    if info.pages as usize != info.sizes.len() {
+    let read = info.sizes.len();
+    if info.pages as usize != read || info.texts.len() != read || info.coverage.len() != read {
         return Err(Rejection::CorruptPdf {
             detail: format!("{} pages, but sizes for {}", info.pages, info.sizes.len()),
         }
@@ -124,27 +118,15 @@ pub(super) fn extract(ex: &Extractor, bytes: &[u8]) -> Result<Vec<Page>, Extract
             .into());
         }
     }
-    let texts = text_layer(&work, info.pages as u32, limits)?;
-    let chars: Vec<usize> = texts
-        .iter()
-        .map(|t| t.chars().filter(|c| c.is_alphanumeric()).count())
-        .collect();
-    let coverage = if chars
-        .iter()
-        .any(|c| (MIN_TEXT_CHARS..SEARCHABLE_SCAN_MIN_CHARS).contains(c))
-    {
-        image_coverage(&work, &info, limits)?
-    } else {
-        vec![0.0; info.sizes.len()]
-    };
+    let chars: Vec<usize> = info.texts.iter().map(|t| text_chars(t)).collect();
 
     let mut pages = Vec::with_capacity(info.sizes.len());
     let mut jobs = Vec::new();
-    for (i, text) in texts.into_iter().enumerate() {
+    for (i, text) in info.texts.into_iter().enumerate() {
         let number = i as u32 + 1;
         let has_text = chars[i] >= MIN_TEXT_CHARS;
         let pictures_may_hold_text =
-            chars[i] < SEARCHABLE_SCAN_MIN_CHARS && coverage[i] >= MIN_IMAGE_COVERAGE;
+            chars[i] < SEARCHABLE_SCAN_MIN_CHARS && info.coverage[i] >= MIN_IMAGE_COVERAGE;
         let source = match (has_text, pictures_may_hold_text) {
             (true, false) => PageSource::TextLayer,
             (true, true) => PageSource::Mixed,
@@ -218,132 +200,21 @@ fn choose_dpi(
     Ok(dpi)
 }
 
-fn info(work: &WorkDir, limits: &Limits) -> Result<PdfInfo, ExtractError> {
-    let out = work.dir.path().join("pdfinfo.txt");
-    let last = limits.max_pages.to_string();
-    let args: [&OsStr; 5] = [
-        "-f".as_ref(),
-        "1".as_ref(),
-        "-l".as_ref(),
-        last.as_ref(),
-        work.input.as_os_str(),
-    ];
-    tool::run("pdfinfo", &args, &out, limits.tool_timeout).map_err(tool_error)?;
-    let text = tool::read_capped(&out, MAX_TOOL_OUTPUT)
-        .map_err(|e| ExtractError::system("cannot read pdfinfo output", e))?;
-    parse_info(&String::from_utf8_lossy(&text)).ok_or_else(|| {
-        Rejection::CorruptPdf {
-            detail: "pdfinfo reports no page count".into(),
-        }
-        .into()
-    })
+/// Letters and digits in a page's text layer.
+fn text_chars(text: &str) -> usize {
+    text.chars().filter(|c| c.is_alphanumeric()).count()
 }
 
-/// Parse `pdfinfo -f 1 -l N` output: `Pages:` and one `Page    N size: W x H pts` line
-/// per page.
-fn parse_info(text: &str) -> Option<PdfInfo> {
-    let mut pages = None;
-    let mut sizes = Vec::new();
-    for line in text.lines() {
-        if let Some(rest) = line.strip_prefix("Pages:") {
-            pages = rest.trim().parse().ok();
-        } else if let Some(rest) = line.strip_prefix("Page ") {
-            let Some((_, size)) = rest.split_once("size:") else {
-                continue;
-            };
-            let mut numbers = size.split_whitespace();
-            let width = numbers.next().and_then(|w| w.parse().ok());
-            let height = numbers.nth(1).and_then(|h| h.parse().ok());
-            if let (Some(w), Some(h)) = (width, height) {
-                sizes.push((w, h));
-            }
-        }
-    }
-    Some(PdfInfo {
-        pages: pages?,
-        sizes,
-    })
+/// Whether the pictures on a page with this text layer may hold its text: the
+/// text layer is there but too short to stand for the page (a scan with a header
+/// stamped on it). Pages with less text are OCRed whole anyway.
+fn needs_coverage(text: &str) -> bool {
+    (MIN_TEXT_CHARS..SEARCHABLE_SCAN_MIN_CHARS).contains(&text_chars(text))
 }
 
-/// The text layer of the first `pages` pages (pdftotext ends each page with a form feed).
-fn text_layer(work: &WorkDir, pages: u32, limits: &Limits) -> Result<Vec<String>, ExtractError> {
-    let out = work.dir.path().join("text.txt");
-    let last = pages.to_string();
-    let args: [&OsStr; 8] = [
-        "-enc".as_ref(),
-        "UTF-8".as_ref(),
-        "-f".as_ref(),
-        "1".as_ref(),
-        "-l".as_ref(),
-        last.as_ref(),
-        work.input.as_os_str(),
-        out.as_os_str(),
-    ];
-    tool::run(
-        "pdftotext",
-        &args,
-        &work.dir.path().join("pdftotext.out"),
-        limits.tool_timeout,
-    )
-    .map_err(tool_error)?;
-    let text = tool::read_capped(&out, MAX_TOOL_OUTPUT)
-        .map_err(|e| ExtractError::system("cannot read pdftotext output", e))?;
-    let mut texts: Vec<String> = String::from_utf8_lossy(&text)
-        .split('\u{c}')
-        .map(str::to_string)
-        .collect();
-    texts.resize(pages as usize, String::new());
-    Ok(texts)
-}
-
-/// Per page, the share of its area covered by pictures (`pdfimages -list`).
-fn image_coverage(
-    work: &WorkDir,
-    info: &PdfInfo,
-    limits: &Limits,
-) -> Result<Vec<f64>, ExtractError> {
-    let out = work.dir.path().join("images.txt");
-    let last = info.sizes.len().to_string();
-    let args: [&OsStr; 6] = [
-        "-list".as_ref(),
-        "-f".as_ref(),
-        "1".as_ref(),
-        "-l".as_ref(),
-        last.as_ref(),
-        work.input.as_os_str(),
-    ];
-    tool::run("pdfimages", &args, &out, limits.tool_timeout).map_err(tool_error)?;
-    let text = tool::read_capped(&out, MAX_TOOL_OUTPUT)
-        .map_err(|e| ExtractError::system("cannot read pdfimages output", e))?;
-    Ok(parse_coverage(&String::from_utf8_lossy(&text), &info.sizes))
-}
-
-/// Parse `pdfimages -list` rows (`page num type width height ... x-ppi y-ppi ...`).
-fn parse_coverage(text: &str, sizes: &[(f64, f64)]) -> Vec<f64> {
-    let mut covered = vec![0.0f64; sizes.len()];
-    for line in text.lines().skip(2) {
-        let cols: Vec<&str> = line.split_whitespace().collect();
-        if cols.len() < 14 {
-            continue;
-        }
-        let num = |i: usize| cols[i].parse::<f64>().ok();
-        let (Some(page), Some(w), Some(h), Some(xppi), Some(yppi)) =
-            (num(0), num(3), num(4), num(12), num(13))
-        else {
-            continue;
-        };
-        let Some(slot) = (page as usize).checked_sub(1).filter(|&p| p < sizes.len()) else {
-            continue;
-        };
-        if xppi > 0.0 && yppi > 0.0 {
-            covered[slot] += (w / xppi * 72.0) * (h / yppi * 72.0);
-        }
-    }
-    covered
-        .iter()
-        .zip(sizes)
-        .map(|(area, (w, h))| (area / (w * h)).min(1.0))
-        .collect()
+/// The PDF reader process's main loop (`eakte pdf-reader`, see [`super::pdf_reader`]).
+pub fn serve_reader_requests() -> Result<(), String> {
+    super::pdf_reader::serve_requests(MAX_TEXT_BYTES, needs_coverage)
 }
 
 fn tool_error(err: ToolError) -> ExtractError {
@@ -367,28 +238,6 @@ fn tool_error(err: ToolError) -> ExtractError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pdfinfo_output_is_parsed() {
-        let text = "Producer:        pdfTeX\nPages:           2\nEncrypted:       no\n\
-                    Page    1 size: 595.276 x 841.89 pts (A4)\nPage    1 rot:  0\n\
-                    Page    2 size: 612 x 792 pts (letter)\nPage    2 rot:  90\n";
-        let info = parse_info(text).unwrap();
-        assert_eq!(info.pages, 2);
-        assert_eq!(info.sizes, vec![(595.276, 841.89), (612.0, 792.0)]);
-        assert_eq!(parse_info("Syntax Error\n"), None);
-    }
-
-    #[test]
-    fn image_coverage_sums_pictures_per_page() {
-        let list = "page   num  type   width height color comp bpc  enc interp  object ID x-ppi y-ppi size ratio\n\
-            --------------------------------------------------------------------------------------------\n\
-               1     0 image     530    65  rgb     3   8  image  no         5  0    96    96 4037B 3.9%\n\
-               2     1 image    2550  3300  gray    1   1  jbig2  no         8  0   300   300 69.4K 6.8%\n";
-        let cov = parse_coverage(list, &[(612.0, 792.0), (612.0, 792.0)]);
-        assert!((cov[0] - 0.040).abs() < 0.001, "{cov:?}");
-        assert!((cov[1] - 1.0).abs() < 0.001, "{cov:?}");
-    }
 
     #[test]
     fn dpi_is_lowered_for_big_pages_and_bombs_are_refused() {

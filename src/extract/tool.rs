@@ -1,14 +1,21 @@
-//! Running the poppler tools (`pdfinfo`, `pdftotext`, `pdfimages`, `pdftoppm`) as
-//! subprocesses, so that a hostile PDF can at worst kill a child process, never the
+//! Running programs that read hostile files (the poppler tools, the PDF reader
+//! process) so that such a file can at worst kill a child process, never the
 //! daemon. Each run has a wall-clock timeout and an address-space limit, its own
 //! process group (killed as a whole on timeout), and writes its output to files
 //! rather than pipes (no pipe-buffer deadlocks, no unbounded memory in the daemon).
+//!
+//! The limits are set by util-linux's `prlimit`, which then execs the program,
+//! rather than by a `pre_exec` hook in the daemon: with a hook, std must `fork` the
+//! daemon, copying the page tables of hundreds of MB of OCR models for every run
+//! (on born-digital PDFs that cost more than the tools themselves, see
+//! BENCHMARKS.md). Without one, std uses `posix_spawn`, which shares the address
+//! space until the exec.
 
 use std::fs::File;
 use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::os::unix::process::ExitStatusExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 use wait_timeout::ChildExt;
@@ -53,32 +60,22 @@ pub fn run(
     timeout: Duration,
 ) -> Result<String, ToolError> {
     let stderr_path = stdout_to.with_extension("stderr");
-    let mut cmd = Command::new(tool);
-    cmd.args(args)
+    // Resolved here, so that a missing tool is told apart from a failing one
+    // (prlimit would report both as a failure).
+    let program = locate(tool).ok_or_else(|| ToolError::Missing {
+        tool,
+        source: std::io::Error::new(std::io::ErrorKind::NotFound, "not found in PATH"),
+    })?;
+    let mut child = limited(&program)
+        .args(args)
         .stdin(Stdio::null())
         .stdout(File::create(stdout_to)?)
         .stderr(File::create(&stderr_path)?)
-        .process_group(0);
-    // SAFETY: pre_exec runs in the forked child before exec; setrlimit is
-    // async-signal-safe and touches no memory shared with the parent.
-    unsafe {
-        cmd.pre_exec(|| {
-            for (resource, limit) in [
-                (libc::RLIMIT_AS, TOOL_MEMORY_LIMIT),
-                (libc::RLIMIT_FSIZE, TOOL_FILE_LIMIT),
-            ] {
-                let limit = libc::rlimit {
-                    rlim_cur: limit,
-                    rlim_max: limit,
-                };
-                libc::setrlimit(resource, &limit);
-            }
-            Ok(())
-        });
-    }
-    let mut child = cmd
         .spawn()
-        .map_err(|source| ToolError::Missing { tool, source })?;
+        .map_err(|source| ToolError::Missing {
+            tool: PRLIMIT,
+            source,
+        })?;
     let status = match child.wait_timeout(timeout)? {
         Some(status) => status,
         None => {
@@ -110,6 +107,34 @@ pub fn run(
         stderr.lines().take(3).collect::<Vec<_>>().join(" / ")
     };
     Err(ToolError::Failed { tool, message })
+}
+
+/// util-linux's `prlimit`: sets the limits, then execs the tool in the same process.
+const PRLIMIT: &str = "prlimit";
+
+/// A command that runs `program` under the tools' memory and file-size limits, in
+/// its own process group (so that a kill of `-pid` reaches all it started).
+pub fn limited(program: &Path) -> Command {
+    let mut cmd = Command::new(PRLIMIT);
+    cmd.arg(format!("--as={TOOL_MEMORY_LIMIT}"))
+        .arg(format!("--fsize={TOOL_FILE_LIMIT}"))
+        .arg("--")
+        .arg(program)
+        .process_group(0);
+    cmd
+}
+
+/// The tool's executable in `PATH`.
+fn locate(tool: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(tool))
+        .find(|candidate| {
+            std::fs::metadata(candidate).is_ok_and(|m| {
+                m.is_file()
+                    && std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o111 != 0
+            })
+        })
 }
 
 /// Read at most `max` bytes of a file (tool output can be hostile-sized).
