@@ -14,6 +14,11 @@ const HTTP_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0, 30.0, 60.0,
 ];
 
+/// Upper bounds (seconds) of the postbox delivery histogram.
+const DELIVERY_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
+];
+
 #[derive(Debug, Clone, Default)]
 struct Histogram {
     counts: Vec<u64>,
@@ -61,6 +66,7 @@ struct State {
     documents: BTreeMap<String, u64>,
     routing: BTreeMap<String, u64>,
     ocr: Histogram,
+    delivery: Histogram,
     http: BTreeMap<(String, String, u16), Histogram>,
 }
 
@@ -94,6 +100,11 @@ impl Metrics {
 
     pub fn ocr_page(&self, took: Duration) {
         self.with(|s| s.ocr.observe(OCR_BUCKETS, took.as_secs_f64()));
+    }
+
+    /// A long-poll answered with a change `took` after the change was published.
+    pub fn postbox_delivery(&self, took: Duration) {
+        self.with(|s| s.delivery.observe(DELIVERY_BUCKETS, took.as_secs_f64()));
     }
 
     pub fn http(&self, method: &str, route: &str, status: u16, took: Duration) {
@@ -130,6 +141,17 @@ impl Metrics {
             let _ = writeln!(out, "# TYPE eakte_ocr_page_seconds histogram");
             s.ocr
                 .render(&mut out, "eakte_ocr_page_seconds", "", OCR_BUCKETS);
+            let _ = writeln!(
+                out,
+                "# HELP eakte_postbox_delivery_seconds From a postbox change being durable to a waiting long-poll answering with it."
+            );
+            let _ = writeln!(out, "# TYPE eakte_postbox_delivery_seconds histogram");
+            s.delivery.render(
+                &mut out,
+                "eakte_postbox_delivery_seconds",
+                "",
+                DELIVERY_BUCKETS,
+            );
             let _ = writeln!(
                 out,
                 "# HELP eakte_http_request_duration_seconds HTTP request latency."

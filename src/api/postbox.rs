@@ -4,6 +4,7 @@
 use super::auth::Caller;
 use super::error::ApiError;
 use super::{blocking, AppState};
+use crate::access::Scope;
 use crate::postbox::ops::{self, Command, Listed};
 use crate::postbox::{Action, Item, PostboxId};
 use crate::registry::BgNummer;
@@ -12,6 +13,7 @@ use crate::users::Role;
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -48,30 +50,39 @@ pub async fn poll(
 ) -> Result<Json<Poll>, ApiError> {
     caller.require(&[Role::Caseworker, Role::Clearing, Role::Teamlead])?;
     let deadline = Instant::now() + Duration::from_secs(q.wait.unwrap_or(0).min(MAX_WAIT_SECS));
-    let mut changes = state.store.watch_changes();
+    // The scope is taken once per poll: a change of responsibility (an absence
+    // starting, a registry import) shows from the next poll on.
+    let (s, c) = (state.clone(), caller.clone());
+    let scope = Arc::new(blocking(move || s.scope(&c)?.ok_or_else(ApiError::not_found)).await?);
+    // Subscribed before the first look, so no change slips between look and wait.
+    let wake = state.store.subscribe_postboxes(&scope.postboxes);
     let mut stopping = state.stopping.clone();
     let mut since = q.since;
+    // Whether this poll waited for news (only those count as deliveries).
+    let mut waited = false;
     loop {
-        changes.borrow_and_update();
-        let (s, c) = (state.clone(), caller.clone());
-        let (poll, page_full) = blocking(move || collect(&s, &c, since)).await?;
-        let news = !poll.items.is_empty() || !poll.removed.is_empty();
-        if news || since.is_none() || Instant::now() >= deadline || *stopping.borrow() {
-            if news {
+        let (s, c, sc) = (state.clone(), caller.clone(), scope.clone());
+        // Look and record in one trip to the blocking pool: this is the path
+        // between a routed letter and the caseworker's screen.
+        let (poll, page_full) = blocking(move || {
+            let (poll, page_full) = collect(&s, &c, &sc, since)?;
+            if !poll.items.is_empty() || !poll.removed.is_empty() {
                 let ids: Vec<String> = poll.items.iter().map(|l| l.item.id.to_string()).collect();
-                let (s, c) = (state.clone(), caller.clone());
                 let detail = format!("items {}", ids.join(","));
-                blocking(move || {
-                    s.audit(
-                        &c,
-                        "read_postbox",
-                        format!("{} item(s)", ids.len()),
-                        "ok",
-                        Some(detail),
-                    )
-                })
-                .await?;
+                let target = format!("{} item(s)", ids.len());
+                s.audit(&c, "read_postbox", target, "ok", Some(detail))?;
             }
+            Ok((poll, page_full))
+        })
+        .await?;
+        let news = !poll.items.is_empty() || !poll.removed.is_empty();
+        if news && waited {
+            let newest = poll.items.iter().map(|l| l.item.seq).max();
+            if let Some(published) = newest.and_then(|seq| state.store.change_published_at(seq)) {
+                crate::metrics::metrics().postbox_delivery(published.elapsed());
+            }
+        }
+        if news || since.is_none() || Instant::now() >= deadline || *stopping.borrow() {
             return Ok(Json(poll));
         }
         since = Some(poll.cursor);
@@ -81,7 +92,7 @@ pub async fn poll(
         tokio::select! {
             _ = tokio::time::sleep_until(deadline) => return Ok(Json(poll)),
             _ = stopping.changed() => return Ok(Json(poll)),
-            _ = changes.changed() => {}
+            _ = wake.notified() => waited = true,
         }
     }
 }
@@ -90,9 +101,9 @@ pub async fn poll(
 fn collect(
     state: &AppState,
     caller: &Caller,
+    scope: &Scope,
     since: Option<u64>,
 ) -> Result<(Poll, bool), ApiError> {
-    let scope = state.scope(caller)?.ok_or_else(ApiError::not_found)?;
     let own = caller.user.caseworker.clone().map(PostboxId::Caseworker);
     let listed = |item: Item| {
         let deputising_for = match (&item.postbox, &own) {

@@ -27,6 +27,7 @@
 
 pub mod accounts;
 pub mod blob;
+pub mod hub;
 pub mod ids;
 pub mod postboxes;
 
@@ -186,8 +187,8 @@ pub struct Store {
     /// Held while a change number is drawn and committed (see [`Store::record`]).
     change_lock: Arc<std::sync::Mutex<()>>,
     akte_index: sled::Tree,
-    /// The latest change sequence number, for long-polling postboxes.
-    changed: Arc<tokio::sync::watch::Sender<u64>>,
+    /// Wakes long-polls when their postboxes change.
+    hub: Arc<hub::ChangeHub>,
     blobs: BlobStore,
 }
 
@@ -231,7 +232,7 @@ impl Store {
             tokens: db.open_tree("tokens")?,
             audit: db.open_tree("audit")?,
             audit_meta: db.open_tree("audit_meta")?,
-            changed: Arc::new(tokio::sync::watch::channel(last_change(&changes)).0),
+            hub: Arc::new(hub::ChangeHub::new(last_change(&changes))),
             changes,
             akte_index: db.open_tree("akte_index")?,
             change_lock: Arc::default(),
@@ -463,10 +464,10 @@ impl Store {
         if durable {
             self.db.flush()?;
         }
-        if matches!(outcome, Recorded::New(_))
-            && document.as_ref().is_some_and(|d| d.route.is_some())
+        if let (Recorded::New(_), Some(route)) =
+            (&outcome, document.as_ref().and_then(|d| d.route.as_ref()))
         {
-            self.changed.send_replace(change);
+            self.hub.publish(change, &[&route.postbox]);
         }
         Ok(outcome)
     }

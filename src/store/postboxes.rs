@@ -118,6 +118,7 @@ impl Store {
             let mut doc: Document = serde_json::from_slice(&raw_doc)
                 .map_err(|e| abort(Abort::Corrupt("documents", e)))?;
             let (old_key, old_doc) = (index_key(&item), doc.clone());
+            let left_postbox = item.postbox.clone();
             change(&mut item, &mut doc).map_err(|e| abort(Abort::Refused(e)))?;
             let new_key = index_key(&item);
             if new_key != old_key {
@@ -141,9 +142,9 @@ impl Store {
             item.seq = seq;
             changes.insert(&seq.to_be_bytes(), &id.to_key())?;
             items.insert(&id.to_key(), to_json(&item))?;
-            Ok(item)
+            Ok((item, left_postbox))
         });
-        let item = result.map_err(|e| match e {
+        let (item, left_postbox) = result.map_err(|e| match e {
             TransactionError::Abort(Abort::Refused(e)) => ChangeError::Refused(e),
             TransactionError::Abort(Abort::Corrupt(tree, source)) => {
                 ChangeError::Store(StoreError::Corrupt { tree, source })
@@ -159,7 +160,8 @@ impl Store {
             TransactionError::Storage(e) => ChangeError::Store(StoreError::Sled(e)),
         })?;
         self.db.flush().map_err(StoreError::from)?;
-        self.changed.send_replace(seq);
+        // The postbox it left learns of the move, too (as `removed`).
+        self.hub.publish(seq, &[&left_postbox, &item.postbox]);
         Ok(item)
     }
 
@@ -189,7 +191,7 @@ impl Store {
 
     /// The latest change sequence number.
     pub fn last_change(&self) -> u64 {
-        *self.changed.borrow()
+        self.hub.last()
     }
 
     /// The documents of a BG's Akte, in id order.
@@ -206,8 +208,17 @@ impl Store {
         Ok(out)
     }
 
-    /// Follows the latest change sequence number; wakes long-polls.
-    pub fn watch_changes(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.changed.subscribe()
+    /// When change `seq` was published to long-polls, if it was recently.
+    pub fn change_published_at(&self, seq: u64) -> Option<std::time::Instant> {
+        self.hub.published_at(seq)
+    }
+
+    /// A wake-up for every change to one of `postboxes` from now on (see
+    /// [`hub::ChangeHub::subscribe`]).
+    pub fn subscribe_postboxes(
+        &self,
+        postboxes: &[PostboxId],
+    ) -> std::sync::Arc<tokio::sync::Notify> {
+        self.hub.subscribe(postboxes)
     }
 }
