@@ -14,7 +14,7 @@
 
 use crate::store::{from_json, to_json, Sha256, Store, StoreError};
 use serde::{Deserialize, Serialize};
-use std::sync::Mutex;
+use std::sync::{mpsc, Mutex};
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 const HEAD_KEY: &[u8] = b"head";
@@ -68,55 +68,134 @@ fn hash_of(seq: u64, at: &str, event: &Event, prev: &str) -> String {
     Sha256::of(&bytes).to_string()
 }
 
-/// Appends to the trail; one writer at a time keeps the chain straight.
+/// Appends to the trail with group commit: requests that arrive while a batch
+/// is being written wait, and the next batch writes all of them in one
+/// transaction and one flush. Every request still returns only once its entry
+/// is durable, but a thousand clients reading at once share fsyncs instead of
+/// queueing for one each.
 pub struct Audit {
     store: Store,
-    append: Mutex<()>,
+    pending: Mutex<Pending>,
+}
+
+/// If the writing request panics, the next request writes instead (and the
+/// waiting ones get an error) rather than all waiting forever.
+struct PanicGuard<'a>(&'a Mutex<Pending>);
+
+impl Drop for PanicGuard<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let mut pending = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            pending.writing = false;
+            pending.events.clear();
+        }
+    }
+}
+
+#[derive(Default)]
+struct Pending {
+    events: Vec<(Event, mpsc::Sender<Result<Entry, String>>)>,
+    /// A request is writing batches; the others only wait for their answer.
+    writing: bool,
 }
 
 impl Audit {
     pub fn new(store: Store) -> Audit {
         Audit {
             store,
-            append: Mutex::new(()),
+            pending: Mutex::default(),
         }
     }
 
     /// Append `event` durably; returns the entry.
     pub fn record(&self, event: Event) -> Result<Entry, StoreError> {
-        let entry = self.append(event)?;
-        // The flush happens outside the lock: concurrent requests share fsyncs
-        // (group commit) instead of queueing for one each.
-        self.store.flush()?;
-        Ok(entry)
+        let (answer, answered) = mpsc::channel();
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        pending.events.push((event, answer));
+        if pending.writing {
+            drop(pending);
+            return answered
+                .recv()
+                .unwrap_or_else(|_| Err("the audit writer ended".into()))
+                .map_err(|e| StoreError::Io {
+                    path: "audit trail".into(),
+                    source: std::io::Error::other(e),
+                });
+        }
+        // Write batches until no request waits; ours is in the first.
+        pending.writing = true;
+        let _unstuck = PanicGuard(&self.pending);
+        let mut mine = None;
+        loop {
+            let batch = std::mem::take(&mut pending.events);
+            if batch.is_empty() {
+                pending.writing = false;
+                break;
+            }
+            drop(pending);
+            let (events, answers): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+            let written = self.append(events).and_then(|entries| {
+                self.store.flush()?;
+                Ok(entries)
+            });
+            match written {
+                Ok(entries) => {
+                    for (entry, answer) in entries.into_iter().zip(answers) {
+                        if mine.is_none() {
+                            mine = Some(Ok(entry));
+                        } else {
+                            let _ = answer.send(Ok(entry));
+                        }
+                    }
+                }
+                Err(e) => {
+                    for answer in answers.iter().skip(usize::from(mine.is_none())) {
+                        let _ = answer.send(Err(e.to_string()));
+                    }
+                    mine.get_or_insert(Err(e));
+                }
+            }
+            pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        }
+        mine.expect("the first batch holds our event")
     }
 
-    fn append(&self, event: Event) -> Result<Entry, StoreError> {
-        let _one_at_a_time = self.append.lock().unwrap_or_else(|e| e.into_inner());
+    /// Append `events` in order, in one transaction; returns their entries.
+    /// Only the request that is writing calls this: one writer keeps the chain
+    /// straight.
+    fn append(&self, events: Vec<Event>) -> Result<Vec<Entry>, StoreError> {
         let (entries, meta) = self.store.audit_trees();
-        let (last_seq, last_hash) = match read_head(meta)? {
+        let (mut seq, mut prev) = match read_head(meta)? {
             Some(head) => head,
             None => (0, GENESIS.to_string()),
         };
-        let seq = last_seq + 1;
         let at = crate::timefmt::now();
-        let hash = hash_of(seq, &at, &event, &last_hash);
-        let entry = Entry {
-            seq,
-            at,
-            event,
-            prev: last_hash,
-            hash,
-        };
+        let mut chained = Vec::with_capacity(events.len());
+        for event in events {
+            seq += 1;
+            let hash = hash_of(seq, &at, &event, &prev);
+            let entry = Entry {
+                seq,
+                at: at.clone(),
+                event,
+                prev: std::mem::replace(&mut prev, hash.clone()),
+                hash,
+            };
+            chained.push(entry);
+        }
         use sled::Transactional;
         (entries, meta)
             .transaction(|(e, m)| {
-                e.insert(&seq.to_be_bytes(), to_json(&entry))?;
-                m.insert(HEAD_KEY, to_json(&(entry.seq, &entry.hash)))?;
+                for entry in &chained {
+                    e.insert(&entry.seq.to_be_bytes(), to_json(entry))?;
+                }
+                if let Some(last) = chained.last() {
+                    m.insert(HEAD_KEY, to_json(&(last.seq, &last.hash)))?;
+                }
                 Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
             })
             .map_err(crate::store::never_aborted)?;
-        Ok(entry)
+        Ok(chained)
     }
 
     /// The head of the chain: last sequence number and hash.
@@ -312,5 +391,42 @@ mod tests {
             problems.iter().any(|p| p.contains("removed")),
             "{problems:?}"
         );
+    }
+
+    #[test]
+    fn concurrent_requests_are_batched_into_one_unbroken_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let audit = std::sync::Arc::new(Audit::new(store.clone()));
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let audit = audit.clone();
+                std::thread::spawn(move || {
+                    (0..50)
+                        .map(|n| audit.record(event(t * 100 + n)).unwrap())
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut seqs = Vec::new();
+        for t in threads {
+            for entry in t.join().unwrap() {
+                // Each request got its own entry back.
+                let stored = entries(
+                    &store,
+                    &Filter {
+                        after: Some(entry.seq - 1),
+                        limit: Some(1),
+                        ..Filter::default()
+                    },
+                )
+                .unwrap();
+                assert_eq!(stored, vec![entry.clone()]);
+                seqs.push(entry.seq);
+            }
+        }
+        seqs.sort();
+        assert_eq!(seqs, (1..=400).collect::<Vec<u64>>());
+        assert!(verify(&store).unwrap().problems.is_empty());
     }
 }
