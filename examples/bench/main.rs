@@ -1,0 +1,110 @@
+//! `eakte-bench`: the benchmarks of BENCHMARKS.md.
+//!
+//!   cargo run --release --example bench -- all
+//!   cargo run --release --example bench -- corpus --docs 1000000
+//!
+//! Every benchmark generates its own data in a temporary directory
+//! (`EAKTE_BENCH_DIR` picks where) and drives the release `eakte` binary.
+mod harness;
+
+use clap::{Parser, Subcommand};
+use harness::Row;
+
+#[derive(Parser)]
+#[command(about = "eakte benchmarks: prints a Markdown table per benchmark")]
+struct Cli {
+    #[command(subcommand)]
+    bench: Bench,
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// 1. OCR throughput of `eakte serve` against the tesseract CLI.
+    Ocr {
+        #[arg(long, default_value_t = 60)]
+        pages: usize,
+    },
+    /// 2. Scan-to-postbox latency of single one-page scans.
+    Latency {
+        #[arg(long, default_value_t = 10)]
+        runs: usize,
+    },
+    /// 3. Born-digital ingest: PDFs through the inbox, e-mails over the API.
+    BornDigital {
+        #[arg(long, default_value_t = 2000)]
+        pdfs: usize,
+        #[arg(long, default_value_t = 500)]
+        emails: usize,
+    },
+    /// 4–6. On a synthetic corpus: reindex, search latency, long-poll.
+    Corpus {
+        #[arg(long, default_value_t = 100_000)]
+        docs: usize,
+        /// Concurrent search clients (the load generator).
+        #[arg(long, default_value_t = 4)]
+        clients: usize,
+        /// Seconds of search load.
+        #[arg(long, default_value_t = 30)]
+        secs: u64,
+        /// Concurrent long-polling clients.
+        #[arg(long, default_value_t = 1000)]
+        pollers: usize,
+        /// Letters per second arriving while they poll.
+        #[arg(long, default_value_t = 20)]
+        rate: u64,
+        /// Seconds of arriving letters.
+        #[arg(long, default_value_t = 20)]
+        poll_secs: u64,
+    },
+    /// Everything at its default size, 100k-document corpus.
+    All,
+}
+
+const CASEWORKERS: usize = 1000;
+
+fn corpus_rows(
+    docs: usize,
+    clients: usize,
+    secs: u64,
+    pollers: usize,
+    rate: u64,
+    poll_secs: u64,
+) -> Vec<Row> {
+    // A BG per 3 documents; 1000 caseworkers share them (at 1M documents a
+    // caseload of 333 BGs each), and each long-polling client is one of them.
+    let corpus = harness::corpus(docs, (docs / 3).max(10), CASEWORKERS);
+    let mut rows = vec![Row {
+        what: format!("loading the synthetic corpus into the store ({docs} documents)"),
+        value: format!("{:.0} s", corpus.load_secs),
+        target: String::new(),
+    }];
+    rows.extend(harness::reindex(&corpus));
+    rows.extend(harness::search(&corpus, clients, secs));
+    rows.extend(harness::longpoll(&corpus, pollers, rate, poll_secs));
+    rows
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let rows = match cli.bench {
+        Bench::Ocr { pages } => harness::ocr_throughput(pages),
+        Bench::Latency { runs } => harness::latency(runs),
+        Bench::BornDigital { pdfs, emails } => harness::born_digital(pdfs, emails),
+        Bench::Corpus {
+            docs,
+            clients,
+            secs,
+            pollers,
+            rate,
+            poll_secs,
+        } => corpus_rows(docs, clients, secs, pollers, rate, poll_secs),
+        Bench::All => {
+            let mut rows = harness::ocr_throughput(60);
+            rows.extend(harness::latency(10));
+            rows.extend(harness::born_digital(2000, 500));
+            rows.extend(corpus_rows(100_000, 4, 30, 1000, 20, 20));
+            rows
+        }
+    };
+    print!("{}", harness::table(&rows));
+}
