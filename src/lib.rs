@@ -38,6 +38,7 @@ pub mod check;
 pub mod classify;
 pub mod config;
 pub mod daemon;
+pub mod derived;
 pub mod durable;
 pub mod extract;
 pub mod failpoint;

@@ -10,6 +10,7 @@
 
 use crate::classify::doctype::{Rules, RulesError};
 use crate::config::Config;
+use crate::derived::Derived;
 use crate::extract::{ExtractError, Extractor, FileKind, Rejection};
 use crate::failpoint;
 use crate::index::indexer::Indexer;
@@ -21,7 +22,7 @@ use std::collections::HashSet;
 use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
-use std::sync::{Arc, Condvar, Mutex, RwLock};
+use std::sync::{Arc, Condvar, Mutex};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
@@ -116,7 +117,7 @@ pub struct Pipeline {
     in_flight: Arc<InFlight>,
     rules: Arc<Rules>,
     /// The registry as of its last change (see [`Pipeline::registry`]).
-    registry: Arc<RwLock<Arc<Registry>>>,
+    registry: Arc<Derived<Registry>>,
 }
 
 /// Contents being processed right now. Two arrivals of the same bytes at once (the
@@ -185,17 +186,10 @@ impl Pipeline {
     /// absence changed it (one cheap read of a counter per call).
     pub fn registry(&self) -> Result<Arc<Registry>, StoreError> {
         let generation = self.store.registry_trees().generation()?;
-        let cached = self
-            .registry
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        if cached.generation() == generation {
-            return Ok(cached);
-        }
-        let fresh = Arc::new(Registry::load(&self.store)?);
-        *self.registry.write().unwrap_or_else(|e| e.into_inner()) = fresh.clone();
-        Ok(fresh)
+        self.registry.get(
+            |r| r.generation() == generation,
+            || Registry::load(&self.store),
+        )
     }
 
     /// Open the store, bring the index up to date with it and start OCR: all a

@@ -17,6 +17,7 @@ pub mod search;
 
 use crate::access::{Responsibilities, Scope};
 use crate::audit::{Audit, Event};
+use crate::derived::Derived;
 use crate::index::SearchIndex;
 use crate::pipeline::Pipeline;
 use crate::store::Store;
@@ -29,7 +30,7 @@ use axum::routing::{delete, get, post};
 use axum::Router;
 use error::ApiError;
 use std::future::Future;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// What every handler shares.
@@ -43,7 +44,7 @@ pub struct Inner {
     pub max_body_bytes: usize,
     /// Turns true when the daemon stops: long-polls answer at once.
     pub stopping: tokio::sync::watch::Receiver<bool>,
-    responsibilities: RwLock<Arc<Responsibilities>>,
+    responsibilities: Derived<Responsibilities>,
 }
 
 pub type AppState = Arc<Inner>;
@@ -64,29 +65,17 @@ impl Inner {
             limiter: Limiter::default(),
             max_body_bytes,
             stopping,
-            responsibilities: RwLock::default(),
+            responsibilities: Derived::default(),
         })
     }
 
     /// What `caller` may see today (`None`: no documents at all). Blocking.
     pub fn scope(&self, caller: &Caller) -> Result<Option<Scope>, ApiError> {
         let registry = self.pipeline.registry()?;
-        let cached = self
-            .responsibilities
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        let responsibilities =
-            if cached.generation == registry.generation() && registry.generation() > 0 {
-                cached
-            } else {
-                let fresh = Arc::new(Responsibilities::compute(&registry));
-                *self
-                    .responsibilities
-                    .write()
-                    .unwrap_or_else(|e| e.into_inner()) = fresh.clone();
-                fresh
-            };
+        let responsibilities = self.responsibilities.get(
+            |r| r.generation == registry.generation(),
+            || Ok::<_, ApiError>(Responsibilities::compute(&registry)),
+        )?;
         Ok(Scope::of(
             &caller.user,
             &registry,
