@@ -69,13 +69,7 @@ pub async fn search(
         let bgs: Vec<_> = scope.bgs.iter().cloned().collect();
         let mut ids: Vec<DocumentId> = Vec::new();
         for postbox in &scope.postboxes {
-            ids.extend(
-                state
-                    .store
-                    .items_in(postbox)?
-                    .into_iter()
-                    .map(|i| i.document_id),
-            );
+            ids.extend(state.store.document_ids_in(postbox)?);
         }
         let request = SearchRequest {
             query: &q.q,

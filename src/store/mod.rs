@@ -9,7 +9,8 @@
 //! - `index_queue`: DocumentId -> () (stored but not yet committed to the index)
 //! - `attempts`:    ArrivalId -> u32 (how often processing an arrival was started)
 //! - `items`:       ItemId -> postbox [`Item`] (JSON), see [`postboxes`]
-//! - `postbox_index`: postbox name, 0, ItemId -> () (the items of each postbox)
+//! - `postbox_index`: postbox name, 0, ItemId -> DocumentId (the items of each
+//!   postbox; stores written before 0.1 hold empty values)
 //! - `item_of_document`: DocumentId -> ItemId
 //! - `changes`:     change sequence number -> ItemId (the latest change of each
 //!   item, for long-polling postboxes)
@@ -430,7 +431,10 @@ impl Store {
                                 item.seq = change;
                                 changes.insert(&change.to_be_bytes(), &item_id.to_key())?;
                                 items.insert(&item_id.to_key(), to_json(&item))?;
-                                postbox_index.insert(postboxes::index_key(&item), &[])?;
+                                postbox_index.insert(
+                                    postboxes::index_key(&item),
+                                    &item.document_id.to_key(),
+                                )?;
                                 item_of_document.insert(&fresh_id.to_key(), &item_id.to_key())?;
                             }
                             if let Some(key) = akte_key(&doc) {

@@ -58,6 +58,25 @@ impl Store {
         Ok(self.postbox_index.contains_key(index_key(item))?)
     }
 
+    /// The documents of every item in `postbox`, in any state: read from the
+    /// postbox index alone (a search's scope needs them, not the items).
+    pub fn document_ids_in(&self, postbox: &PostboxId) -> Result<Vec<DocumentId>, StoreError> {
+        let mut ids = Vec::new();
+        for entry in self.postbox_index.scan_prefix(postbox.index_prefix()) {
+            let (key, value) = entry?;
+            match DocumentId::from_key(&value) {
+                Some(id) => ids.push(id),
+                // An entry written before the index held document ids.
+                None => {
+                    let item = ItemId::from_key(&key[key.len() - 8..])
+                        .expect("index keys end in an item id");
+                    ids.extend(self.item(item)?.map(|i| i.document_id));
+                }
+            }
+        }
+        Ok(ids)
+    }
+
     /// Every item in `postbox`, oldest first, in any state.
     pub fn items_in(&self, postbox: &PostboxId) -> Result<Vec<Item>, StoreError> {
         self.postbox_index
@@ -123,7 +142,7 @@ impl Store {
             let new_key = index_key(&item);
             if new_key != old_key {
                 index.remove(old_key)?;
-                index.insert(new_key, &[])?;
+                index.insert(new_key, &item.document_id.to_key())?;
             }
             if doc != old_doc {
                 documents.insert(&doc.id.to_key(), to_json(&doc))?;
