@@ -53,7 +53,7 @@ enum Bench {
         #[arg(long, default_value_t = 20)]
         rate: u64,
         /// Seconds of arriving letters.
-        #[arg(long, default_value_t = 20)]
+        #[arg(long, default_value_t = 30)]
         poll_secs: u64,
     },
     /// Everything at its default size, 100k-document corpus.
@@ -62,34 +62,36 @@ enum Bench {
 
 const CASEWORKERS: usize = 1000;
 
-fn corpus_rows(
-    docs: usize,
-    clients: usize,
-    secs: u64,
-    pollers: usize,
-    rate: u64,
-    poll_secs: u64,
-) -> Vec<Row> {
-    // A BG per 3 documents; 1000 caseworkers share them (at 1M documents a
-    // caseload of 333 BGs each), and each long-polling client is one of them.
-    let corpus = harness::corpus(docs, (docs / 3).max(10), CASEWORKERS);
-    let mut rows = vec![Row {
+/// Print rows as soon as they are measured: a failure later in a long run
+/// keeps what came before.
+fn emit(rows: Vec<Row>) {
+    use std::io::Write;
+    print!("{}", harness::table_rows(&rows));
+    let _ = std::io::stdout().flush();
+}
+
+fn corpus(docs: usize, clients: usize, secs: u64, pollers: usize, rate: u64, poll_secs: u64) {
+    // Ten documents per BG on average (at 1M documents 100,000 BGs, a big
+    // city's jobcenter); 1000 caseworkers share them (a caseload of 100 BGs
+    // each), and each long-polling client is one of them.
+    let corpus = harness::corpus(docs, (docs / 10).max(10), CASEWORKERS);
+    emit(vec![Row {
         what: format!("loading the synthetic corpus into the store ({docs} documents)"),
         value: format!("{:.0} s", corpus.load_secs),
         target: String::new(),
-    }];
-    rows.extend(harness::reindex(&corpus));
-    rows.extend(harness::search(&corpus, clients, secs));
-    rows.extend(harness::longpoll(&corpus, pollers, rate, poll_secs));
-    rows
+    }]);
+    emit(harness::reindex(&corpus));
+    emit(harness::search(&corpus, clients, secs));
+    emit(harness::longpoll(&corpus, pollers, rate, poll_secs));
 }
 
 fn main() {
     let cli = Cli::parse();
-    let rows = match cli.bench {
-        Bench::Ocr { pages } => harness::ocr_throughput(pages),
-        Bench::Latency { runs } => harness::latency(runs),
-        Bench::BornDigital { pdfs, emails } => harness::born_digital(pdfs, emails),
+    print!("{}", harness::table_header());
+    match cli.bench {
+        Bench::Ocr { pages } => emit(harness::ocr_throughput(pages)),
+        Bench::Latency { runs } => emit(harness::latency(runs)),
+        Bench::BornDigital { pdfs, emails } => emit(harness::born_digital(pdfs, emails)),
         Bench::Corpus {
             docs,
             clients,
@@ -97,14 +99,12 @@ fn main() {
             pollers,
             rate,
             poll_secs,
-        } => corpus_rows(docs, clients, secs, pollers, rate, poll_secs),
+        } => corpus(docs, clients, secs, pollers, rate, poll_secs),
         Bench::All => {
-            let mut rows = harness::ocr_throughput(60);
-            rows.extend(harness::latency(10));
-            rows.extend(harness::born_digital(2000, 500));
-            rows.extend(corpus_rows(100_000, 4, 30, 1000, 20, 20));
-            rows
+            emit(harness::ocr_throughput(60));
+            emit(harness::latency(10));
+            emit(harness::born_digital(2000, 500));
+            corpus(100_000, 4, 30, 1000, 20, 30);
         }
-    };
-    print!("{}", harness::table(&rows));
+    }
 }
