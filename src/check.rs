@@ -86,6 +86,13 @@ pub fn check(
             }
         }
     }
+    if store.document_count() != r.documents {
+        r.problems.push(format!(
+            "the document counter says {} but the store holds {} documents",
+            store.document_count(),
+            r.documents
+        ));
+    }
     for arrival in store.arrivals() {
         let arrival = arrival?;
         r.arrivals += 1;

@@ -15,6 +15,8 @@
 //! - `changes`:     change sequence number -> ItemId (the latest change of each
 //!   item, for long-polling postboxes)
 //! - `akte_index`:  BG number, 0, DocumentId -> () (the documents of each Akte)
+//! - `counts`:      "documents" -> u64 (kept in the recording transaction, so
+//!   counting never walks the millions of documents)
 //! - `persons`, `caseworkers`, `absences`, `registry_meta`: the [registry](crate::registry)
 //! - `users`, `tokens`: API [users](crate::users), see [`accounts`]
 //! - `audit`, `audit_meta`: the hash-chained [audit trail](crate::audit)
@@ -43,6 +45,7 @@ use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
@@ -162,6 +165,24 @@ pub struct NewDocument {
     pub attachments: Vec<DocumentId>,
 }
 
+/// The key of the document count in `counts`.
+const DOCUMENTS_COUNT: &str = "documents";
+
+fn count_of(value: &[u8]) -> u64 {
+    value.try_into().map(u64::from_be_bytes).unwrap_or(0)
+}
+
+/// The stored document count; a store from before the counter is counted once
+/// (a walk over every document) and the count kept from then on.
+fn documents_total(documents: &sled::Tree, counts: &sled::Tree) -> Result<u64, StoreError> {
+    if let Some(v) = counts.get(DOCUMENTS_COUNT)? {
+        return Ok(count_of(&v));
+    }
+    let total = documents.len() as u64;
+    counts.insert(DOCUMENTS_COUNT, &total.to_be_bytes())?;
+    Ok(total)
+}
+
 /// sled's own cache: enough for the hot trees (queues, items, indexes).
 const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
@@ -188,6 +209,9 @@ pub struct Store {
     /// Held while a change number is drawn and committed (see [`Store::record`]).
     change_lock: Arc<std::sync::Mutex<()>>,
     akte_index: sled::Tree,
+    counts: sled::Tree,
+    /// The documents stored, as `counts` holds it after the last commit.
+    documents_total: Arc<AtomicU64>,
     /// Wakes long-polls when their postboxes change.
     hub: Arc<hub::ChangeHub>,
     blobs: BlobStore,
@@ -215,9 +239,14 @@ impl Store {
                 other => StoreError::Sled(other),
             })?;
         let changes = db.open_tree("changes")?;
+        let documents = db.open_tree("documents")?;
+        let counts = db.open_tree("counts")?;
+        let documents_total = documents_total(&documents, &counts)?;
         let blobs = BlobStore::open(dir.join("blobs")).map_err(io)?;
         Ok(Store {
-            documents: db.open_tree("documents")?,
+            documents,
+            counts,
+            documents_total: Arc::new(AtomicU64::new(documents_total)),
             by_sha256: db.open_tree("by_sha256")?,
             arrivals: db.open_tree("arrivals")?,
             index_queue: db.open_tree("index_queue")?,
@@ -290,8 +319,9 @@ impl Store {
             .and_then(|v| DocumentId::from_key(&v)))
     }
 
+    /// How many documents are stored (from a counter: no walk over them).
     pub fn document_count(&self) -> usize {
-        self.documents.len()
+        self.documents_total.load(Ordering::Acquire) as usize
     }
 
     /// Every document, in id order.
@@ -366,6 +396,7 @@ impl Store {
             &self.item_of_document,
             &self.changes,
             &self.akte_index,
+            &self.counts,
         );
         let outcome = trees
             .transaction(
@@ -379,6 +410,7 @@ impl Store {
                     item_of_document,
                     changes,
                     akte_index,
+                    counts,
                 )| {
                     if let Some(existing) = arrivals.get(arrival.id.to_key())? {
                         let a: Arrival = serde_json::from_slice(&existing)
@@ -410,6 +442,8 @@ impl Store {
                             };
                             by_sha256.insert(key, &fresh_id.to_key())?;
                             index_queue.insert(&fresh_id.to_key(), &[])?;
+                            let total = counts.get(DOCUMENTS_COUNT)?.map_or(0, |v| count_of(&v));
+                            counts.insert(DOCUMENTS_COUNT, &(total + 1).to_be_bytes())?;
                             let doc = Document {
                                 id: fresh_id,
                                 sha256: new.sha256.clone(),
@@ -465,6 +499,9 @@ impl Store {
                 },
                 TransactionError::Storage(e) => StoreError::Sled(e),
             })?;
+        if matches!(outcome, Recorded::New(_)) {
+            self.documents_total.fetch_add(1, Ordering::AcqRel);
+        }
         if durable {
             self.db.flush()?;
         }
@@ -648,6 +685,43 @@ mod tests {
         assert_eq!(doc.arrivals.len(), 2);
         assert_eq!(doc.original_name, "a.png");
         assert_eq!(store.arrivals().count(), 2);
+    }
+
+    #[test]
+    fn the_document_count_is_kept_across_restarts_and_counted_once_for_old_stores() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        for bytes in [&b"a"[..], b"b", b"c"] {
+            let sha = Sha256::of(bytes);
+            store
+                .record(arrival(&store, "x.png"), Some(new_doc(bytes)), sha.as_str())
+                .unwrap();
+        }
+        assert_eq!(store.document_count(), 3);
+        // A store written before the counter existed: counted when opened.
+        store.counts.remove(DOCUMENTS_COUNT).unwrap();
+        drop(store);
+        let store = reopen(dir.path());
+        assert_eq!(store.document_count(), 3);
+        let sha = Sha256::of(b"d");
+        store
+            .record(arrival(&store, "d.png"), Some(new_doc(b"d")), sha.as_str())
+            .unwrap();
+        drop(store);
+        assert_eq!(reopen(dir.path()).document_count(), 4);
+    }
+
+    /// Open the store again once this process's last handle let go of its lock.
+    fn reopen(dir: &Path) -> Store {
+        for _ in 0..100 {
+            match Store::open(dir) {
+                Err(StoreError::Locked { .. }) => {
+                    std::thread::sleep(std::time::Duration::from_millis(20))
+                }
+                other => return other.unwrap(),
+            }
+        }
+        panic!("the store stayed locked");
     }
 
     #[test]
