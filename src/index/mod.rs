@@ -13,6 +13,7 @@ pub mod analyzer;
 pub mod indexer;
 pub mod query;
 pub mod search;
+mod seekable;
 
 use crate::store::{Document, DocumentId};
 pub use search::{Facets, Hit, SearchRequest, SearchResults};

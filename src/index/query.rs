@@ -10,10 +10,9 @@
 //! syntax on purpose: caseworkers paste text from letters, and characters such as
 //! `:` `(` `+` must never turn into an error.
 
+use super::seekable::{AnyOf, FuzzyTerms};
 use super::{analyzer, searched_fields, Fields};
-use tantivy::query::{
-    BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
-};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::Term;
 
@@ -79,17 +78,13 @@ pub fn parse(fields: &Fields, input: &str) -> Result<Box<dyn Query>, QueryError>
 /// The analysed `terms` in any searched field: one term as a term query, several
 /// as a phrase; plus, for a `fuzzy` surface word, a fuzzy match on the page text.
 fn any_field(fields: &Fields, terms: &[String], fuzzy: Option<&str>) -> Box<dyn Query> {
-    let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut alternatives: Vec<Box<dyn Query>> = Vec::new();
     if let Some((word, distance)) = fuzzy.and_then(|w| Some((w, fuzzy_distance(w)?))) {
-        let f = FuzzyTermQuery::new(
-            Term::from_field_text(fields.text_surface, word),
+        let f = FuzzyTerms {
+            term: Term::from_field_text(fields.text_surface, word),
             distance,
-            true,
-        );
-        alternatives.push((
-            Occur::Should,
-            Box::new(BoostQuery::new(Box::new(f), FUZZY_WEIGHT)),
-        ));
+        };
+        alternatives.push(Box::new(BoostQuery::new(Box::new(f), FUZZY_WEIGHT)));
     }
     for (field, weight) in searched_fields(fields) {
         let exact: Box<dyn Query> = if let [term] = terms {
@@ -105,9 +100,9 @@ fn any_field(fields: &Fields, terms: &[String], fuzzy: Option<&str>) -> Box<dyn 
                     .collect(),
             ))
         };
-        alternatives.push((Occur::Should, Box::new(BoostQuery::new(exact, weight))));
+        alternatives.push(Box::new(BoostQuery::new(exact, weight)));
     }
-    Box::new(BooleanQuery::new(alternatives))
+    Box::new(AnyOf(alternatives))
 }
 
 /// Edits tolerated for a word of this length: none for short terms (too many

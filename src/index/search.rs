@@ -1,6 +1,7 @@
 //! Searching: the user's query, filters, the caller's scope, one page of hits
 //! with snippets (generated only for that page), the total and facet counts.
 
+use super::seekable::AnyTerm;
 use super::{query, IndexError, SearchIndex};
 use crate::registry::BgNummer;
 use crate::store::DocumentId;
@@ -11,7 +12,7 @@ use tantivy::aggregation::agg_req::Aggregations;
 use tantivy::aggregation::agg_result::AggregationResults;
 use tantivy::aggregation::{AggregationCollector, AggregationLimitsGuard};
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery, TermSetQuery};
+use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DateTime, TantivyDocument, Term};
@@ -147,7 +148,7 @@ impl SearchIndex {
                 .iter()
                 .map(|bg| Term::from_field_text(f.bg, bg.as_str()))
                 .chain(ids.iter().map(|id| Term::from_field_u64(f.doc_id, id.0)));
-            clauses.push((Occur::Must, Box::new(TermSetQuery::new(terms))));
+            clauses.push((Occur::Must, Box::new(AnyTerm(terms.collect()))));
         }
         let query = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();
