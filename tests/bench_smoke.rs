@@ -12,7 +12,7 @@ fn every_benchmark_runs_at_toy_size() {
     let mut rows = harness::ocr_throughput(2);
     rows.extend(harness::latency(1));
     rows.extend(harness::born_digital(5, 3));
-    let corpus = harness::corpus(300, 100, 3);
+    let corpus = harness::corpus(300, 100, 3, None);
     rows.extend(harness::reindex(&corpus));
     rows.extend(harness::search(&corpus, 2, 1));
     rows.extend(harness::longpoll(&corpus, 20, 5, 2));

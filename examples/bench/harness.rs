@@ -90,7 +90,14 @@ impl Site {
             None => tempfile::Builder::new().prefix("eakte-bench-").tempdir(),
         }
         .expect("a temporary directory");
-        let dir = temp.path().to_path_buf();
+        let mut site = Site::at(temp.path(), settle_ms);
+        site._temp = Some(temp);
+        site
+    }
+
+    /// A site in `dir`, kept after the run.
+    pub fn at(dir: &Path, settle_ms: u64) -> Site {
+        std::fs::create_dir_all(dir).unwrap();
         std::fs::write(
             dir.join("eakte.toml"),
             format!(
@@ -99,8 +106,8 @@ impl Site {
         )
         .unwrap();
         Site {
-            dir,
-            _temp: Some(temp),
+            dir: dir.to_path_buf(),
+            _temp: None,
         }
     }
 
@@ -190,6 +197,7 @@ impl Site {
     }
 
     /// Create a user directly in the store (the daemon must not run); its token.
+    /// Names get a per-run suffix, so a kept corpus can be measured again.
     pub fn user(&self, name: &str, role: Role, caseworker: Option<&str>) -> String {
         self.users(&[(name.to_string(), role, caseworker.map(str::to_string))])
             .remove(0)
@@ -203,7 +211,7 @@ impl Site {
             .iter()
             .map(|(name, role, caseworker)| {
                 let new = NewUser {
-                    name: name.clone(),
+                    name: format!("{name}-{}", std::process::id()),
                     role: *role,
                     caseworker: caseworker
                         .as_deref()
@@ -903,7 +911,7 @@ pub struct Corpus {
     pub docs: usize,
     pub bgs: usize,
     pub caseworkers: usize,
-    pub load_secs: f64,
+    pub load_secs: Option<f64>,
 }
 
 /// The fixed query mix (see `search`).
@@ -911,8 +919,35 @@ pub const COMMON: &str = "Weiterbewilligung";
 pub const PHRASE: &str = "\"Kosten der Unterkunft\"";
 pub const FUZZY: &str = "Bescheld";
 
-pub fn corpus(docs: usize, bgs: usize, caseworkers: usize) -> Corpus {
-    let site = Site::new(200);
+/// The corpus kept in `dir` by an earlier run with the same sizes, or a new
+/// one there (or in a temporary directory without `dir`). `load_secs` is
+/// `None` for a corpus that was already there.
+pub fn corpus(docs: usize, bgs: usize, caseworkers: usize, dir: Option<&Path>) -> Corpus {
+    let Some(dir) = dir else {
+        return build_corpus(Site::new(200), docs, bgs, caseworkers);
+    };
+    let marker = dir.join("corpus.txt");
+    let sizes = format!("{docs} documents, {bgs} BGs, {caseworkers} caseworkers\n");
+    if std::fs::read_to_string(&marker).ok().as_deref() == Some(sizes.as_str()) {
+        return Corpus {
+            site: Site::at(dir, 200),
+            docs,
+            bgs,
+            caseworkers,
+            load_secs: None,
+        };
+    }
+    assert!(
+        !dir.join("store").exists(),
+        "{} holds another corpus; remove it first",
+        dir.display()
+    );
+    let corpus = build_corpus(Site::at(dir, 200), docs, bgs, caseworkers);
+    std::fs::write(marker, sizes).unwrap();
+    corpus
+}
+
+fn build_corpus(site: Site, docs: usize, bgs: usize, caseworkers: usize) -> Corpus {
     let store = site.store();
     let mut cw_csv = "kennung,name,standort,von,bis\n".to_string();
     for c in 0..caseworkers {
@@ -1051,7 +1086,7 @@ pub fn corpus(docs: usize, bgs: usize, caseworkers: usize) -> Corpus {
         docs,
         bgs,
         caseworkers,
-        load_secs,
+        load_secs: Some(load_secs),
     }
 }
 
@@ -1253,7 +1288,11 @@ pub fn longpoll(corpus: &Corpus, clients: usize, rate: u64, secs: u64) -> Vec<Ro
         let bg = format!("07450BG{:07}", rng.below(corpus.bgs));
         let lines = vec![
             format!("BG-Nr. {bg}"),
-            format!("Veränderungsmitteilung Nummer {sent}."),
+            // The run in the text, so a kept corpus takes new letters, not duplicates.
+            format!(
+                "Veränderungsmitteilung Nummer {sent}, Lauf {}.",
+                std::process::id()
+            ),
         ];
         let file = staging.join(format!("poll-{sent}.pdf"));
         std::fs::write(

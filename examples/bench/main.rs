@@ -55,12 +55,26 @@ enum Bench {
         /// Seconds of arriving letters.
         #[arg(long, default_value_t = 30)]
         poll_secs: u64,
+        /// Build the corpus in DIR and keep it; a later run with the same
+        /// sizes measures it again without building it.
+        #[arg(long, value_name = "DIR")]
+        keep: Option<std::path::PathBuf>,
+        /// Run only this part (reindex, search or longpoll).
+        #[arg(long)]
+        only: Option<Part>,
     },
     /// Everything at its default size, 100k-document corpus.
     All,
 }
 
 const CASEWORKERS: usize = 1000;
+
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+enum Part {
+    Reindex,
+    Search,
+    Longpoll,
+}
 
 /// Print rows as soon as they are measured: a failure later in a long run
 /// keeps what came before.
@@ -70,19 +84,49 @@ fn emit(rows: Vec<Row>) {
     let _ = std::io::stdout().flush();
 }
 
-fn corpus(docs: usize, clients: usize, secs: u64, pollers: usize, rate: u64, poll_secs: u64) {
+struct CorpusRun {
+    docs: usize,
+    clients: usize,
+    secs: u64,
+    pollers: usize,
+    rate: u64,
+    poll_secs: u64,
+    keep: Option<std::path::PathBuf>,
+    only: Option<Part>,
+}
+
+fn corpus(run: CorpusRun) {
+    let CorpusRun {
+        docs,
+        clients,
+        secs,
+        pollers,
+        rate,
+        poll_secs,
+        keep,
+        only,
+    } = run;
     // Ten documents per BG on average (at 1M documents 100,000 BGs, a big
     // city's jobcenter); 1000 caseworkers share them (a caseload of 100 BGs
     // each), and each long-polling client is one of them.
-    let corpus = harness::corpus(docs, (docs / 10).max(10), CASEWORKERS);
-    emit(vec![Row {
-        what: format!("loading the synthetic corpus into the store ({docs} documents)"),
-        value: format!("{:.0} s", corpus.load_secs),
-        target: String::new(),
-    }]);
-    emit(harness::reindex(&corpus));
-    emit(harness::search(&corpus, clients, secs));
-    emit(harness::longpoll(&corpus, pollers, rate, poll_secs));
+    let corpus = harness::corpus(docs, (docs / 10).max(10), CASEWORKERS, keep.as_deref());
+    if let Some(load_secs) = corpus.load_secs {
+        emit(vec![Row {
+            what: format!("loading the synthetic corpus into the store ({docs} documents)"),
+            value: format!("{load_secs:.0} s"),
+            target: String::new(),
+        }]);
+    }
+    let runs = |part| only.is_none_or(|o| o == part);
+    if runs(Part::Reindex) {
+        emit(harness::reindex(&corpus));
+    }
+    if runs(Part::Search) {
+        emit(harness::search(&corpus, clients, secs));
+    }
+    if runs(Part::Longpoll) {
+        emit(harness::longpoll(&corpus, pollers, rate, poll_secs));
+    }
 }
 
 fn main() {
@@ -99,12 +143,32 @@ fn main() {
             pollers,
             rate,
             poll_secs,
-        } => corpus(docs, clients, secs, pollers, rate, poll_secs),
+            keep,
+            only,
+        } => corpus(CorpusRun {
+            docs,
+            clients,
+            secs,
+            pollers,
+            rate,
+            poll_secs,
+            keep,
+            only,
+        }),
         Bench::All => {
             emit(harness::ocr_throughput(60));
             emit(harness::latency(10));
             emit(harness::born_digital(2000, 500));
-            corpus(100_000, 4, 30, 1000, 20, 30);
+            corpus(CorpusRun {
+                docs: 100_000,
+                clients: 4,
+                secs: 30,
+                pollers: 1000,
+                rate: 20,
+                poll_secs: 30,
+                keep: None,
+                only: None,
+            });
         }
     }
 }
