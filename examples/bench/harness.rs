@@ -1306,6 +1306,7 @@ pub fn longpoll(corpus: &Corpus, clients: usize, rate: u64, secs: u64) -> Vec<Ro
     }
     wait_documents(&server, &admin, before, sent, Duration::from_secs(600));
     std::thread::sleep(Duration::from_secs(2));
+    let memory = rss_report(server.pid());
     stop.store(true, Ordering::Relaxed);
     runtime.block_on(async {
         for p in pollers {
@@ -1330,6 +1331,11 @@ pub fn longpoll(corpus: &Corpus, clients: usize, rate: u64, secs: u64) -> Vec<Ro
                 delivery.last().map_or(0, |(_, n)| *n)
             ),
             "p99 < 5 ms",
+        ),
+        row(
+            format!("daemon RSS with {} documents and {clients} long-polls waiting", corpus.docs),
+            memory,
+            "",
         ),
     ]
 }

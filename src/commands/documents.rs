@@ -98,10 +98,19 @@ pub fn check(config: &Config, json: bool) -> Result<ExitCode> {
     })
 }
 
+/// Threads for blocking work (store, index, audit): enough for the audit's
+/// group commit to batch many readers and for scans in flight, few enough that
+/// a burst of requests queues instead of multiplying memory.
+const BLOCKING_THREADS: usize = 32;
+
 /// `eakte serve`: the daemon until SIGINT/SIGTERM.
 pub fn serve(config: Config) -> Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        // sled and tantivy calls run here; a thousand caseworkers opening their
+        // postboxes at once would otherwise start hundreds of threads, each
+        // with its own stack and malloc arena, for two cores' worth of work.
+        .max_blocking_threads(BLOCKING_THREADS)
         .thread_name("eakte-async")
         .enable_all()
         .build()?;
