@@ -524,11 +524,19 @@ pub fn ocr_throughput(pages: usize) -> Vec<Row> {
     ]
 }
 
-/// Benchmark 2: Scan-to-postbox latency of single one-page scans, less the page's OCR time
-/// and the settle window.
-pub fn latency(runs: usize) -> Vec<Row> {
-    let settle = Duration::from_millis(200);
-    let site = Site::new(settle.as_millis() as u64);
+/// A site with one recipient (BG 07450BG0000001) and their caseworker sb-1.
+struct OnePerson {
+    site: Site,
+    /// sb-1's token.
+    token: String,
+    /// An admin's token (for /metrics).
+    admin: String,
+    /// A directory beside the inbox for files about to be dropped in.
+    staging: PathBuf,
+}
+
+fn one_person(settle_ms: u64) -> OnePerson {
+    let site = Site::new(settle_ms);
     let people = "bg_nummer,kundennummer,nachname,vorname,geburtsdatum,strasse,plz,ort,standort,sachbearbeiter\n\
                   07450BG0000001,100A000001,Petersen,Jens,1980-03-04,Norderstraße 12,25813,Husum,husum,sb-1\n";
     let store = site.store();
@@ -544,6 +552,24 @@ pub fn latency(runs: usize) -> Vec<Row> {
     let admin = site.user("bench-admin", Role::Admin, None);
     let staging = site.dir.join("staging");
     std::fs::create_dir_all(&staging).unwrap();
+    OnePerson {
+        site,
+        token,
+        admin,
+        staging,
+    }
+}
+
+/// Benchmark 2: Scan-to-postbox latency of single one-page scans, less the page's OCR time
+/// and the settle window.
+pub fn latency(runs: usize) -> Vec<Row> {
+    let settle = Duration::from_millis(200);
+    let OnePerson {
+        site,
+        token,
+        admin,
+        staging,
+    } = one_person(settle.as_millis() as u64);
     let server = site.serve();
     let (mut over, mut totals, mut ocr) = (Vec::new(), Vec::new(), Vec::new());
     for i in 0..runs {
@@ -622,22 +648,12 @@ pub fn latency(runs: usize) -> Vec<Row> {
 /// Benchmark 3: Born-digital ingest: PDFs with a text layer through the inbox, e-mails
 /// through the API.
 pub fn born_digital(pdfs: usize, emails: usize) -> Vec<Row> {
-    let site = Site::new(200);
-    let people = "bg_nummer,kundennummer,nachname,vorname,geburtsdatum,strasse,plz,ort,standort,sachbearbeiter\n\
-                  07450BG0000001,100A000001,Petersen,Jens,1980-03-04,Norderstraße 12,25813,Husum,husum,sb-1\n";
-    let store = site.store();
-    import::caseworkers(
-        &store,
-        b"kennung,name,standort,von,bis\nsb-1,Eins,husum,A,Z\n",
-        false,
-    )
-    .unwrap();
-    import::recipients(&store, people.as_bytes(), false).unwrap();
-    drop(store);
-    let token = site.user("bench-sb1", Role::Caseworker, Some("sb-1"));
-    let admin = site.user("bench-admin", Role::Admin, None);
-    let staging = site.dir.join("staging");
-    std::fs::create_dir_all(&staging).unwrap();
+    let OnePerson {
+        site,
+        token,
+        admin,
+        staging,
+    } = one_person(200);
     let files: Vec<PathBuf> = (0..pdfs)
         .map(|i| {
             let lines = scanmaker::letter(&format!("Vorgang {i}"), "Veränderungsmitteilung");
@@ -1121,7 +1137,10 @@ pub fn search(corpus: &Corpus, clients: usize, secs: u64) -> Vec<Row> {
     let classes: Vec<(&str, String)> = vec![
         ("rare term", "q=V{id}".into()),
         ("common term (10 %)", format!("q={COMMON}")),
-        ("phrase", format!("q={}", urlencode(PHRASE))),
+        (
+            "phrase",
+            format!("q={}", eakte::api::documents::percent_encode(PHRASE)),
+        ),
         ("fuzzy term", format!("q={FUZZY}")),
         (
             "filtered",
@@ -1208,15 +1227,6 @@ pub fn search(corpus: &Corpus, clients: usize, secs: u64) -> Vec<Row> {
         "< 300 MB at 1M",
     ));
     rows
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Benchmark 5: Long-poll: `clients` concurrent pollers (spread over the corpus's

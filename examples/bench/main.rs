@@ -37,32 +37,7 @@ enum Bench {
         emails: usize,
     },
     /// 4–6. On a synthetic corpus: reindex, search latency, long-poll.
-    Corpus {
-        #[arg(long, default_value_t = 100_000)]
-        docs: usize,
-        /// Concurrent search clients (the load generator).
-        #[arg(long, default_value_t = 4)]
-        clients: usize,
-        /// Seconds of search load.
-        #[arg(long, default_value_t = 30)]
-        secs: u64,
-        /// Concurrent long-polling clients.
-        #[arg(long, default_value_t = 1000)]
-        pollers: usize,
-        /// Letters per second arriving while they poll.
-        #[arg(long, default_value_t = 20)]
-        rate: u64,
-        /// Seconds of arriving letters.
-        #[arg(long, default_value_t = 30)]
-        poll_secs: u64,
-        /// Build the corpus in DIR and keep it; a later run with the same
-        /// sizes measures it again without building it.
-        #[arg(long, value_name = "DIR")]
-        keep: Option<std::path::PathBuf>,
-        /// Run only this part (reindex, search or longpoll).
-        #[arg(long)]
-        only: Option<Part>,
-    },
+    Corpus(CorpusRun),
     /// Everything at its default size, 100k-document corpus.
     All,
 }
@@ -84,14 +59,32 @@ fn emit(rows: Vec<Row>) {
     let _ = std::io::stdout().flush();
 }
 
+#[derive(clap::Args)]
 struct CorpusRun {
+    /// Documents in the corpus.
+    #[arg(long, default_value_t = 100_000)]
     docs: usize,
+    /// Concurrent search clients (the load generator).
+    #[arg(long, default_value_t = 4)]
     clients: usize,
+    /// Seconds of search load.
+    #[arg(long, default_value_t = 30)]
     secs: u64,
+    /// Concurrent long-polling clients.
+    #[arg(long, default_value_t = 1000)]
     pollers: usize,
+    /// Letters per second arriving while they poll.
+    #[arg(long, default_value_t = 20)]
     rate: u64,
+    /// Seconds of arriving letters.
+    #[arg(long, default_value_t = 30)]
     poll_secs: u64,
+    /// Build the corpus in DIR and keep it; a later run with the same
+    /// sizes measures it again without building it.
+    #[arg(long, value_name = "DIR")]
     keep: Option<std::path::PathBuf>,
+    /// Run only this part (reindex, search or longpoll).
+    #[arg(long)]
     only: Option<Part>,
 }
 
@@ -136,25 +129,7 @@ fn main() {
         Bench::Ocr { pages } => emit(harness::ocr_throughput(pages)),
         Bench::Latency { runs } => emit(harness::latency(runs)),
         Bench::BornDigital { pdfs, emails } => emit(harness::born_digital(pdfs, emails)),
-        Bench::Corpus {
-            docs,
-            clients,
-            secs,
-            pollers,
-            rate,
-            poll_secs,
-            keep,
-            only,
-        } => corpus(CorpusRun {
-            docs,
-            clients,
-            secs,
-            pollers,
-            rate,
-            poll_secs,
-            keep,
-            only,
-        }),
+        Bench::Corpus(run) => corpus(run),
         Bench::All => {
             emit(harness::ocr_throughput(60));
             emit(harness::latency(10));

@@ -162,8 +162,9 @@ pub async fn original(
         .into_response())
 }
 
-/// RFC 5987 encoding of a file name for Content-Disposition.
-fn percent_encode(name: &str) -> String {
+/// Percent-encoding of everything but unreserved characters: RFC 5987 for a
+/// file name in Content-Disposition, and safe in a URL's query.
+pub fn percent_encode(name: &str) -> String {
     name.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' => (b as char).to_string(),
