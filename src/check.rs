@@ -125,7 +125,8 @@ pub fn check(
     Ok(r)
 }
 
-/// Every routed document has exactly one item, which its postbox lists.
+/// Every routed document (post that was classified; not an upload filed
+/// straight into an Akte) has exactly one item, which its postbox lists.
 fn check_items(store: &Store, r: &mut CheckReport) -> Result<(), CheckError> {
     for item in store.items() {
         let item = item?;
@@ -159,7 +160,8 @@ fn check_items(store: &Store, r: &mut CheckReport) -> Result<(), CheckError> {
     }
     for doc in store.documents() {
         let doc = doc?;
-        if doc.classification.is_some() && store.item_of_document(doc.id)?.is_none() {
+        let routed = doc.classification.is_some() && !doc.filed_into_akte();
+        if routed && store.item_of_document(doc.id)?.is_none() {
             r.problems.push(format!(
                 "document {} was routed but has no postbox item",
                 doc.id

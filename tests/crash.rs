@@ -1,7 +1,10 @@
 //! Crash safety: whatever moment the daemon dies at, every scan ends up stored and
 //! indexed exactly once after a restart, or is still in the inbox, never both
-//! half-way, never twice. Two ways of dying: an abort at each step of the pipeline
-//! (failpoints, `EAKTE_CRASH_AT`), and SIGKILL at random moments.
+//! half-way, never twice; an upload is stored once however often the client
+//! retries it; a registry import is applied whole or not at all. Two ways of
+//! dying: an abort at each step of the pipeline (failpoints, `EAKTE_CRASH_AT`),
+//! and SIGKILL at random moments (during start-up, OCR, filing, uploads and
+//! imports).
 
 mod common;
 
@@ -91,37 +94,6 @@ fn a_crash_at_every_step_of_the_pipeline_loses_and_duplicates_nothing() {
 }
 
 #[test]
-fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
-    let sb = Sandbox::with_settle(100, "");
-    let mut markers = Vec::new();
-    for n in 0..30 {
-        let marker = format!("Kontrollnummer {}", 4000 + n * 13);
-        let site = ["husum", "niebuell", "Föhr", "Sylt"][n % 4];
-        let pdf = letter_pdf(&marker);
-        // Every fifth one is a scan that needs OCR, so kills also hit OCR work.
-        if n % 5 == 0 {
-            let png = scanmaker::rasterise(&pdf, 150, Raster::Png).remove(0);
-            scanmaker::put(&sb.inbox().join(format!("{site}/scan {n}.png")), &png);
-        } else {
-            scanmaker::put(&sb.inbox().join(format!("{site}/brief {n}.pdf")), &pdf);
-        }
-        markers.push(format!("\"{marker}\""));
-    }
-    for round in 0..10 {
-        let daemon = sb.serve();
-        // Half the kills land during start-up and resumption, half during work.
-        if round % 2 == 1 {
-            daemon.wait_ready();
-        }
-        std::thread::sleep(Duration::from_millis(100 + rand_u64() % 1400));
-        daemon.kill();
-        // After every kill the store must already be consistent.
-        sb.assert_check_passes();
-    }
-    finish_and_verify(&sb, &markers);
-}
-
-#[test]
 fn a_scan_that_crashes_the_reader_is_set_aside_and_the_daemon_survives_it() {
     let sb = Sandbox::new();
     scanmaker::put(
@@ -150,4 +122,222 @@ fn a_scan_that_crashes_the_reader_is_set_aside_and_the_daemon_survives_it() {
         "the daemon is still running and stops cleanly"
     );
     assert_eq!(sb.assert_check_passes()["documents"], 0);
+}
+
+const CASEWORKER: &str = "kennung,name,standort,von,bis\nsb-1,Eins,husum,A,Z\n";
+const RECIPIENT: &str =
+    "bg_nummer,kundennummer,nachname,vorname,geburtsdatum,strasse,plz,ort,standort\n\
+    07450BG0000101,101A000001,Petersen,Jens,04.03.1980,Norderstraße 12,25813,Husum,husum\n";
+
+/// A sandbox whose registry knows one recipient (BG 07450BG0000101) and their
+/// caseworker `sb-1`; returns it with sb-1's and an admin's token.
+fn sandbox_with_registry() -> (Sandbox, String, String) {
+    let sb = Sandbox::with_settle(100, "");
+    for (kind, csv) in [("caseworkers", CASEWORKER), ("recipients", RECIPIENT)] {
+        let path = sb.path().join(format!("{kind}.csv"));
+        std::fs::write(&path, csv).unwrap();
+        let out = sb.eakte(&[kind, "import", path.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", common::stderr(&out));
+    }
+    let token = |args: &[&str]| {
+        let out = sb.eakte(&[&["users", "add"][..], args].concat());
+        assert!(out.status.success(), "{}", common::stderr(&out));
+        common::stdout(&out).trim().to_string()
+    };
+    let caseworker = token(&["anna", "--role", "caseworker", "--caseworker", "sb-1"]);
+    let admin = token(&["admin", "--role", "admin"]);
+    (sb, caseworker, admin)
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into()
+}
+
+/// POST `body`; the status, or `None` when the daemon died under the request.
+fn post(base: &str, token: &str, path: &str, content_type: &str, body: &[u8]) -> Option<u16> {
+    agent()
+        .post(format!("{base}{path}"))
+        .header("Authorization", format!("Bearer {token}"))
+        .content_type(content_type)
+        .send(body)
+        .ok()
+        .map(|r| r.status().as_u16())
+}
+
+fn mail(marker: &str) -> Vec<u8> {
+    format!(
+        "From: Jens Petersen <jens@example.org>\r\nTo: jobcenter@kreis-nf.invalid\r\n\
+         Subject: Nachfrage\r\nDate: Thu, 26 Nov 2026 10:00:00 +0100\r\n\r\n\
+         Sehr geehrte Damen und Herren, zu {marker} frage ich nach dem Stand.\r\n"
+    )
+    .into_bytes()
+}
+
+const MAIL_PATH: &str = "/api/v1/akten/07450BG0000101/documents?schlagwort=Korrespondenz";
+
+#[test]
+fn hundreds_of_scans_and_uploads_survive_two_dozen_sigkills() {
+    const ROUNDS: usize = 24;
+    const SCANS: usize = 288;
+    const MAILS: usize = 36;
+    let (sb, token, _) = sandbox_with_registry();
+    let scans: Vec<(String, Vec<u8>, String)> = (0..SCANS)
+        .map(|n| {
+            let marker = format!("Kontrollnummer {}", 20_000 + n * 7);
+            let site = ["husum", "niebuell", "Föhr", "Sylt"][n % 4];
+            let pdf = letter_pdf(&marker);
+            // Every sixth needs OCR, so kills also land in OCR work.
+            if n % 6 == 0 {
+                let png = scanmaker::rasterise(&pdf, 150, Raster::Png).remove(0);
+                (format!("{site}/scan {n}.png"), png, marker)
+            } else {
+                (format!("{site}/brief {n}.pdf"), pdf, marker)
+            }
+        })
+        .collect();
+    let mails: Vec<String> = (0..MAILS)
+        .map(|n| format!("Nachfragenummer {}", 70_000 + n * 11))
+        .collect();
+    // Whether each mail has been answered with success; the client retries the
+    // others after the restart, as a real one would.
+    let mut filed = [false; MAILS];
+
+    for round in 0..ROUNDS {
+        for (name, bytes, _) in scans
+            .iter()
+            .skip(round * SCANS / ROUNDS)
+            .take(SCANS / ROUNDS)
+        {
+            scanmaker::put(&sb.inbox().join(name), bytes);
+        }
+        let daemon = sb.serve();
+        let uploads = (round % 2 == 1).then(|| {
+            // Kills in odd rounds land while mails are being posted.
+            let base = daemon.api();
+            let token = token.clone();
+            let pending: Vec<(usize, String)> = mails
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !filed[*i])
+                .map(|(i, m)| (i, m.clone()))
+                .collect();
+            std::thread::spawn(move || {
+                let mut done = Vec::new();
+                for (i, marker) in pending.iter().take(4) {
+                    match post(&base, &token, MAIL_PATH, "message/rfc822", &mail(marker)) {
+                        Some(201) => done.push(*i),
+                        Some(status) => panic!("mail {i}: status {status}"),
+                        None => break, // the daemon died under it
+                    }
+                }
+                done
+            })
+        });
+        std::thread::sleep(Duration::from_millis(50 + rand_u64() % 900));
+        daemon.kill();
+        if let Some(uploads) = uploads {
+            for i in uploads.join().unwrap() {
+                filed[i] = true;
+            }
+        }
+        // After every kill the store and index must already be consistent.
+        sb.assert_check_passes();
+    }
+
+    // The last start: the client posts what was never confirmed (a mail stored
+    // just before a kill comes back as the same document, not a second one).
+    let daemon = sb.serve();
+    let base = daemon.api();
+    for (i, marker) in mails.iter().enumerate().filter(|(i, _)| !filed[*i]) {
+        let status = post(&base, &token, MAIL_PATH, "message/rfc822", &mail(marker));
+        assert!(matches!(status, Some(200 | 201)), "mail {i}: {status:?}");
+    }
+    wait_for("every scan to be filed", || {
+        sb.waiting().is_empty() && sb.processing().is_empty()
+    });
+    let markers: Vec<&String> = scans.iter().map(|(_, _, m)| m).chain(&mails).collect();
+    for marker in &markers {
+        let phrase = format!("\"{marker}\"");
+        wait_for(&format!("{marker} to be searchable"), || {
+            sb.search(&phrase).len() == 1
+        });
+    }
+    assert!(daemon.stop());
+    assert!(sb.quarantined().is_empty(), "{:?}", sb.quarantined());
+    let report = sb.assert_check_passes();
+    assert_eq!(report["documents"], SCANS + MAILS, "{report:#}");
+    assert_eq!(report["items"], SCANS, "one item per scan: {report:#}");
+    assert!(
+        report["arrivals"].as_u64().unwrap() >= (SCANS + MAILS) as u64,
+        "{report:#}"
+    );
+    assert_eq!(report["notes"].as_array().unwrap().len(), 0, "{report:#}");
+}
+
+#[test]
+fn a_registry_import_killed_midway_is_all_or_nothing() {
+    let (sb, _, admin) = sandbox_with_registry();
+    let people = 20_000;
+    let mut csv = String::from(
+        "bg_nummer,kundennummer,nachname,vorname,geburtsdatum,strasse,plz,ort,standort\n",
+    );
+    for n in 0..people {
+        csv.push_str(&format!(
+            "07450BG{:07},{:03}A{:06},Nachname{n},Vorname,1980-01-01,Weg 1,25813,Husum,husum\n",
+            1000 + n,
+            n % 1000,
+            n
+        ));
+    }
+    let import = "/api/v1/admin/recipients/import";
+    let mut kills = 0;
+    let mut applied = false;
+    while kills < 6 && !applied {
+        let daemon = sb.serve();
+        let base = daemon.api();
+        let body = csv.clone().into_bytes();
+        let (a, b) = (base.clone(), admin.clone());
+        let request = std::thread::spawn(move || post(&a, &b, import, "text/csv", &body));
+        std::thread::sleep(Duration::from_millis(rand_u64() % 600));
+        daemon.kill();
+        kills += 1;
+        applied = request.join().unwrap() == Some(200);
+
+        // After the kill, a dry run of the same file says what is there: all of
+        // it or none of it, never a part.
+        let daemon = sb.serve();
+        let base = daemon.api();
+        let response = agent()
+            .post(format!("{base}{import}?dry_run=true"))
+            .header("Authorization", format!("Bearer {admin}"))
+            .content_type("text/csv")
+            .send(csv.as_bytes())
+            .unwrap()
+            .body_mut()
+            .read_json::<serde_json::Value>()
+            .unwrap();
+        let added = response["added"].as_u64().unwrap();
+        assert!(
+            added == 0 || added == people,
+            "after kill {kills}: {added} of {people} people would still be added"
+        );
+        if applied {
+            assert_eq!(added, 0, "a confirmed import is durable");
+        }
+        daemon.kill();
+        sb.assert_check_passes();
+    }
+    // Whatever happened, importing again completes it.
+    let daemon = sb.serve();
+    let base = daemon.api();
+    assert_eq!(
+        post(&base, &admin, import, "text/csv", csv.as_bytes()),
+        Some(200)
+    );
+    assert!(daemon.stop());
+    sb.assert_check_passes();
 }

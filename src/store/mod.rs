@@ -101,6 +101,12 @@ impl Document {
         crate::extract::pages_text(&self.pages)
     }
 
+    /// Whether a person filed it straight into an Akte (an upload) rather than
+    /// it arriving as post to be routed: only filings are keyed per BG.
+    pub fn filed_into_akte(&self) -> bool {
+        self.content_key.is_some()
+    }
+
     /// Mean OCR confidence over the OCRed pages, `None` if no page was OCRed.
     pub fn mean_confidence(&self) -> Option<f32> {
         let confs: Vec<f32> = self.pages.iter().filter_map(|p| p.confidence).collect();
