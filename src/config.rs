@@ -110,6 +110,7 @@ struct RawLimits {
     max_pages: u32,
     tool_timeout_secs: u64,
     max_upload_bytes: u64,
+    min_free_disk_mb: u64,
 }
 
 impl Default for RawLimits {
@@ -120,6 +121,7 @@ impl Default for RawLimits {
             max_pages: 500,
             tool_timeout_secs: 60,
             max_upload_bytes: 50 * 1024 * 1024,
+            min_free_disk_mb: crate::store::DEFAULT_MIN_FREE_BYTES / (1024 * 1024),
         }
     }
 }
@@ -177,6 +179,9 @@ pub struct Limits {
     pub tool_timeout: Duration,
     /// Largest request body the API takes (uploads, CSV imports).
     pub max_upload_bytes: u64,
+    /// Free space the store keeps on its disk: below it, ingest waits and the
+    /// API refuses what it would have to record (at 0, only a full disk stops it).
+    pub min_free_disk_bytes: u64,
 }
 
 impl Config {
@@ -300,6 +305,7 @@ impl Config {
                 max_pixels_per_page: raw.limits.max_pixels_per_page,
                 max_pages: raw.limits.max_pages,
                 max_upload_bytes: raw.limits.max_upload_bytes,
+                min_free_disk_bytes: raw.limits.min_free_disk_mb * 1024 * 1024,
                 tool_timeout: Duration::from_secs(raw.limits.tool_timeout_secs),
             },
         })

@@ -377,6 +377,8 @@ impl Shared {
     /// Blocking: run the pipeline for `claimed`, then finish or set it aside.
     fn handle(&self, claimed: &Claimed) -> Result<(), PipelineError> {
         let store = self.pipeline.store();
+        // A full or read-only disk: the scan waits, claimed, for the next try.
+        store.ensure_writable()?;
         // An earlier attempt that never finished means the process died meanwhile,
         // maybe because of this very file: read it in a child process this time.
         let mode = match store.begin_attempt(claimed.arrival)? {

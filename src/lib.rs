@@ -42,6 +42,7 @@ pub mod derived;
 pub mod durable;
 pub mod extract;
 pub mod failpoint;
+pub mod health;
 pub mod inbox;
 pub mod index;
 pub mod ingest;

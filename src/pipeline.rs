@@ -196,6 +196,7 @@ impl Pipeline {
     /// process that ingests needs. Blocking (index rebuilds, engine start-up).
     pub fn open(config: &Config) -> Result<(Pipeline, Indexer), OpenError> {
         let store = Store::open(&config.store_dir)?;
+        store.set_min_free_bytes(config.limits.min_free_disk_bytes);
         let indexer = Indexer::open(&config.index_dir, &store)?;
         let rules = Rules::load(config.classify.rules_file.as_deref())?;
         let extractor = Extractor::start(config)?;

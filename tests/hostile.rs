@@ -29,7 +29,12 @@ fn png_declaring(side: u32) -> Vec<u8> {
 fn peak_rss_mib(pid: i32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() / 1024
+    line.split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse::<u64>()
+        .unwrap()
+        / 1024
 }
 
 #[test]
@@ -44,8 +49,14 @@ fn every_hostile_file_in_the_inbox_is_set_aside_and_the_daemon_keeps_serving() {
     let thousands = scanmaker::text_pdf(&vec![vec!["Seite".to_string()]; 3000], Pose::Upright);
     let generated: Vec<(&str, Vec<u8>)> = vec![
         ("leer.pdf", Vec::new()),
-        ("archiv.pdf", b"PK\x03\x04\x14\0\0\0\x08\0rest of a zip".to_vec()),
-        ("programm.pdf", b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0".to_vec()),
+        (
+            "archiv.pdf",
+            b"PK\x03\x04\x14\0\0\0\x08\0rest of a zip".to_vec(),
+        ),
+        (
+            "programm.pdf",
+            b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0".to_vec(),
+        ),
         ("bombe.png", png_declaring(50_000)),
         ("abgeschnitten.png", good_png[..good_png.len() / 3].to_vec()),
         ("abgeschnitten.tif", b"II*\0\x08\0\0\0\x0c\0".to_vec()),
@@ -101,7 +112,12 @@ fn every_hostile_file_in_the_inbox_is_set_aside_and_the_daemon_keeps_serving() {
             "{name} is kept beside its reason"
         );
     }
-    assert_eq!(sb.quarantined().len(), hostile.len(), "{:?}", sb.quarantined());
+    assert_eq!(
+        sb.quarantined().len(),
+        hostile.len(),
+        "{:?}",
+        sb.quarantined()
+    );
     // No decoded bomb, no runaway renderer in the daemon itself (readers run in
     // child processes with their own limits).
     let peak = peak_rss_mib(daemon.pid());

@@ -69,6 +69,11 @@ impl ApiError {
         )
     }
 
+    /// eakte cannot do this now (its store cannot be written); try again later.
+    pub fn unavailable(detail: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", detail)
+    }
+
     /// eakte's own failure (never bad input): logged, answered without details.
     pub fn internal(error: impl std::fmt::Display) -> ApiError {
         tracing::error!(error = %error, "API request failed");
@@ -108,7 +113,12 @@ impl IntoResponse for ApiError {
 
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> ApiError {
-        ApiError::internal(e)
+        match e {
+            crate::store::StoreError::NotWritable { reason, .. } => ApiError::unavailable(format!(
+                "the store cannot be written ({reason}); nothing was changed or shown"
+            )),
+            other => ApiError::internal(other),
+        }
     }
 }
 

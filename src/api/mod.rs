@@ -96,6 +96,8 @@ impl Inner {
         detail: impl FnOnce(Option<&T>) -> Option<String>,
         work: impl FnOnce() -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
+        // Nothing is done that could not be recorded.
+        self.store.ensure_writable()?;
         let result = work();
         let detail = detail(result.as_ref().ok());
         let outcome = match &result {
@@ -229,8 +231,18 @@ async fn observe(request: Request<axum::body::Body>, next: Next) -> Response {
     response
 }
 
-async fn healthz() -> impl IntoResponse {
-    axum::Json(serde_json::json!({ "status": "ok" }))
+/// `ok`, or a 503 problem document saying what keeps the daemon from working
+/// (the store cannot be written: scans wait in the inbox, answers that must be
+/// audited are refused).
+async fn healthz() -> Response {
+    match crate::health::store_blocked() {
+        None => axum::Json(serde_json::json!({ "status": "ok" })).into_response(),
+        Some(blocked) => ApiError::unavailable(format!(
+            "The store cannot be written since {}: {}. Scans wait in the inbox.",
+            blocked.since, blocked.reason
+        ))
+        .into_response(),
+    }
 }
 
 /// Prometheus metrics, for admins and auditors (a scraper gets such a token).

@@ -70,7 +70,7 @@ const JSON: &str = "application/json";
 const READERS: &[&str] = &["caseworker", "clearing", "teamlead"];
 
 pub const ENDPOINTS: &[Endpoint] = &[
-    Endpoint { method: "get", path: "/healthz", summary: "Liveness; the only call without a token.", roles: &[], params: &[], body: None, ok: (200, JSON, "Health") },
+    Endpoint { method: "get", path: "/healthz", summary: "Liveness, or 503 with the reason the store cannot be written; the only call without a token.", roles: &[], params: &[], body: None, ok: (200, JSON, "Health") },
     Endpoint { method: "get", path: "/metrics", summary: "Prometheus metrics.", roles: &["admin", "auditor"], params: &[], body: None, ok: (200, "text/plain", "Text") },
     Endpoint { method: "get", path: "/api/v1/openapi.json", summary: "This document.", roles: &["any"], params: &[], body: None, ok: (200, JSON, "OpenApi") },
     Endpoint {

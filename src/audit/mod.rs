@@ -164,6 +164,7 @@ impl Audit {
     /// Only the request that is writing calls this: one writer keeps the chain
     /// straight.
     fn append(&self, events: Vec<Event>) -> Result<Vec<Entry>, StoreError> {
+        self.store.ensure_writable()?;
         let (entries, meta) = self.store.audit_trees();
         let (mut seq, mut prev) = match read_head(meta)? {
             Some(head) => head,

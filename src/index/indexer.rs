@@ -57,6 +57,8 @@ impl Indexer {
             if ids.is_empty() {
                 return Ok(total);
             }
+            // Taking them off the queue writes the store: not onto a full disk.
+            store.ensure_writable()?;
             for &id in &ids {
                 self.replace(store, id)?;
             }

@@ -54,6 +54,9 @@ pub enum StoreError {
     Locked { path: PathBuf },
     #[error("store database error: {0}")]
     Sled(#[from] sled::Error),
+    /// Refused before writing: the disk is (nearly) full or read-only.
+    #[error("the store at {path} cannot be written: {reason}")]
+    NotWritable { path: PathBuf, reason: String },
     #[error("store I/O error at {path}: {source}")]
     Io {
         path: PathBuf,
@@ -171,6 +174,36 @@ pub struct NewDocument {
     pub attachments: Vec<DocumentId>,
 }
 
+/// The default of `[limits] min_free_disk_mb`.
+pub const DEFAULT_MIN_FREE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Whether `dir`'s file system is writable with `min_free` bytes to spare.
+fn writability(dir: &Path, min_free: u64) -> Result<(), String> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::ffi::CString::new(dir.as_os_str().as_bytes())
+        .map_err(|_| "the store path contains a NUL byte".to_string())?;
+    // SAFETY: statvfs fills the zeroed struct; the path is a valid C string.
+    let mut fs: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(path.as_ptr(), &mut fs) } != 0 {
+        return Err(format!(
+            "cannot examine its file system: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    if fs.f_flag & libc::ST_RDONLY != 0 {
+        return Err("the file system is read-only".to_string());
+    }
+    let free = fs.f_bavail as u64 * fs.f_frsize as u64;
+    if free <= min_free {
+        return Err(format!(
+            "only {} MB free, {} MB are kept in reserve",
+            free / 1_000_000,
+            min_free / 1_000_000
+        ));
+    }
+    Ok(())
+}
+
 /// The key of the document count in `counts`.
 const DOCUMENTS_COUNT: &str = "documents";
 
@@ -216,6 +249,9 @@ pub struct Store {
     change_lock: Arc<std::sync::Mutex<()>>,
     akte_index: sled::Tree,
     counts: sled::Tree,
+    /// Where sled writes, and the free space to leave there (see `ensure_writable`).
+    db_dir: PathBuf,
+    min_free_bytes: Arc<AtomicU64>,
     /// The documents stored, as `counts` holds it after the last commit.
     documents_total: Arc<AtomicU64>,
     /// Wakes long-polls when their postboxes change.
@@ -252,6 +288,8 @@ impl Store {
         Ok(Store {
             documents,
             counts,
+            db_dir: dir.join("db"),
+            min_free_bytes: Arc::new(AtomicU64::new(DEFAULT_MIN_FREE_BYTES)),
             documents_total: Arc::new(AtomicU64::new(documents_total)),
             by_sha256: db.open_tree("by_sha256")?,
             arrivals: db.open_tree("arrivals")?,
@@ -279,6 +317,25 @@ impl Store {
 
     pub fn blobs(&self) -> &BlobStore {
         &self.blobs
+    }
+
+    /// The free space writes leave on the store's file system (`[limits]
+    /// min_free_disk_mb`); shared by all clones of this store.
+    pub fn set_min_free_bytes(&self, bytes: u64) {
+        self.min_free_bytes.store(bytes, Ordering::Relaxed);
+    }
+
+    /// Check before writing that the file system takes writes and keeps its
+    /// reserve free. sled 0.34 keeps a failed write's error for good (only a
+    /// restart clears it), so a full or read-only disk must be met here, with a
+    /// clear error and work that waits, not inside sled. `/healthz` follows.
+    pub fn ensure_writable(&self) -> Result<(), StoreError> {
+        let outcome = writability(&self.db_dir, self.min_free_bytes.load(Ordering::Relaxed));
+        crate::health::store_writable(outcome.as_ref().map(|_| ()).map_err(String::as_str));
+        outcome.map_err(|reason| StoreError::NotWritable {
+            path: self.db_dir.clone(),
+            reason,
+        })
     }
 
     /// The registry's trees.
@@ -383,6 +440,7 @@ impl Store {
         key: &str,
         durable: bool,
     ) -> Result<Recorded, StoreError> {
+        self.ensure_writable()?;
         // Change numbers must commit in the order they are drawn, or a long-poll
         // that already moved past a number would never see its change.
         let _in_order = self.change_lock.lock().unwrap_or_else(|e| e.into_inner());
