@@ -42,6 +42,8 @@ pub mod derived;
 pub mod durable;
 pub mod extract;
 pub mod failpoint;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod health;
 pub mod inbox;
 pub mod index;

@@ -1,0 +1,129 @@
+//! Entry points for fuzzing: one function per fuzz target, taking arbitrary
+//! bytes. `fuzz/` (cargo-fuzz, libFuzzer) runs them for as long as one likes;
+//! `tests/fuzz_smoke.rs` replays the kept corpora and a few thousand mutations
+//! on stable Rust in every CI run. Each returns normally for any input; a
+//! panic, an overflow or a hang is a finding.
+//!
+//! Fixtures (a small registry, a store, an index) are built once per process
+//! in a temporary directory.
+
+use crate::extract::{image, sniff, FileKind};
+use crate::index::SearchIndex;
+use crate::registry::{import, Registry};
+use crate::store::Store;
+use std::sync::OnceLock;
+
+struct Fixtures {
+    store: Store,
+    registry: Registry,
+    index: SearchIndex,
+}
+
+const CASEWORKERS: &[u8] =
+    b"kennung,name,standort,von,bis\nsb-1,Eins,husum,A,M\nsb-2,Zwei,husum,N,Z\n";
+const PEOPLE: &[u8] =
+    "bg_nummer,kundennummer,nachname,vorname,geburtsdatum,strasse,plz,ort,standort\n\
+    07450BG0000101,101A000001,Petersen,Jens,04.03.1980,Norderstraße 12,25813,Husum,husum\n\
+    07450BG0000102,102B000001,Albers,Maria,1975-05-20,Süderstraße 3,25813,Husum,husum\n\
+    07450BG0000102,102B000002,Albers,Lena,2010-01-02,Süderstraße 3,25813,Husum,husum\n\
+    07450BG0000103,103C000001,Nissen,Ömer,1990-12-31,Hafenweg 1,25938,Wyk auf Föhr,Föhr\n"
+        .as_bytes();
+
+/// Letters in the fixture index, so that queries meet terms, phrases and
+/// close terms in real segments.
+const LETTERS: &[&str] = &[
+    "Widerspruch gegen den Bescheid vom 3. März über die Kosten der Unterkunft.",
+    "Weiterbewilligungsantrag mit Kontoauszügen und der Mietbescheinigung.",
+    "Veränderungsmitteilung: neue Arbeitsstelle ab 1. Dezember, Bescheld anbei.",
+];
+
+fn record_letter(store: &Store, n: usize, text: &str) {
+    use crate::extract::{Page, PageSource};
+    use crate::store::{NewArrival, NewDocument, Sha256};
+    let sha = Sha256::of(text.as_bytes());
+    let arrival = NewArrival {
+        id: store.new_arrival_id().expect("an arrival id"),
+        original_name: format!("brief-{n}.pdf"),
+        site: Some("husum".into()),
+        received_at: "2026-11-26T08:00:00Z".into(),
+        source: "fuzzing".into(),
+    };
+    let page = Page {
+        number: 1,
+        text: text.to_string(),
+        confidence: None,
+        source: PageSource::TextLayer,
+        rotation: 0,
+    };
+    let document = NewDocument {
+        sha256: sha.clone(),
+        size: text.len() as u64,
+        kind: FileKind::Pdf,
+        pages: vec![page],
+        classification: None,
+        route: None,
+        attachments: Vec::new(),
+    };
+    store
+        .record_unflushed(arrival, Some(document), sha.as_str())
+        .expect("a fixture letter");
+}
+
+fn fixtures() -> &'static Fixtures {
+    static FIXTURES: OnceLock<Fixtures> = OnceLock::new();
+    FIXTURES.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("eakte-fuzz-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = Store::open(&dir.join("store")).expect("a store for fuzzing");
+        import::caseworkers(&store, CASEWORKERS, false).expect("caseworkers");
+        import::recipients(&store, PEOPLE, false).expect("recipients");
+        let registry = Registry::load(&store).expect("the registry");
+        for (n, text) in LETTERS.iter().enumerate() {
+            record_letter(&store, n, text);
+        }
+        let indexer =
+            crate::index::indexer::Indexer::open(&dir.join("index"), &store).expect("an index");
+        let index = indexer.index().clone();
+        indexer.finish().expect("the index written");
+        Fixtures {
+            store,
+            registry,
+            index,
+        }
+    })
+}
+
+/// Recipient recognition: BG numbers and Kundennummern in any text, checked
+/// against a registry.
+pub fn recipient_numbers(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    for pattern in crate::classify::identifiers::bg_numbers(&text) {
+        let _ = pattern.reading();
+    }
+    for pattern in crate::classify::identifiers::kundennummern(&text) {
+        let _ = pattern.reading();
+    }
+    let _ = crate::classify::recognise(&text, &fixtures().registry);
+}
+
+/// File type detection, and the header probe that follows it for images.
+pub fn file_type(data: &[u8]) {
+    if let sniff::Sniffed::Accepted(kind @ (FileKind::Png | FileKind::Jpeg | FileKind::Tiff)) =
+        sniff::sniff(data)
+    {
+        let _ = image::probe(kind, data, 50);
+    }
+}
+
+/// CSV import of recipients and caseworkers (dry runs: the store is unchanged).
+pub fn csv_import(data: &[u8]) {
+    let store = &fixtures().store;
+    let _ = import::recipients(store, data, true);
+    let _ = import::caseworkers(store, data, true);
+}
+
+/// The search syntax, parsed and run against an index.
+pub fn query(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let _ = fixtures().index.search(&text, 10, 0);
+}
