@@ -902,3 +902,95 @@ fn admins_manage_users_registry_and_absences_over_http() {
         "{log}"
     );
 }
+
+/// Every operation the OpenAPI document lists, called by caseworker sb-h1 on
+/// what belongs to sb-h2 (Petersen's BG, document and postbox item): nothing
+/// answers with success or with any of it, nothing fails with a 5xx. A new
+/// endpoint is covered as soon as the document lists it.
+#[test]
+fn no_endpoint_lets_a_caseworker_reach_a_foreign_bg() {
+    let w = world();
+    let foreign_doc = w.docs["petersen"];
+    let foreign_item = w.item_of("cw2", "petersen");
+    // What would give Petersen's letter away: its words, its ids, its BG.
+    let secrets = [
+        "Wattwanderung".to_string(),
+        "Deichgraf".to_string(),
+        format!("\"id\":{foreign_doc}"),
+        format!("\"document_id\":{foreign_doc}"),
+        "07450BG0000101".to_string(),
+    ];
+    let spec = w.get_json("cw1", "/api/v1/openapi.json");
+    let mut called = 0;
+    for (template, operations) in spec["paths"].as_object().unwrap() {
+        for (method, _) in operations.as_object().unwrap() {
+            let path = template
+                .replace("{bg}", "07450BG0000101")
+                .replace("{action}", "start")
+                .replace(
+                    "{id}",
+                    &if template.contains("/items/") {
+                        foreign_item
+                    } else {
+                        foreign_doc
+                    }
+                    .to_string(),
+                );
+            let (status, body) = match method.as_str() {
+                "get" => w.get("cw1", &path),
+                "post" if template.ends_with("/documents") => w.post(
+                    "cw1",
+                    &format!("{path}?schlagwort=Korrespondenz"),
+                    "message/rfc822",
+                    b"From: x@example.org\r\nSubject: Test\r\n\r\nHallo\r\n".to_vec(),
+                ),
+                "post" if template.ends_with("/import") => {
+                    w.post("cw1", &path, "text/csv", b"kennung\n".to_vec())
+                }
+                "post" => w.post_json("cw1", &path, serde_json::json!({})),
+                "delete" => {
+                    let mut response = w
+                        .agent
+                        .delete(format!("{}{path}", w.base))
+                        .header("Authorization", format!("Bearer {}", w.tokens["cw1"]))
+                        .call()
+                        .unwrap();
+                    (
+                        response.status().as_u16(),
+                        response.body_mut().read_to_string().unwrap_or_default(),
+                    )
+                }
+                other => panic!("the document lists a method the test does not know: {other}"),
+            };
+            called += 1;
+            assert!(status < 500, "{method} {path}: {status} {body}");
+            // Only what is not about any BG may succeed: the caller's own
+            // postbox and search (which must not contain the foreign letter),
+            // the health check and the document itself.
+            let open = [
+                "/healthz",
+                "/api/v1/openapi.json",
+                "/api/v1/postbox",
+                "/api/v1/search",
+            ];
+            if (200..300).contains(&status) {
+                assert!(
+                    method == "get" && open.contains(&template.as_str()),
+                    "{method} {path} answered {status}: {body}"
+                );
+            }
+            if template != "/api/v1/openapi.json" {
+                for secret in &secrets {
+                    assert!(
+                        !body.contains(secret.as_str()),
+                        "{method} {path} ({status}) gave away {secret}: {body}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(called >= 20, "every listed operation was called ({called})");
+    // Still nothing of it reached sb-h1: the foreign Akte has no new document.
+    let akte = w.get_json("cw2", "/api/v1/akten/07450BG0000101");
+    assert!(!akte.to_string().contains("Hallo"), "{akte}");
+}
