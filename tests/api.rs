@@ -994,3 +994,30 @@ fn no_endpoint_lets_a_caseworker_reach_a_foreign_bg() {
     let akte = w.get_json("cw2", "/api/v1/akten/07450BG0000101");
     assert!(!akte.to_string().contains("Hallo"), "{akte}");
 }
+
+/// A client that opens a connection and trickles its request (slowloris) is
+/// cut off once the header read timeout passes; others are served meanwhile.
+#[test]
+fn a_client_that_never_finishes_its_headers_is_cut_off() {
+    use std::io::{Read, Write};
+    let w = world();
+    let address = w.base.trim_start_matches("http://").to_string();
+    let mut slow = std::net::TcpStream::connect(&address).unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: eakte\r\nX-Slow: ")
+        .unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let started = std::time::Instant::now();
+    // Meanwhile the daemon answers everyone else.
+    assert_eq!(w.get("cw1", "/api/v1/postbox").0, 200);
+    let mut buf = [0u8; 256];
+    let got = slow.read(&mut buf);
+    assert!(
+        matches!(got, Ok(0)) || got.is_err() || buf.starts_with(b"HTTP/1.1 408"),
+        "the connection is closed (or answered 408), not left open: {got:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(50),
+        "cut off by the header timeout, not by the test's own read timeout"
+    );
+}

@@ -22,7 +22,7 @@ use crate::index::SearchIndex;
 use crate::pipeline::Pipeline;
 use crate::store::Store;
 use auth::{Caller, Limiter};
-use axum::extract::{DefaultBodyLimit, MatchedPath, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, State};
 use axum::http::{header, Request, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -31,7 +31,7 @@ use axum::Router;
 use error::ApiError;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// What every handler shares.
 pub struct Inner {
@@ -180,16 +180,67 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serve `router` on `listener` until `shutdown` completes.
+/// How long a client may take to send a request's headers. A client that
+/// opens connections and trickles bytes would otherwise hold them (and the
+/// daemon's file descriptors) for ever; no real client needs more than this.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serve `router` on `listener` until `shutdown` completes, then let the open
+/// connections finish (long-polls end on the daemon's stop signal).
+///
+/// axum's `serve` offers no header read timeout, so this is its accept loop
+/// on hyper with one.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::service::TowerToHyperService;
+    let app = router(state);
+    let (closing, closed) = tokio::sync::watch::channel(false);
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors, say: wait instead of spinning.
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let service = app
+            .clone()
+            .layer(axum::Extension(ConnectInfo(remote)))
+            .into_service::<hyper::body::Incoming>();
+        let mut close = closed.clone();
+        tokio::spawn(async move {
+            let mut builder = Builder::new(TokioExecutor::new());
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT);
+            let connection = builder.serve_connection_with_upgrades(
+                TokioIo::new(stream),
+                TowerToHyperService::new(service),
+            );
+            tokio::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => return,
+                _ = close.changed() => connection.as_mut().graceful_shutdown(),
+            }
+            let _ = connection.await;
+        });
+    }
+    drop(closed);
+    let _ = closing.send(true);
+    closing.closed().await;
+    Ok(())
 }
 
 /// Metrics for every request; problem documents for axum's own plain-text
