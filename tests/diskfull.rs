@@ -73,6 +73,14 @@ fn health(base: &str) -> (u16, serde_json::Value) {
     (status, response.body_mut().read_json().unwrap())
 }
 
+/// Wait until `/healthz` answers 503 with `reason` in its detail.
+fn wait_for_unhealthy(base: &str, reason: &str) {
+    wait_for(&format!("the API to report: {reason}"), || {
+        let (status, body) = health(base);
+        status == 503 && body["detail"].as_str().is_some_and(|d| d.contains(reason))
+    });
+}
+
 /// Fill the file system at `dir` to the last byte; returns the filler.
 fn fill(dir: &Path) -> PathBuf {
     use std::io::Write;
@@ -104,13 +112,7 @@ fn a_full_or_read_only_store_holds_scans_back_and_work_resumes() {
     for marker in waiting {
         scanmaker::put(&site.join(format!("{marker}.pdf")), &letter_pdf(marker));
     }
-    wait_for("the API to report the full store", || {
-        let (status, body) = health(&base);
-        status == 503
-            && body["detail"]
-                .as_str()
-                .is_some_and(|r| r.contains("MB free"))
-    });
+    wait_for_unhealthy(&base, "MB free");
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(
         sb.waiting().len() + sb.processing().len(),
@@ -131,13 +133,7 @@ fn a_full_or_read_only_store_holds_scans_back_and_work_resumes() {
     // The same for a store that turns read-only.
     disk.make_read_only();
     scanmaker::put(&site.join("gesperrt.pdf"), &letter_pdf("Sperrbrief"));
-    wait_for("the API to report the read-only store", || {
-        let (status, body) = health(&base);
-        status == 503
-            && body["detail"]
-                .as_str()
-                .is_some_and(|r| r.contains("read-only"))
-    });
+    wait_for_unhealthy(&base, "read-only");
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(sb.waiting().len() + sb.processing().len(), 1);
     disk.make_writable();

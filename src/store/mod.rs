@@ -329,6 +329,8 @@ impl Store {
     /// reserve free. sled 0.34 keeps a failed write's error for good (only a
     /// restart clears it), so a full or read-only disk must be met here, with a
     /// clear error and work that waits, not inside sled. `/healthz` follows.
+    /// Called where writing work starts (a scan's attempt, an audited API
+    /// call, an audit entry, the index queue), not in each write beneath.
     pub fn ensure_writable(&self) -> Result<(), StoreError> {
         let outcome = writability(&self.db_dir, self.min_free_bytes.load(Ordering::Relaxed));
         crate::health::store_writable(outcome.as_ref().map(|_| ()).map_err(String::as_str));
@@ -440,7 +442,6 @@ impl Store {
         key: &str,
         durable: bool,
     ) -> Result<Recorded, StoreError> {
-        self.ensure_writable()?;
         // Change numbers must commit in the order they are drawn, or a long-poll
         // that already moved past a number would never see its change.
         let _in_order = self.change_lock.lock().unwrap_or_else(|e| e.into_inner());
