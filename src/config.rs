@@ -111,6 +111,8 @@ struct RawLimits {
     tool_timeout_secs: u64,
     max_upload_bytes: u64,
     min_free_disk_mb: u64,
+    max_connections: u64,
+    bad_tokens_before_slowdown: u32,
 }
 
 impl Default for RawLimits {
@@ -122,6 +124,8 @@ impl Default for RawLimits {
             tool_timeout_secs: 60,
             max_upload_bytes: 50 * 1024 * 1024,
             min_free_disk_mb: crate::store::DEFAULT_MIN_FREE_BYTES / (1024 * 1024),
+            max_connections: 4096,
+            bad_tokens_before_slowdown: 3,
         }
     }
 }
@@ -182,6 +186,11 @@ pub struct Limits {
     /// Free space the store keeps on its disk: below it, ingest waits and the
     /// API refuses what it would have to record (at 0, only a full disk stops it).
     pub min_free_disk_bytes: u64,
+    /// Open API connections at most; further clients wait to be accepted.
+    pub max_connections: usize,
+    /// Failed authentications one address may make before its answers slow
+    /// down (raise it when many users share one address, e.g. a proxy).
+    pub bad_tokens_before_slowdown: u32,
 }
 
 impl Config {
@@ -254,6 +263,7 @@ impl Config {
         positive("limits.max_pages", raw.limits.max_pages as u64)?;
         positive("limits.tool_timeout_secs", raw.limits.tool_timeout_secs)?;
         positive("limits.max_upload_bytes", raw.limits.max_upload_bytes)?;
+        positive("limits.max_connections", raw.limits.max_connections)?;
         let (inbox_dir, index_dir, store_dir) = (
             absolute(base, &raw.inbox_dir),
             absolute(base, &raw.index_dir),
@@ -307,6 +317,8 @@ impl Config {
                 max_upload_bytes: raw.limits.max_upload_bytes,
                 min_free_disk_bytes: raw.limits.min_free_disk_mb * 1024 * 1024,
                 tool_timeout: Duration::from_secs(raw.limits.tool_timeout_secs),
+                max_connections: usize::try_from(raw.limits.max_connections).unwrap_or(usize::MAX),
+                bad_tokens_before_slowdown: raw.limits.bad_tokens_before_slowdown,
             },
         })
     }

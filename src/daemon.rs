@@ -69,11 +69,10 @@ pub async fn serve(config: Config, shutdown: impl Future<Output = ()>) -> Result
         tokio::task::spawn_blocking(move || Pipeline::open(&open_config)).await??;
     let store = pipeline.store().clone();
     let (stop_tx, stop_rx) = watch::channel(false);
-    let max_body = usize::try_from(config.limits.max_upload_bytes).unwrap_or(usize::MAX);
     let api_state = crate::api::Inner::new(
         pipeline.clone(),
         indexer.index().clone(),
-        max_body,
+        &config.limits,
         stop_rx.clone(),
     );
     let index_thread = IndexThread::start(indexer, store.clone());

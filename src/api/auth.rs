@@ -14,8 +14,6 @@ use std::time::{Duration, Instant};
 
 /// Failures from one address are forgotten after this long without another.
 const FAILURE_MEMORY: Duration = Duration::from_secs(15 * 60);
-/// Failures tolerated before answers slow down.
-const FREE_FAILURES: u32 = 3;
 /// Delay after the first slowed-down failure; it doubles with each further one.
 const FIRST_DELAY: Duration = Duration::from_millis(250);
 const MAX_DELAY: Duration = Duration::from_secs(10);
@@ -54,12 +52,20 @@ impl Caller {
 }
 
 /// Remembers failed authentications per address and slows them down.
-#[derive(Default)]
 pub struct Limiter {
     failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+    /// Failures tolerated before answers slow down (`limits.bad_tokens_before_slowdown`).
+    free_failures: u32,
 }
 
 impl Limiter {
+    pub fn new(free_failures: u32) -> Limiter {
+        Limiter {
+            failures: Mutex::default(),
+            free_failures,
+        }
+    }
+
     /// Count a failure from `address` and wait as long as its record demands.
     pub async fn failed(&self, address: IpAddr) {
         let key = source(address);
@@ -85,7 +91,7 @@ impl Limiter {
             }
             entry.0 += 1;
             entry.1 = now;
-            delay_after(entry.0)
+            delay_after(entry.0, self.free_failures)
         };
         if !delay.is_zero() {
             tracing::warn!(%address, delay_ms = delay.as_millis() as u64, "repeated bad API tokens; slowing down");
@@ -107,11 +113,11 @@ fn source(address: IpAddr) -> IpAddr {
     }
 }
 
-fn delay_after(failures: u32) -> Duration {
-    if failures <= FREE_FAILURES {
+fn delay_after(failures: u32, free_failures: u32) -> Duration {
+    if failures <= free_failures {
         return Duration::ZERO;
     }
-    let doublings = (failures - FREE_FAILURES - 1).min(16);
+    let doublings = (failures - free_failures - 1).min(16);
     (FIRST_DELAY * 2u32.pow(doublings)).min(MAX_DELAY)
 }
 
@@ -131,7 +137,7 @@ impl FromRequestParts<AppState> for Caller {
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, t)| t.trim().to_string());
         let Some(token) = token else {
-            state.limiter.failed(address).await;
+            // Not a guess, so not slowed down: nothing can be learnt from it.
             return Err(ApiError::unauthorized(
                 "An `Authorization: Bearer <token>` header is required.",
             ));
@@ -156,9 +162,10 @@ mod tests {
 
     #[test]
     fn delays_grow_after_a_few_failures() {
-        assert_eq!(delay_after(3), Duration::ZERO);
-        assert_eq!(delay_after(4), FIRST_DELAY);
-        assert_eq!(delay_after(5), FIRST_DELAY * 2);
-        assert_eq!(delay_after(60), MAX_DELAY);
+        assert_eq!(delay_after(3, 3), Duration::ZERO);
+        assert_eq!(delay_after(4, 3), FIRST_DELAY);
+        assert_eq!(delay_after(5, 3), FIRST_DELAY * 2);
+        assert_eq!(delay_after(60, 3), MAX_DELAY);
+        assert_eq!(delay_after(60, 100), Duration::ZERO);
     }
 }

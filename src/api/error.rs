@@ -69,6 +69,11 @@ impl ApiError {
         )
     }
 
+    /// The client sent its request too slowly and was cut off.
+    pub fn request_timeout(detail: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::REQUEST_TIMEOUT, "request-timeout", detail)
+    }
+
     /// eakte cannot do this now (its store cannot be written); try again later.
     pub fn unavailable(detail: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", detail)

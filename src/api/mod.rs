@@ -14,6 +14,7 @@ pub mod error;
 pub mod openapi;
 pub mod postbox;
 pub mod search;
+pub mod slow_clients;
 
 use crate::access::{Responsibilities, Scope};
 use crate::audit::{Audit, Event};
@@ -42,6 +43,8 @@ pub struct Inner {
     pub limiter: Limiter,
     /// Largest request body (uploads, CSV imports).
     pub max_body_bytes: usize,
+    /// Open connections at most.
+    pub max_connections: usize,
     /// Turns true when the daemon stops: long-polls answer at once.
     pub stopping: tokio::sync::watch::Receiver<bool>,
     responsibilities: Derived<Responsibilities>,
@@ -53,7 +56,7 @@ impl Inner {
     pub fn new(
         pipeline: Pipeline,
         index: SearchIndex,
-        max_body_bytes: usize,
+        limits: &crate::config::Limits,
         stopping: tokio::sync::watch::Receiver<bool>,
     ) -> AppState {
         let store = pipeline.store().clone();
@@ -62,8 +65,9 @@ impl Inner {
             store,
             index,
             pipeline,
-            limiter: Limiter::default(),
-            max_body_bytes,
+            limiter: Limiter::new(limits.bad_tokens_before_slowdown),
+            max_body_bytes: usize::try_from(limits.max_upload_bytes).unwrap_or(usize::MAX),
+            max_connections: limits.max_connections,
             stopping,
             responsibilities: Derived::default(),
         })
@@ -176,6 +180,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/admin/absences/{id}", delete(admin::remove_absence))
         .fallback(|| async { ApiError::not_found() })
         .layer(DefaultBodyLimit::max(state.max_body_bytes))
+        .layer(middleware::from_fn(slow_clients::cut_off_slow_bodies))
         .layer(middleware::from_fn(observe))
         .with_state(state)
 }
@@ -198,10 +203,17 @@ pub async fn serve(
     use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
     use hyper_util::server::conn::auto::Builder;
     use hyper_util::service::TowerToHyperService;
+    // Past the cap, clients wait in the kernel's backlog instead of each
+    // taking a file descriptor and a task.
+    let slots = Arc::new(tokio::sync::Semaphore::new(state.max_connections));
     let app = router(state);
     let (closing, closed) = tokio::sync::watch::channel(false);
     tokio::pin!(shutdown);
     loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+            _ = &mut shutdown => break,
+        };
         let (stream, remote) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -220,6 +232,7 @@ pub async fn serve(
             .into_service::<hyper::body::Incoming>();
         let mut close = closed.clone();
         tokio::spawn(async move {
+            let _slot = slot;
             let mut builder = Builder::new(TokioExecutor::new());
             builder
                 .http1()
