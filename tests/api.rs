@@ -1021,3 +1021,154 @@ fn a_client_that_never_finishes_its_headers_is_cut_off() {
         "cut off by the header timeout, not by the test's own read timeout"
     );
 }
+
+/// A client that sends its headers and then trickles the body (or stops) is
+/// answered 408 and cut off, after the body's idle timeout; it does not hold
+/// the connection for as long as it likes.
+#[test]
+fn a_client_that_trickles_its_body_is_cut_off() {
+    use std::io::{Read, Write};
+    let w = world();
+    let address = w.base.trim_start_matches("http://").to_string();
+    let mut slow = std::net::TcpStream::connect(&address).unwrap();
+    let head = format!(
+        "POST /api/v1/admin/recipients/import?dry_run=true HTTP/1.1\r\nHost: eakte\r\n\
+         Authorization: Bearer {}\r\nContent-Type: text/csv\r\nContent-Length: 100000\r\n\r\n",
+        w.tokens["admin"]
+    );
+    slow.write_all(head.as_bytes()).unwrap();
+    slow.write_all(b"bg_nummer,kundennummer,").unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let started = std::time::Instant::now();
+    assert_eq!(
+        w.get("cw1", "/api/v1/postbox").0,
+        200,
+        "others are served meanwhile"
+    );
+    let mut answer = Vec::new();
+    let _ = slow.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.starts_with("HTTP/1.1 408"),
+        "answered 408 Request Timeout: {answer}"
+    );
+    assert!(answer.contains("too slowly"), "{answer}");
+    assert!(
+        started.elapsed() < Duration::from_secs(50),
+        "cut off by the body timeout, not by the test's own read timeout"
+    );
+    // The refusal is not a crash (asked on a new connection: the daemon
+    // closed the agent's idle one meanwhile).
+    let fresh: ureq::Agent = ureq::Agent::config_builder().build().into();
+    let health = fresh.get(format!("{}/healthz", w.base)).call().unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+}
+
+/// schemathesis, generating requests from the OpenAPI document (valid ones,
+/// boundary values, and invalid ones of every kind), finds no 5xx, no answer
+/// outside the document, no accepted invalid request and no operation that
+/// works without a token. Installed by `scripts/setup-schemathesis`; its
+/// settings are in `tests/schemathesis/schemathesis.toml`.
+///
+/// `EAKTE_SCHEMATHESIS_SEED` and `EAKTE_SCHEMATHESIS_EXAMPLES` (per operation,
+/// default 50) make longer runs with other seeds; RELIABILITY.md has one.
+#[test]
+fn schemathesis_finds_no_server_error_and_no_answer_outside_the_schema() {
+    let st = std::env::var_os("EAKTE_SCHEMATHESIS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/schemathesis-venv/bin/st")
+        });
+    assert!(
+        st.exists(),
+        "{} is missing: run scripts/setup-schemathesis (scripts/run-tests does)",
+        st.display()
+    );
+    // The fuzzer sends invalid tokens on purpose; slowing it down would only
+    // make the run long (the slowdown has its own test).
+    let mut w = world_with("[limits]\nbad_tokens_before_slowdown = 1000000\n");
+    // Someone for the fuzzer to revoke, so that it leaves the test's users be.
+    let (status, body) = w.post_json(
+        "admin",
+        "/api/v1/admin/users",
+        serde_json::json!({ "name": "Zum Widerrufen", "role": "auditor" }),
+    );
+    assert_eq!(status, 201, "{body}");
+    let victim = serde_json::from_str::<Value>(&body).unwrap()["id"]
+        .as_u64()
+        .unwrap();
+
+    let dir = w.sb.path().to_path_buf();
+    let spec = dir.join("openapi.json");
+    let document = w.get_json("cw1", "/api/v1/openapi.json");
+    std::fs::write(&spec, document.to_string()).unwrap();
+    let operations: usize = document["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|p| p.as_object().unwrap().len())
+        .sum();
+    // The committed settings, and the real things of this run, so that
+    // requests get past "not found" to the work.
+    let mut config = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/schemathesis/schemathesis.toml"),
+    )
+    .unwrap();
+    config.push_str(&format!(
+        "\n[[operations]]\ninclude-path-regex = \"^/api/v1/documents/\"\nparameters = {{ \"path.id\" = {} }}\n\
+         \n[[operations]]\ninclude-path-regex = \"^/api/v1/akten/\"\nparameters = {{ \"path.bg\" = \"07450BG0000102\" }}\n\
+         \n[[operations]]\ninclude-path = \"/api/v1/postbox/items/{{id}}/{{action}}\"\nparameters = {{ \"path.id\" = {} }}\n\
+         \n[[operations]]\ninclude-path = \"/api/v1/admin/users/{{id}}/revoke\"\nparameters = {{ \"path.id\" = {victim} }}\n\
+         \n# Long-polls are tested in tests/api.rs; here they would only make the run long.\n\
+         [[operations]]\ninclude-path = \"/api/v1/postbox\"\nparameters = {{ \"query.wait\" = 1 }}\n",
+        w.docs["albers"],
+        w.item_of("cw1", "albers"),
+    ));
+    let config_file = dir.join("schemathesis.toml");
+    std::fs::write(&config_file, config).unwrap();
+
+    let seed = std::env::var("EAKTE_SCHEMATHESIS_SEED").unwrap_or_else(|_| "20261127".into());
+    let examples = std::env::var("EAKTE_SCHEMATHESIS_EXAMPLES").unwrap_or_else(|_| "50".into());
+    let out = std::process::Command::new(&st)
+        .current_dir(&dir)
+        .env("NO_COLOR", "1")
+        .env("EAKTE_CASEWORKER_TOKEN", &w.tokens["cw1"])
+        .env("EAKTE_ADMIN_TOKEN", &w.tokens["admin"])
+        .env("EAKTE_AUDITOR_TOKEN", &w.tokens["auditor"])
+        .arg("--config-file")
+        .arg(&config_file)
+        .arg("run")
+        .arg(&spec)
+        .args(["--url", &w.base, "--checks", "all", "--workers", "2"])
+        .args(["--phases", "examples,coverage,fuzzing"])
+        .args(["--max-examples", &examples, "--seed", &seed])
+        .output()
+        .unwrap();
+    let report = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(
+        out.status.success(),
+        "schemathesis (seed {seed}) found problems:\n{report}"
+    );
+    eprintln!("{report}"); // shown with --nocapture
+    let tested = report
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Tested: "))
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(
+        tested,
+        operations.to_string(),
+        "every operation was tested:\n{report}"
+    );
+
+    // Still serving, nothing crashed, and store and audit trail are whole.
+    assert_eq!(w.get("cw1", "/healthz").0, 200);
+    let log = w.daemon.as_ref().unwrap().log_text();
+    assert!(!log.contains("panicked"), "{log}");
+    w.stop();
+    w.sb.assert_check_passes();
+    let verify = w.sb.eakte(&["audit", "verify"]);
+    assert!(verify.status.success(), "{}", stderr(&verify));
+}

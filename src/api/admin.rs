@@ -97,6 +97,12 @@ pub async fn revoke_user(
             format!("user {id}"),
             |_| None,
             || {
+                // An admin locking themselves out could leave nobody to undo it.
+                if id == caller.user.id {
+                    return Err(ApiError::conflict(
+                        "You cannot revoke your own token; ask another admin.",
+                    ));
+                }
                 let user = users::revoke_id(&state.store, id).map_err(user_error)?;
                 Ok(Json(
                     serde_json::to_value(user.public()).map_err(ApiError::internal)?,
@@ -279,6 +285,7 @@ pub async fn remove_absence(
 fn absence_error(e: AbsenceError) -> ApiError {
     match e {
         AbsenceError::NotFound(_) => ApiError::not_found(),
+        AbsenceError::Overlaps(_) => ApiError::conflict(e.to_string()),
         AbsenceError::Store(e) => ApiError::internal(e),
         other => ApiError::unprocessable(other.to_string()),
     }

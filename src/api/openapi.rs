@@ -30,9 +30,15 @@ pub struct Endpoint {
     pub ok: (u16, &'static str, &'static str),
 }
 
+/// What the server takes for ids and cursors: an unsigned 64-bit number.
+const ANY_U64: &str = r#"{"minimum":0,"maximum":18446744073709551615}"#;
+/// A BG number in its canonical form (the server also reads `07450/0160367`).
+const BG_NUMBER: &str = r#"{"pattern":"^[0-9]{5}BG[0-9]{7}$"}"#;
+const KENNUNG_PATTERN: &str = "^[A-Za-z0-9._-]{1,32}$";
+
 const fn path(name: &'static str, kind: &'static str, description: &'static str) -> Param {
     let constraints = if matches!(kind.as_bytes(), b"integer") {
-        r#"{"minimum":0}"#
+        ANY_U64
     } else {
         ""
     };
@@ -79,8 +85,8 @@ pub const ENDPOINTS: &[Endpoint] = &[
         summary: "The caller's postbox items (and those of colleagues they deputise for). Without `since` the current view; with `since` the changes after that cursor, long-polling up to `wait` seconds.",
         roles: READERS,
         params: &[
-            limited(query("since", "integer", "Cursor of the previous answer."), r#"{"minimum":0}"#),
-            limited(query("wait", "integer", "Seconds to wait for a change (at most 60)."), r#"{"minimum":0}"#),
+            limited(query("since", "integer", "Cursor of the previous answer."), ANY_U64),
+            limited(query("wait", "integer", "Seconds to wait for a change (more than 60 count as 60)."), ANY_U64),
         ],
         body: None,
         ok: (200, JSON, "Poll"),
@@ -104,7 +110,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         roles: READERS,
         params: &[
             Param { name: "q", query: true, required: true, kind: "string", description: "The search words.", constraints: r#"{"maxLength":1024}"# },
-            query("bg", "string", "Only this BG."),
+            limited(query("bg", "string", "Only this BG."), BG_NUMBER),
             query("type", "string", "Only this document type."),
             query("schlagwort", "string", "Only this Schlagwort."),
             query("site", "string", "Only this site."),
@@ -119,13 +125,13 @@ pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint { method: "get", path: "/api/v1/documents/{id}", summary: "A document's metadata, classification, routing and pages.", roles: READERS, params: &[path("id", "integer", "Document id.")], body: None, ok: (200, JSON, "Document") },
     Endpoint { method: "get", path: "/api/v1/documents/{id}/text", summary: "A document's text, pages separated by form feeds.", roles: READERS, params: &[path("id", "integer", "Document id.")], body: None, ok: (200, "text/plain", "Text") },
     Endpoint { method: "get", path: "/api/v1/documents/{id}/original", summary: "The original bytes as received.", roles: READERS, params: &[path("id", "integer", "Document id.")], body: None, ok: (200, "*/*", "Binary") },
-    Endpoint { method: "get", path: "/api/v1/akten/{bg}", summary: "An Akte: the BG's members and documents grouped by Schlagwort, newest first.", roles: &["caseworker", "teamlead"], params: &[path("bg", "string", "BG number, e.g. 07450BG0160367.")], body: None, ok: (200, JSON, "Akte") },
+    Endpoint { method: "get", path: "/api/v1/akten/{bg}", summary: "An Akte: the BG's members and documents grouped by Schlagwort, newest first.", roles: &["caseworker", "teamlead"], params: &[limited(path("bg", "string", "BG number, e.g. 07450BG0160367."), BG_NUMBER)], body: None, ok: (200, JSON, "Akte") },
     Endpoint {
         method: "post",
         path: "/api/v1/akten/{bg}/documents",
         summary: "File an e-mail (message/rfc822, with attachments), a PDF (application/pdf) or a note (text/plain) under a Schlagwort.",
         roles: &["caseworker", "teamlead"],
-        params: &[path("bg", "string", "BG number."), Param { name: "schlagwort", query: true, required: true, kind: "string", description: "Where to file it.", constraints: r#"{"minLength":1,"maxLength":100}"# }, query("type", "string", "Document type (default: by the rules)."), query("title", "string", "A name for the document.")],
+        params: &[limited(path("bg", "string", "BG number."), BG_NUMBER), Param { name: "schlagwort", query: true, required: true, kind: "string", description: "Where to file it.", constraints: r#"{"minLength":1,"maxLength":100}"# }, query("type", "string", "Document type (default: by the rules)."), query("title", "string", "A name for the document.")],
         body: Some((&["message/rfc822", "application/pdf", "text/plain"], "Binary")),
         ok: (201, JSON, "Filed"),
     },
@@ -135,12 +141,12 @@ pub const ENDPOINTS: &[Endpoint] = &[
         summary: "The audit trail, oldest first.",
         roles: &["auditor"],
         params: &[
-            limited(query("after", "integer", "Entries after this sequence number."), r#"{"minimum":0}"#),
+            limited(query("after", "integer", "Entries after this sequence number."), ANY_U64),
             query("who", "string", "Exact user."),
             query("action", "string", "Exact action."),
             query("target", "string", "Part of the target."),
-            query("from", "string", "RFC 3339 lower bound."),
-            query("to", "string", "RFC 3339 upper bound."),
+            limited(query("from", "string", "RFC 3339 lower bound."), r#"{"format":"date-time"}"#),
+            limited(query("to", "string", "RFC 3339 upper bound."), r#"{"format":"date-time"}"#),
             limited(query("limit", "integer", "1 to 1000 (default 100)."), r#"{"minimum":1,"maximum":1000}"#),
         ],
         body: None,
@@ -161,6 +167,25 @@ fn schemas() -> Value {
     let string = json!({ "type": "string" });
     let nullable_string = json!({ "type": ["string", "null"] });
     let integer = json!({ "type": "integer", "minimum": 0 });
+    let kennung = json!({ "type": "string", "pattern": KENNUNG_PATTERN });
+    let date = json!({ "type": "string", "format": "date" });
+    // 1 to 64 characters, no control characters, not only spaces.
+    let name = json!({ "type": "string", "minLength": 1, "maxLength": 64,
+        "pattern": "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$" });
+    // Each role names what it is bound to, and nothing else.
+    let new_user = |role: &str, bound: Option<(&str, &Value)>| {
+        let mut props = json!({ "name": name, "role": { "const": role } });
+        for field in ["caseworker", "site", "team"] {
+            props[field] = json!({ "type": "null" });
+        }
+        let mut required = vec!["name", "role"];
+        if let Some((field, schema)) = bound {
+            props[field] = schema.clone();
+            required.push(field);
+        }
+        json!({ "type": "object", "additionalProperties": false, "properties": props, "required": required })
+    };
+    let non_empty = json!({ "type": "string", "minLength": 1 });
     json!({
         "Problem": obj(json!({ "type": string, "title": string, "status": { "type": "integer" }, "detail": string }), &["type", "title", "status", "detail"]),
         "Health": obj(json!({ "status": string }), &["status"]),
@@ -234,16 +259,19 @@ fn schemas() -> Value {
             "team": nullable_string, "created_at": string, "revoked_at": nullable_string, "token": string,
         }), &["id", "name", "role"]),
         "Users": { "type": "array", "items": { "$ref": "#/components/schemas/User" } },
-        "NewUser": obj(json!({
-            "name": string, "role": { "enum": ["caseworker", "clearing", "teamlead", "admin", "auditor"] },
-            "caseworker": string, "site": string, "team": string,
-        }), &["name", "role"]),
+        "NewUser": { "oneOf": [
+            new_user("caseworker", Some(("caseworker", &kennung))),
+            new_user("clearing", Some(("site", &non_empty))),
+            new_user("teamlead", Some(("team", &non_empty))),
+            new_user("admin", None),
+            new_user("auditor", None),
+        ] },
         "ImportReport": obj(json!({
             "added": integer, "changed": integer, "unchanged": integer,
             "rejected": { "type": "array", "items": obj(json!({ "line": integer, "reason": string }), &["line", "reason"]) },
             "notes": { "type": "array", "items": string }, "applied": { "type": "boolean" },
         }), &["added", "changed", "unchanged", "rejected", "applied"]),
-        "NewAbsence": { "type": "object", "additionalProperties": false, "required": ["kennung", "from", "to", "deputy"], "properties": { "kennung": string, "from": string, "to": string, "deputy": string } },
+        "NewAbsence": { "type": "object", "additionalProperties": false, "required": ["kennung", "from", "to", "deputy"], "properties": { "kennung": kennung, "from": date, "to": date, "deputy": kennung } },
         "Absence": obj(json!({ "id": integer, "kennung": string, "from": string, "to": string, "deputy": string }), &["id", "kennung", "from", "to", "deputy"]),
         "Absences": { "type": "array", "items": { "$ref": "#/components/schemas/Absence" } },
     })
@@ -279,8 +307,12 @@ pub fn spec() -> Value {
                 "401": problem("Missing or invalid token"),
                 "404": problem("Not found, or not visible to the caller"),
                 "405": problem("The path does not take this method"),
+                "503": problem("The store cannot be written now (see /healthz)"),
             },
         });
+        if e.method != "get" {
+            op["responses"]["409"] = problem("Conflict with the current state");
+        }
         if !e.roles.is_empty() {
             op["security"] = json!([{ "bearer": [] }]);
         }
@@ -294,9 +326,11 @@ pub fn spec() -> Value {
                     )
                 })
                 .collect();
-            op["requestBody"] = json!({ "content": content });
+            // Only item changes may come without a body (start, done).
+            let required = schema != "ItemChange";
+            op["requestBody"] = json!({ "required": required, "content": content });
             for (code, what) in [
-                ("409", "Conflict"),
+                ("408", "Body sent too slowly"),
                 ("413", "Body too large"),
                 ("415", "Unsupported content type"),
                 ("422", "Invalid content"),

@@ -15,6 +15,7 @@
 use crate::store::{from_json, to_json, Sha256, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use std::sync::{mpsc, Mutex};
+use time::OffsetDateTime;
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 const HEAD_KEY: &[u8] = b"head";
@@ -221,10 +222,22 @@ pub struct Filter {
     pub action: Option<String>,
     /// Substring of the target, e.g. `document 12` or a BG number.
     pub target: Option<String>,
-    /// RFC 3339 bounds on the time.
-    pub from: Option<String>,
-    pub to: Option<String>,
+    /// Bounds on the time, read as RFC 3339 with any offset.
+    #[serde(default, deserialize_with = "rfc3339")]
+    pub from: Option<OffsetDateTime>,
+    #[serde(default, deserialize_with = "rfc3339")]
+    pub to: Option<OffsetDateTime>,
     pub limit: Option<usize>,
+}
+
+/// A time bound as a moment, not as text: `…T06:00:00+01:00` and
+/// `…T05:00:00Z` are the same, and a malformed bound is an error, not a
+/// filter that silently matches nothing.
+fn rfc3339<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<OffsetDateTime>, D::Error> {
+    let text = String::deserialize(d)?;
+    crate::timefmt::parse(&text)
+        .map(Some)
+        .ok_or_else(|| serde::de::Error::custom(format!("{text:?} is not an RFC 3339 time")))
 }
 
 /// Entries matching `filter`, oldest first.
@@ -244,14 +257,7 @@ pub fn entries(store: &Store, filter: &Filter) -> Result<Vec<Entry>, StoreError>
                 .target
                 .as_ref()
                 .is_none_or(|t| entry.event.target.contains(t.as_str()))
-            && filter
-                .from
-                .as_ref()
-                .is_none_or(|f| entry.at.as_str() >= f.as_str())
-            && filter
-                .to
-                .as_ref()
-                .is_none_or(|t| entry.at.as_str() <= t.as_str());
+            && within(&entry.at, filter.from, filter.to);
         if keep {
             out.push(entry);
             if out.len() >= limit {
@@ -260,6 +266,17 @@ pub fn entries(store: &Store, filter: &Filter) -> Result<Vec<Entry>, StoreError>
         }
     }
     Ok(out)
+}
+
+/// Whether the entry time `at` lies within the bounds (inclusive).
+fn within(at: &str, from: Option<OffsetDateTime>, to: Option<OffsetDateTime>) -> bool {
+    if from.is_none() && to.is_none() {
+        return true;
+    }
+    let Some(at) = crate::timefmt::parse(at) else {
+        return false;
+    };
+    from.is_none_or(|f| at >= f) && to.is_none_or(|t| at <= t)
 }
 
 /// What [`verify`] found.
@@ -331,6 +348,17 @@ pub fn verify(store: &Store) -> Result<Verification, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn time_bounds_compare_moments_not_text() {
+        let t = |s: &str| crate::timefmt::parse(s);
+        // 06:00 in Husum (CET) is 05:00 UTC; fractions sort as time, not as text.
+        assert!(within("2026-11-27T05:00:00Z", t("2026-11-27T06:00:00+01:00"), None));
+        assert!(!within("2026-11-27T04:59:59.9Z", t("2026-11-27T06:00:00+01:00"), None));
+        assert!(within("2026-11-27T05:00:00.5Z", None, t("2026-11-27T05:00:01Z")));
+        let bad: Result<Filter, _> = serde_json::from_str(r#"{"to":"null"}"#);
+        assert!(bad.unwrap_err().to_string().contains("not an RFC 3339 time"));
+    }
 
     fn event(n: u32) -> Event {
         Event {

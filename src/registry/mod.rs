@@ -27,10 +27,24 @@ pub struct BgNummer(String);
 #[serde(transparent)]
 pub struct Kundennummer(String);
 
-/// A caseworker's login id (Kennung), lower case, e.g. `sb-husum-2`.
+/// A caseworker's login id (Kennung), lower case, e.g. `sb-husum-2`. Read
+/// through [`Kennung::parse`], so that one from a request is always valid.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "String", into = "String")]
 pub struct Kennung(String);
+
+impl TryFrom<String> for Kennung {
+    type Error = String;
+    fn try_from(s: String) -> Result<Kennung, String> {
+        s.parse()
+    }
+}
+
+impl From<Kennung> for String {
+    fn from(k: Kennung) -> String {
+        k.0
+    }
+}
 
 impl BgNummer {
     /// Accept `07450BG0160367`, `07450 BG 0160367`, `07450//0160367`, `07450/0160367`.

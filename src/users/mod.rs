@@ -95,6 +95,7 @@ impl User {
 
 /// Who a user is to be.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewUser {
     pub name: String,
     pub role: Role,
