@@ -4,6 +4,7 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::{blocking, AppState};
 use crate::index::{SearchRequest, SearchResults};
+use crate::registry::BgNummer;
 use crate::store::DocumentId;
 use crate::users::Role;
 use axum::extract::{Query, State};
@@ -64,6 +65,13 @@ pub async fn search(
         Ok(Some(date.midnight().assume_utc()))
     };
     let (from, to) = (day("from", &q.from, false)?, day("to", &q.to, true)?);
+    // A BG filter that is no BG number would silently match nothing.
+    let bg = match &q.bg {
+        Some(bg) => Some(BgNummer::parse(bg).ok_or_else(|| {
+            ApiError::bad_request(format!("bg {bg:?} is not a BG number like 07450BG0160367"))
+        })?),
+        None => None,
+    };
     blocking(move || {
         let scope = state.scope(&caller)?.ok_or_else(ApiError::not_found)?;
         let bgs: Vec<_> = scope.bgs.iter().cloned().collect();
@@ -73,7 +81,7 @@ pub async fn search(
         }
         let request = SearchRequest {
             query: &q.q,
-            bg: q.bg.as_deref(),
+            bg: bg.as_ref().map(BgNummer::as_str),
             doc_type: q.doc_type.as_deref(),
             schlagwort: q.schlagwort.as_deref(),
             site: q.site.as_deref(),

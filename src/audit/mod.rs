@@ -353,11 +353,26 @@ mod tests {
     fn time_bounds_compare_moments_not_text() {
         let t = |s: &str| crate::timefmt::parse(s);
         // 06:00 in Husum (CET) is 05:00 UTC; fractions sort as time, not as text.
-        assert!(within("2026-11-27T05:00:00Z", t("2026-11-27T06:00:00+01:00"), None));
-        assert!(!within("2026-11-27T04:59:59.9Z", t("2026-11-27T06:00:00+01:00"), None));
-        assert!(within("2026-11-27T05:00:00.5Z", None, t("2026-11-27T05:00:01Z")));
+        assert!(within(
+            "2026-11-27T05:00:00Z",
+            t("2026-11-27T06:00:00+01:00"),
+            None
+        ));
+        assert!(!within(
+            "2026-11-27T04:59:59.9Z",
+            t("2026-11-27T06:00:00+01:00"),
+            None
+        ));
+        assert!(within(
+            "2026-11-27T05:00:00.5Z",
+            None,
+            t("2026-11-27T05:00:01Z")
+        ));
         let bad: Result<Filter, _> = serde_json::from_str(r#"{"to":"null"}"#);
-        assert!(bad.unwrap_err().to_string().contains("not an RFC 3339 time"));
+        assert!(bad
+            .unwrap_err()
+            .to_string()
+            .contains("not an RFC 3339 time"));
     }
 
     fn event(n: u32) -> Event {
