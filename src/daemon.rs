@@ -58,6 +58,24 @@ pub enum DaemonError {
     Join(#[from] tokio::task::JoinError),
 }
 
+/// Every API connection is a file descriptor, and so are sled's and tantivy's
+/// files: the common default soft limit of 1,024 would refuse connections
+/// long before `limits.max_connections`. The hard limit is the admin's word.
+pub fn raise_open_file_limit() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: both calls only read or write the struct passed.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
+        {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}
+
 /// Run the daemon until `shutdown` completes.
 pub async fn serve(config: Config, shutdown: impl Future<Output = ()>) -> Result<(), DaemonError> {
     let inbox = Inbox::open(&config.inbox_dir).map_err(|source| DaemonError::Inbox {

@@ -248,7 +248,7 @@ enum RouteCommand {
 fn main() -> ExitCode {
     ensure_single_threaded_openmp();
     tune_malloc();
-    raise_open_file_limit();
+    eakte::daemon::raise_open_file_limit();
     let cli = Cli::parse();
     let verbose = matches!(
         cli.command,
@@ -403,24 +403,6 @@ fn tune_malloc() {
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, cores.clamp(2, 8) as libc::c_int);
         libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
-    }
-}
-
-/// Every API connection is a file descriptor, and so are sled's and tantivy's
-/// files: the common default soft limit of 1,024 would refuse connections
-/// long before `limits.max_connections`. The hard limit is the admin's word.
-fn raise_open_file_limit() {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: both calls only read or write the struct passed.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
-        {
-            limit.rlim_cur = limit.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
-        }
     }
 }
 

@@ -49,18 +49,8 @@ fn world() -> World {
 /// A world whose `eakte.toml` has `extra` sections.
 fn world_with(extra: &str) -> World {
     let sb = Sandbox::with_config(extra);
-    let csv = sb.path().join("people.csv");
-    std::fs::write(&csv, PEOPLE).unwrap();
-    assert!(sb
-        .eakte(&["recipients", "import", csv.to_str().unwrap()])
-        .status
-        .success());
-    let csv = sb.path().join("caseworkers.csv");
-    std::fs::write(&csv, CASEWORKERS).unwrap();
-    assert!(sb
-        .eakte(&["caseworkers", "import", csv.to_str().unwrap()])
-        .status
-        .success());
+    sb.import("recipients", PEOPLE);
+    sb.import("caseworkers", CASEWORKERS);
 
     let letters: [(&str, Vec<u8>); 4] = [
         (
@@ -118,9 +108,7 @@ fn world_with(extra: &str) -> World {
         ("admin", vec!["Admin", "--role", "admin"]),
         ("auditor", vec!["Revision", "--role", "auditor"]),
     ] {
-        let out = sb.eakte(&[&["users", "add"][..], &args].concat());
-        assert!(out.status.success(), "{}", stderr(&out));
-        tokens.insert(key, stdout(&out).trim().to_string());
+        tokens.insert(key, sb.add_user(&args));
     }
     let daemon = sb.serve();
     let base = daemon.api();

@@ -133,19 +133,10 @@ const RECIPIENT: &str =
 /// caseworker `sb-1`; returns it with sb-1's and an admin's token.
 fn sandbox_with_registry() -> (Sandbox, String, String) {
     let sb = Sandbox::with_settle(100, "");
-    for (kind, csv) in [("caseworkers", CASEWORKER), ("recipients", RECIPIENT)] {
-        let path = sb.path().join(format!("{kind}.csv"));
-        std::fs::write(&path, csv).unwrap();
-        let out = sb.eakte(&[kind, "import", path.to_str().unwrap()]);
-        assert!(out.status.success(), "{}", common::stderr(&out));
-    }
-    let token = |args: &[&str]| {
-        let out = sb.eakte(&[&["users", "add"][..], args].concat());
-        assert!(out.status.success(), "{}", common::stderr(&out));
-        common::stdout(&out).trim().to_string()
-    };
-    let caseworker = token(&["anna", "--role", "caseworker", "--caseworker", "sb-1"]);
-    let admin = token(&["admin", "--role", "admin"]);
+    sb.import("caseworkers", CASEWORKER);
+    sb.import("recipients", RECIPIENT);
+    let caseworker = sb.add_user(&["anna", "--role", "caseworker", "--caseworker", "sb-1"]);
+    let admin = sb.add_user(&["admin", "--role", "admin"]);
     (sb, caseworker, admin)
 }
 

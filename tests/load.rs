@@ -74,20 +74,11 @@ fn office() -> Office {
             ));
         }
     }
-    for (kind, csv) in [("caseworkers", caseworkers), ("recipients", people)] {
-        let path = sb.path().join(format!("{kind}.csv"));
-        std::fs::write(&path, csv).unwrap();
-        let out = sb.eakte(&[kind, "import", path.to_str().unwrap()]);
-        assert!(out.status.success(), "{}", common::stderr(&out));
-    }
-    let token = |args: &[&str]| {
-        let out = sb.eakte(&[&["users", "add"][..], args].concat());
-        assert!(out.status.success(), "{}", common::stderr(&out));
-        common::stdout(&out).trim().to_string()
-    };
+    sb.import("caseworkers", &caseworkers);
+    sb.import("recipients", &people);
     let caseworker_tokens = (0..CASEWORKERS)
         .map(|k| {
-            token(&[
+            sb.add_user(&[
                 &format!("Sachbearbeitung {k}"),
                 "--role",
                 "caseworker",
@@ -96,8 +87,8 @@ fn office() -> Office {
             ])
         })
         .collect();
-    let teamlead = token(&["Teamleitung", "--role", "teamlead", "--team", "Husum 1"]);
-    let clearing = token(&["Klärung Husum", "--role", "clearing", "--site", "husum"]);
+    let teamlead = sb.add_user(&["Teamleitung", "--role", "teamlead", "--team", "Husum 1"]);
+    let clearing = sb.add_user(&["Klärung Husum", "--role", "clearing", "--site", "husum"]);
     Office {
         sb,
         caseworker_tokens,
@@ -387,24 +378,10 @@ fn rss_mb(pid: i32) -> Option<u64> {
     Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? / 1024)
 }
 
-/// So that a thousand connections fit even where the soft limit is 1,024.
-fn raise_open_file_limit() {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: both calls only read or write the struct passed.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
-            limit.rlim_cur = limit.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
-        }
-    }
-}
-
 #[test]
 fn a_thousand_clients_and_continuous_ingest_get_no_errors_and_a_stop_loses_nothing() {
-    raise_open_file_limit();
+    // So that a thousand connections fit where the soft limit is 1,024.
+    eakte::daemon::raise_open_file_limit();
     let load_for = Duration::from_secs(
         std::env::var("EAKTE_LOAD_SECS")
             .ok()

@@ -66,6 +66,21 @@ impl Sandbox {
             .unwrap()
     }
 
+    /// `eakte <kind> import` of `csv` (`kind`: `recipients` or `caseworkers`).
+    pub fn import(&self, kind: &str, csv: &str) {
+        let path = self.path().join(format!("{kind}-{:x}.csv", rand_u64()));
+        std::fs::write(&path, csv).unwrap();
+        let out = self.eakte(&[kind, "import", path.to_str().unwrap()]);
+        assert!(out.status.success(), "{kind} import: {}", stderr(&out));
+    }
+
+    /// `eakte users add <args>`: the new user's token.
+    pub fn add_user(&self, args: &[&str]) -> String {
+        let out = self.eakte(&[&["users", "add"][..], args].concat());
+        assert!(out.status.success(), "users add: {}", stderr(&out));
+        stdout(&out).trim().to_string()
+    }
+
     /// `eakte ingest`: one JSON value per file.
     pub fn ingest(&self, files: &[&Path], extra: &[&str]) -> Vec<Value> {
         let mut args = vec!["ingest"];
