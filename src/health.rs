@@ -17,15 +17,16 @@ pub struct StoreBlocked {
 
 static STORE: Mutex<Option<StoreBlocked>> = Mutex::new(None);
 
-/// Record the outcome of a write check; logs when the condition changes.
-pub fn store_writable(outcome: Result<(), &str>) {
+/// Record the outcome of a write check: `None` if the store can be written,
+/// else why not. Logs when the condition changes.
+pub fn store_checked(blocked_because: Option<&str>) {
     let mut state = STORE.lock().unwrap_or_else(|e| e.into_inner());
-    match (outcome, state.as_ref()) {
-        (Ok(()), Some(blocked)) => {
+    match (blocked_because, state.as_ref()) {
+        (None, Some(blocked)) => {
             tracing::info!(since = %blocked.since, "the store can be written again");
             *state = None;
         }
-        (Err(reason), current) if current.is_none_or(|b| b.reason != reason) => {
+        (Some(reason), current) if current.is_none_or(|b| b.reason != reason) => {
             tracing::error!(%reason, "the store cannot be written; ingest waits");
             *state = Some(StoreBlocked {
                 reason: reason.to_string(),

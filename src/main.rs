@@ -248,7 +248,6 @@ enum RouteCommand {
 fn main() -> ExitCode {
     ensure_single_threaded_openmp();
     tune_malloc();
-    eakte::daemon::raise_open_file_limit();
     let cli = Cli::parse();
     let verbose = matches!(
         cli.command,

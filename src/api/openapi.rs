@@ -24,10 +24,36 @@ pub struct Endpoint {
     pub summary: &'static str,
     pub roles: &'static [&'static str],
     pub params: &'static [Param],
-    /// Request body: content types and schema (a `#/components/schemas` name).
-    pub body: Option<(&'static [&'static str], &'static str)>,
+    pub body: Option<RequestBody>,
     /// Success status, content type and schema name.
     pub ok: (u16, &'static str, &'static str),
+}
+
+/// What a request may carry.
+pub struct RequestBody {
+    pub content_types: &'static [&'static str],
+    /// A `#/components/schemas` name.
+    pub schema: &'static str,
+    pub required: bool,
+}
+
+const fn body(content_types: &'static [&'static str], schema: &'static str) -> Option<RequestBody> {
+    Some(RequestBody {
+        content_types,
+        schema,
+        required: true,
+    })
+}
+
+const fn optional_body(
+    content_types: &'static [&'static str],
+    schema: &'static str,
+) -> Option<RequestBody> {
+    Some(RequestBody {
+        content_types,
+        schema,
+        required: false,
+    })
 }
 
 /// What the server takes for ids and cursors: an unsigned 64-bit number.
@@ -100,7 +126,8 @@ pub const ENDPOINTS: &[Endpoint] = &[
             path("id", "integer", "Item id."),
             limited(path("action", "string", "What to do."), r#"{"enum":["start","done","forward","resubmit","correct"]}"#),
         ],
-        body: Some((JSON_BODY, "ItemChange")),
+        // start and done need no body.
+        body: optional_body(JSON_BODY, "ItemChange"),
         ok: (200, JSON, "ItemChanged"),
     },
     Endpoint {
@@ -132,7 +159,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         summary: "File an e-mail (message/rfc822, with attachments), a PDF (application/pdf) or a note (text/plain) under a Schlagwort.",
         roles: &["caseworker", "teamlead"],
         params: &[limited(path("bg", "string", "BG number."), BG_NUMBER), Param { name: "schlagwort", query: true, required: true, kind: "string", description: "Where to file it.", constraints: r#"{"minLength":1,"maxLength":100}"# }, query("type", "string", "Document type (default: by the rules)."), query("title", "string", "A name for the document.")],
-        body: Some((&["message/rfc822", "application/pdf", "text/plain"], "Binary")),
+        body: body(&["message/rfc822", "application/pdf", "text/plain"], "Binary"),
         ok: (201, JSON, "Filed"),
     },
     Endpoint {
@@ -153,12 +180,12 @@ pub const ENDPOINTS: &[Endpoint] = &[
         ok: (200, JSON, "AuditEntries"),
     },
     Endpoint { method: "get", path: "/api/v1/admin/users", summary: "All users (never their tokens).", roles: &["admin"], params: &[], body: None, ok: (200, JSON, "Users") },
-    Endpoint { method: "post", path: "/api/v1/admin/users", summary: "Create a user; the answer holds the token, shown only this once.", roles: &["admin"], params: &[], body: Some((JSON_BODY, "NewUser")), ok: (201, JSON, "User") },
+    Endpoint { method: "post", path: "/api/v1/admin/users", summary: "Create a user; the answer holds the token, shown only this once.", roles: &["admin"], params: &[], body: body(JSON_BODY, "NewUser"), ok: (201, JSON, "User") },
     Endpoint { method: "post", path: "/api/v1/admin/users/{id}/revoke", summary: "Revoke a user's token.", roles: &["admin"], params: &[path("id", "integer", "User id.")], body: None, ok: (200, JSON, "User") },
-    Endpoint { method: "post", path: "/api/v1/admin/recipients/import", summary: "Import recipients from a CSV body.", roles: &["admin"], params: &[query("dry_run", "boolean", "Report only.")], body: Some((CSV_BODY, "Text")), ok: (200, JSON, "ImportReport") },
-    Endpoint { method: "post", path: "/api/v1/admin/caseworkers/import", summary: "Import caseworkers and surname ranges from a CSV body.", roles: &["admin"], params: &[query("dry_run", "boolean", "Report only.")], body: Some((CSV_BODY, "Text")), ok: (200, JSON, "ImportReport") },
+    Endpoint { method: "post", path: "/api/v1/admin/recipients/import", summary: "Import recipients from a CSV body.", roles: &["admin"], params: &[query("dry_run", "boolean", "Report only.")], body: body(CSV_BODY, "Text"), ok: (200, JSON, "ImportReport") },
+    Endpoint { method: "post", path: "/api/v1/admin/caseworkers/import", summary: "Import caseworkers and surname ranges from a CSV body.", roles: &["admin"], params: &[query("dry_run", "boolean", "Report only.")], body: body(CSV_BODY, "Text"), ok: (200, JSON, "ImportReport") },
     Endpoint { method: "get", path: "/api/v1/admin/absences", summary: "All absences.", roles: &["admin"], params: &[], body: None, ok: (200, JSON, "Absences") },
-    Endpoint { method: "post", path: "/api/v1/admin/absences", summary: "Record an absence with its deputy.", roles: &["admin"], params: &[], body: Some((JSON_BODY, "NewAbsence")), ok: (201, JSON, "Absence") },
+    Endpoint { method: "post", path: "/api/v1/admin/absences", summary: "Record an absence with its deputy.", roles: &["admin"], params: &[], body: body(JSON_BODY, "NewAbsence"), ok: (201, JSON, "Absence") },
     Endpoint { method: "delete", path: "/api/v1/admin/absences/{id}", summary: "Remove an absence.", roles: &["admin"], params: &[path("id", "integer", "Absence id.")], body: None, ok: (200, JSON, "Absence") },
 ];
 
@@ -316,7 +343,12 @@ pub fn spec() -> Value {
         if !e.roles.is_empty() {
             op["security"] = json!([{ "bearer": [] }]);
         }
-        if let Some((content_types, schema)) = e.body {
+        if let Some(RequestBody {
+            content_types,
+            schema,
+            required,
+        }) = &e.body
+        {
             let content: Map<String, Value> = content_types
                 .iter()
                 .map(|t| {
@@ -326,8 +358,6 @@ pub fn spec() -> Value {
                     )
                 })
                 .collect();
-            // Only item changes may come without a body (start, done).
-            let required = schema != "ItemChange";
             op["requestBody"] = json!({ "required": required, "content": content });
             for (code, what) in [
                 ("408", "Body sent too slowly"),
@@ -370,7 +400,10 @@ mod tests {
                 e.method,
                 e.path
             );
-            for name in [Some(e.ok.2), e.body.map(|b| b.1)].into_iter().flatten() {
+            for name in [Some(e.ok.2), e.body.as_ref().map(|b| b.schema)]
+                .into_iter()
+                .flatten()
+            {
                 assert!(schemas.get(name).is_some(), "schema {name} for {}", e.path);
             }
         }

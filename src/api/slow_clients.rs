@@ -32,7 +32,11 @@ pub const BODY_MIN_RATE: u64 = 4 * 1024;
 ///
 /// The body is only wrapped, not read here: handlers authenticate first and
 /// read the body afterwards, so strangers cannot make the daemon buffer it.
+/// Requests without a body (every GET, every long-poll) pass untouched.
 pub async fn cut_off_slow_bodies(request: Request<Body>, next: Next) -> Response {
+    if request.body().is_end_stream() {
+        return next.run(request).await;
+    }
     let timed_out = Arc::new(AtomicBool::new(false));
     let flag = timed_out.clone();
     let request = request.map(|body| Body::new(DeadlineBody::new(body, flag)));
@@ -53,22 +57,23 @@ pub async fn cut_off_slow_bodies(request: Request<Body>, next: Next) -> Response
 }
 
 /// A request body that fails once its sender falls behind the deadlines.
+///
+/// The clock starts at the handler's first read, not when the request came
+/// in: time a request spends queued for authentication is not the client's.
 struct DeadlineBody {
     inner: Body,
-    started: Instant,
+    /// When reading began, and the deadline for the next bytes.
+    clock: Option<(Instant, Pin<Box<Sleep>>)>,
     received: u64,
-    deadline: Pin<Box<Sleep>>,
     timed_out: Arc<AtomicBool>,
 }
 
 impl DeadlineBody {
     fn new(inner: Body, timed_out: Arc<AtomicBool>) -> DeadlineBody {
-        let started = Instant::now();
         DeadlineBody {
             inner,
-            started,
+            clock: None,
             received: 0,
-            deadline: Box::pin(tokio::time::sleep_until(next_deadline(started, 0, started))),
             timed_out,
         }
     }
@@ -92,16 +97,24 @@ impl HttpBody for DeadlineBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
         let this = self.get_mut();
+        let (started, deadline) = this.clock.get_or_insert_with(|| {
+            let now = Instant::now();
+            (
+                now,
+                Box::pin(tokio::time::sleep_until(next_deadline(now, 0, now))),
+            )
+        });
         match Pin::new(&mut this.inner).poll_frame(cx) {
             Poll::Ready(Some(Ok(frame))) => {
                 if let Some(data) = frame.data_ref() {
                     this.received += data.len() as u64;
                 }
-                let deadline = next_deadline(this.started, this.received, Instant::now());
-                this.deadline.as_mut().reset(deadline);
+                deadline
+                    .as_mut()
+                    .reset(next_deadline(*started, this.received, Instant::now()));
                 Poll::Ready(Some(Ok(frame)))
             }
-            Poll::Pending => match this.deadline.as_mut().poll(cx) {
+            Poll::Pending => match deadline.as_mut().poll(cx) {
                 Poll::Ready(()) => {
                     this.timed_out.store(true, Ordering::Relaxed);
                     Poll::Ready(Some(Err(axum::Error::new("request body too slow"))))

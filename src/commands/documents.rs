@@ -105,6 +105,7 @@ const BLOCKING_THREADS: usize = 32;
 
 /// `eakte serve`: the daemon until SIGINT/SIGTERM.
 pub fn serve(config: Config) -> Result<ExitCode> {
+    eakte::daemon::raise_open_file_limit();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         // sled and tantivy calls run here; a thousand caseworkers opening their

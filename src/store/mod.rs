@@ -333,7 +333,7 @@ impl Store {
     /// call, an audit entry, the index queue), not in each write beneath.
     pub fn ensure_writable(&self) -> Result<(), StoreError> {
         let outcome = writability(&self.db_dir, self.min_free_bytes.load(Ordering::Relaxed));
-        crate::health::store_writable(outcome.as_ref().map(|_| ()).map_err(String::as_str));
+        crate::health::store_checked(outcome.as_ref().err().map(String::as_str));
         outcome.map_err(|reason| StoreError::NotWritable {
             path: self.db_dir.clone(),
             reason,
