@@ -10,14 +10,13 @@
 
 mod common;
 
+use common::http::Connection;
 use common::scanmaker::{self, Pose, Raster};
 use common::{wait_for, Sandbox, PATIENCE};
 use serde_json::Value;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
 
 const CLIENTS: usize = 1000;
 const CASEWORKERS: usize = 10;
@@ -118,113 +117,6 @@ fn scan(n: usize) -> (String, Vec<u8>, String) {
         (format!("husum/scan-{n}.png"), png, marker)
     } else {
         (format!("husum/brief-{n}.pdf"), pdf, marker)
-    }
-}
-
-/// One keep-alive HTTP/1.1 connection of one client.
-struct Connection {
-    address: String,
-    token: String,
-    stream: Option<BufReader<TcpStream>>,
-}
-
-impl Connection {
-    fn new(address: &str, token: &str) -> Connection {
-        Connection {
-            address: address.to_string(),
-            token: token.to_string(),
-            stream: None,
-        }
-    }
-
-    /// One request; the status and body, or what went wrong.
-    async fn request(
-        &mut self,
-        method: &str,
-        path: &str,
-        body: Option<(&str, &[u8])>,
-    ) -> Result<(u16, Vec<u8>), String> {
-        let answer =
-            tokio::time::timeout(Duration::from_secs(90), self.exchange(method, path, body))
-                .await
-                .unwrap_or_else(|_| Err("no answer within 90 s".into()));
-        if answer.is_err() {
-            self.stream = None;
-        }
-        answer
-    }
-
-    async fn exchange(
-        &mut self,
-        method: &str,
-        path: &str,
-        body: Option<(&str, &[u8])>,
-    ) -> Result<(u16, Vec<u8>), String> {
-        if self.stream.is_none() {
-            let stream = TcpStream::connect(&self.address)
-                .await
-                .map_err(|e| format!("connect: {e}"))?;
-            stream.set_nodelay(true).unwrap();
-            self.stream = Some(BufReader::new(stream));
-        }
-        let stream = self.stream.as_mut().unwrap();
-        let mut request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: eakte\r\nAuthorization: Bearer {}\r\n",
-            self.token
-        );
-        if let Some((content_type, bytes)) = body {
-            request.push_str(&format!(
-                "Content-Type: {content_type}\r\nContent-Length: {}\r\n",
-                bytes.len()
-            ));
-        }
-        request.push_str("\r\n");
-        let mut bytes = request.into_bytes();
-        bytes.extend_from_slice(body.map_or(&[][..], |b| b.1));
-        let fail = |what: &str, e: std::io::Error| format!("{method} {path}: {what}: {e}");
-        stream
-            .get_mut()
-            .write_all(&bytes)
-            .await
-            .map_err(|e| fail("send", e))?;
-        let mut status = String::new();
-        stream
-            .read_line(&mut status)
-            .await
-            .map_err(|e| fail("status", e))?;
-        let code: u16 = status
-            .split(' ')
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .ok_or_else(|| format!("{method} {path}: no status line ({status:?})"))?;
-        let (mut length, mut close) = (0usize, false);
-        loop {
-            let mut header = String::new();
-            stream
-                .read_line(&mut header)
-                .await
-                .map_err(|e| fail("header", e))?;
-            let header = header.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = header.split_once(':') {
-                if name.eq_ignore_ascii_case("content-length") {
-                    length = value.trim().parse().map_err(|_| "bad length".to_string())?;
-                } else if name.eq_ignore_ascii_case("connection") {
-                    close = value.trim().eq_ignore_ascii_case("close");
-                }
-            }
-        }
-        let mut answer = vec![0; length];
-        stream
-            .read_exact(&mut answer)
-            .await
-            .map_err(|e| fail("body", e))?;
-        if close {
-            self.stream = None;
-        }
-        Ok((code, answer))
     }
 }
 
@@ -364,7 +256,7 @@ async fn client(
                 tokio::time::sleep(Duration::from_millis(1000 + rng.below(3000))).await;
             }
         }
-        if stopping.load(Ordering::Relaxed) && conn.stream.is_none() {
+        if stopping.load(Ordering::Relaxed) && !conn.is_connected() {
             // The daemon is going down; don't hammer a closed port.
             tokio::time::sleep(Duration::from_millis(200)).await;
         }

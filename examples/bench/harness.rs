@@ -4,6 +4,8 @@
 //! at full size and by `tests/bench_smoke.rs` at tiny sizes, so it cannot rot.
 #![allow(dead_code)]
 
+#[path = "../../tests/common/http.rs"]
+mod http;
 #[path = "../../tests/common/scanmaker.rs"]
 mod scanmaker;
 
@@ -1262,12 +1264,12 @@ pub fn longpoll(corpus: &Corpus, clients: usize, rate: u64, secs: u64) -> Vec<Ro
             let (latencies, stop) = (latencies.clone(), stop.clone());
             let (address, token) = (address.clone(), tokens[c % tokens.len()].clone());
             runtime.spawn(async move {
-                let mut client = RawClient::connect(&address, &token).await;
-                let view = client.get("/api/v1/postbox").await;
+                let mut client = http::Connection::new(&address, &token);
+                let view = client.get_json("/api/v1/postbox").await;
                 let mut cursor = view["cursor"].as_u64().unwrap_or(0);
                 while !stop.load(Ordering::Relaxed) {
                     let body = client
-                        .get(&format!("/api/v1/postbox?since={cursor}&wait=5"))
+                        .get_json(&format!("/api/v1/postbox?since={cursor}&wait=5"))
                         .await;
                     let received = time::OffsetDateTime::now_utc();
                     cursor = body["cursor"].as_u64().unwrap_or(cursor);
@@ -1360,61 +1362,6 @@ fn bucket_percentile(buckets: &[(f64, u64)], p: f64) -> Duration {
         .find(|(_, n)| *n >= rank.max(1))
         .map_or(f64::INFINITY, |(b, _)| *b);
     Duration::from_secs_f64(bound.min(3600.0))
-}
-
-/// Just enough HTTP/1.1 for a thousand long-polls on one thread: GET with a
-/// bearer token on a kept-alive connection, JSON answers with a Content-Length.
-struct RawClient {
-    stream: tokio::io::BufReader<tokio::net::TcpStream>,
-    token: String,
-}
-
-impl RawClient {
-    async fn connect(address: &str, token: &str) -> RawClient {
-        let stream = tokio::net::TcpStream::connect(address)
-            .await
-            .expect("connect");
-        stream.set_nodelay(true).unwrap();
-        RawClient {
-            stream: tokio::io::BufReader::new(stream),
-            token: token.to_string(),
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Value {
-        use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
-        let request = format!(
-            "GET {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {}\r\n\r\n",
-            self.token
-        );
-        self.stream
-            .get_mut()
-            .write_all(request.as_bytes())
-            .await
-            .expect("send");
-        let (mut status, mut length) = (String::new(), 0usize);
-        self.stream
-            .read_line(&mut status)
-            .await
-            .expect("status line");
-        assert!(status.starts_with("HTTP/1.1 200"), "{path}: {status}");
-        loop {
-            let mut header = String::new();
-            self.stream.read_line(&mut header).await.expect("header");
-            let header = header.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = header.split_once(':') {
-                if name.eq_ignore_ascii_case("content-length") {
-                    length = value.trim().parse().expect("a length");
-                }
-            }
-        }
-        let mut body = vec![0; length];
-        self.stream.read_exact(&mut body).await.expect("body");
-        serde_json::from_slice(&body).expect("JSON")
-    }
 }
 
 /// Rows as a Markdown table.

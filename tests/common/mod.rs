@@ -3,6 +3,7 @@
 //! the daemon), and polling with a deadline.
 #![allow(dead_code)]
 
+pub mod http;
 pub mod scanmaker;
 
 use serde_json::Value;
