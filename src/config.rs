@@ -8,6 +8,7 @@
 //! Unknown keys are rejected with an error that names them, so that a typo never
 //! silently falls back to a default.
 
+use crate::extract;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -15,6 +16,9 @@ use std::time::Duration;
 
 /// The file looked for in the working directory when no `--config` is given.
 pub const DEFAULT_FILE: &str = "eakte.toml";
+
+/// The default of `[limits] min_free_disk_mb`.
+pub const DEFAULT_MIN_FREE_BYTES: u64 = 256 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -91,6 +95,7 @@ impl Default for RawOcr {
 struct RawInbox {
     settle_ms: u64,
     rescan_secs: u64,
+    watch: bool,
 }
 
 impl Default for RawInbox {
@@ -98,6 +103,7 @@ impl Default for RawInbox {
         RawInbox {
             settle_ms: 2000,
             rescan_secs: 15,
+            watch: true,
         }
     }
 }
@@ -123,7 +129,7 @@ impl Default for RawLimits {
             max_pages: 500,
             tool_timeout_secs: 60,
             max_upload_bytes: 50 * 1024 * 1024,
-            min_free_disk_mb: crate::store::DEFAULT_MIN_FREE_BYTES / (1024 * 1024),
+            min_free_disk_mb: DEFAULT_MIN_FREE_BYTES / (1024 * 1024),
             max_connections: 4096,
             bad_tokens_before_slowdown: 3,
         }
@@ -139,24 +145,12 @@ pub struct Config {
     pub index_dir: PathBuf,
     pub store_dir: PathBuf,
     pub listen: SocketAddr,
-    pub ocr: OcrConfig,
+    /// `[ocr]` and the limits on files to read (`[limits]` max_bytes,
+    /// max_pixels_per_page, max_pages, tool_timeout_secs).
+    pub extract: extract::Settings,
     pub inbox: InboxConfig,
     pub limits: Limits,
     pub classify: ClassifyConfig,
-}
-
-#[derive(Debug, Clone)]
-pub struct OcrConfig {
-    /// tesseract language string, e.g. `deu` or `deu+eng`.
-    pub languages: String,
-    /// OCR engines (threads); one page at a time each. Default: number of cores.
-    pub workers: usize,
-    /// Where the `*.traineddata` files live; `None` uses libtesseract's default.
-    pub tessdata_dir: Option<PathBuf>,
-    /// Resolution at which scanned PDF pages are rasterised for OCR.
-    pub render_dpi: u32,
-    /// Upper bound for recognising one page; a slower page fails with a reason.
-    pub page_timeout: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -165,6 +159,10 @@ pub struct InboxConfig {
     pub settle: Duration,
     /// Full rescan interval: network shares deliver no change events.
     pub rescan: Duration,
+    /// Whether file events (inotify) wake the daemon. Off for inboxes on
+    /// SMB or NFS mounts, whose writes from other machines raise no events:
+    /// the rescan alone finds their scans.
+    pub watch: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -173,14 +171,10 @@ pub struct ClassifyConfig {
     pub rules_file: Option<PathBuf>,
 }
 
-/// Limits that protect the daemon from hostile or broken input.
+/// Limits that protect the daemon from hostile or greedy clients (the limits
+/// on files are in [`extract::Limits`]).
 #[derive(Debug, Clone)]
 pub struct Limits {
-    pub max_bytes: u64,
-    pub max_pixels_per_page: u64,
-    pub max_pages: u32,
-    /// Wall-clock limit for reading one PDF and for rendering one page of it.
-    pub tool_timeout: Duration,
     /// Largest request body the API takes (uploads, CSV imports).
     pub max_upload_bytes: u64,
     /// Free space the store keeps on its disk: below it, ingest waits and the
@@ -209,10 +203,10 @@ impl Config {
             ),
             None => (RawConfig::default(), current_dir(), None),
         };
-        Ok(Config {
-            source,
-            ..Self::validate(raw, &base)?
-        })
+        let mut config = Self::validate(raw, &base)?;
+        config.extract.config_file = source.clone();
+        config.source = source;
+        Ok(config)
     }
 
     /// Parse configuration text; relative paths are resolved against `base`.
@@ -296,27 +290,33 @@ impl Config {
             index_dir,
             store_dir,
             listen,
-            ocr: OcrConfig {
-                languages,
-                workers,
-                tessdata_dir: raw.ocr.tessdata_dir.map(|p| absolute(base, &p)),
-                render_dpi: raw.ocr.render_dpi,
-                page_timeout: Duration::from_secs(raw.ocr.page_timeout_secs),
+            extract: extract::Settings {
+                limits: extract::Limits {
+                    max_bytes: raw.limits.max_bytes,
+                    max_pixels_per_page: raw.limits.max_pixels_per_page,
+                    max_pages: raw.limits.max_pages,
+                    tool_timeout: Duration::from_secs(raw.limits.tool_timeout_secs),
+                },
+                ocr: extract::OcrSettings {
+                    languages,
+                    workers,
+                    tessdata_dir: raw.ocr.tessdata_dir.map(|p| absolute(base, &p)),
+                    render_dpi: raw.ocr.render_dpi,
+                    page_timeout: Duration::from_secs(raw.ocr.page_timeout_secs),
+                },
+                config_file: None,
             },
             inbox: InboxConfig {
                 settle: Duration::from_millis(raw.inbox.settle_ms),
                 rescan: Duration::from_secs(raw.inbox.rescan_secs),
+                watch: raw.inbox.watch,
             },
             classify: ClassifyConfig {
                 rules_file: raw.classify.rules_file.map(|p| absolute(base, &p)),
             },
             limits: Limits {
-                max_bytes: raw.limits.max_bytes,
-                max_pixels_per_page: raw.limits.max_pixels_per_page,
-                max_pages: raw.limits.max_pages,
                 max_upload_bytes: raw.limits.max_upload_bytes,
                 min_free_disk_bytes: raw.limits.min_free_disk_mb * 1024 * 1024,
-                tool_timeout: Duration::from_secs(raw.limits.tool_timeout_secs),
                 max_connections: usize::try_from(raw.limits.max_connections).unwrap_or(usize::MAX),
                 bad_tokens_before_slowdown: raw.limits.bad_tokens_before_slowdown,
             },
@@ -393,8 +393,9 @@ mod tests {
         assert_eq!(c.index_dir, PathBuf::from("/srv/eakte/index"));
         assert_eq!(c.store_dir, PathBuf::from("/srv/eakte/store"));
         assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
-        assert_eq!(c.ocr.languages, "deu");
-        assert!(c.ocr.workers >= 1);
+        assert_eq!(c.extract.ocr.languages, "deu");
+        assert!(c.extract.ocr.workers >= 1);
+        assert!(c.inbox.watch);
     }
 
     #[test]
@@ -413,9 +414,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.store_dir, PathBuf::from("/data/store"));
-        assert_eq!(c.ocr.workers, 3);
-        assert_eq!(c.ocr.languages, "deu+eng");
+        assert_eq!(c.extract.ocr.workers, 3);
+        assert_eq!(c.extract.ocr.languages, "deu+eng");
         assert_eq!(c.inbox.settle, Duration::from_millis(100));
+        let smb = Config::from_toml("[inbox]\nwatch = false\n", Path::new("/base")).unwrap();
+        assert!(!smb.inbox.watch);
     }
 
     #[test]

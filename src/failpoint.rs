@@ -2,20 +2,36 @@
 //!
 //! Setting `EAKTE_CRASH_AT=<name>` makes the process abort (like `kill -9`: no
 //! destructors, no flushes) the first time it passes the failpoint of that name.
-//! Names are listed in [`POINTS`]. This is compiled into release builds on purpose:
-//! the tests exercise the real binary, and an unset variable costs one cached lookup.
+//! Names are listed in [`POINTS`] with the way in that passes them. This is
+//! compiled into release builds on purpose: the tests exercise the real binary,
+//! and an unset variable costs one cached lookup.
 
 use std::sync::OnceLock;
 
-/// Every failpoint the pipeline passes, in pipeline order.
-pub const POINTS: &[&str] = &[
-    "after-claim",
-    "during-extract",
-    "after-blob",
-    "after-store",
-    "after-index-commit",
-    "before-finish",
-    "after-finish",
+/// Which way a document comes in when it passes a failpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Way {
+    /// A new scan through the inbox.
+    Scan,
+    /// A scan whose bytes are stored already.
+    Duplicate,
+    /// An e-mail with an attachment filed over the API.
+    Upload,
+}
+
+/// Every failpoint, in the order a document passes them on its way.
+pub const POINTS: &[(&str, Way)] = &[
+    ("after-claim", Way::Scan),
+    ("during-extract", Way::Scan),
+    ("after-blob", Way::Scan),
+    ("after-store", Way::Scan),
+    ("after-index-commit", Way::Scan),
+    ("before-finish", Way::Scan),
+    ("after-finish", Way::Scan),
+    ("before-duplicate-store", Way::Duplicate),
+    ("after-duplicate-store", Way::Duplicate),
+    ("after-upload-blobs", Way::Upload),
+    ("after-upload-store", Way::Upload),
 ];
 
 fn armed() -> Option<&'static str> {
@@ -27,7 +43,10 @@ fn armed() -> Option<&'static str> {
 
 /// Abort the process here if the failpoint `name` is armed.
 pub fn hit(name: &str) {
-    debug_assert!(POINTS.contains(&name), "unknown failpoint {name}");
+    debug_assert!(
+        POINTS.iter().any(|(point, _)| *point == name),
+        "unknown failpoint {name}"
+    );
     if armed() == Some(name) {
         eprintln!("eakte: failpoint {name} hit, aborting");
         std::process::abort();

@@ -7,8 +7,10 @@
 //! Fixtures (a small registry, a store, an index) are built once per process
 //! in a temporary directory.
 
-use crate::extract::{image, sniff, FileKind};
+use crate::extract::{image, sniff};
 use crate::index::SearchIndex;
+use crate::model::FileKind;
+use crate::progress::Silent;
 use crate::registry::{import, Registry};
 use crate::store::Store;
 use std::sync::OnceLock;
@@ -38,11 +40,11 @@ const LETTERS: &[&str] = &[
 ];
 
 fn record_letter(store: &Store, n: usize, text: &str) {
-    use crate::extract::{Page, PageSource};
-    use crate::store::{NewArrival, NewDocument, Sha256};
+    use crate::model::{Page, PageSource, Sha256};
+    use crate::store::{Durability, NewArrival, NewDocument, Recording};
     let sha = Sha256::of(text.as_bytes());
     let arrival = NewArrival {
-        id: store.new_arrival_id().expect("an arrival id"),
+        id: store.documents().new_arrival_id().expect("an arrival id"),
         original_name: format!("brief-{n}.pdf"),
         site: Some("husum".into()),
         received_at: "2026-11-26T08:00:00Z".into(),
@@ -56,16 +58,23 @@ fn record_letter(store: &Store, n: usize, text: &str) {
         rotation: 0,
     };
     let document = NewDocument {
+        id: store.documents().new_id().expect("a document id"),
         sha256: sha.clone(),
         size: text.len() as u64,
         kind: FileKind::Pdf,
         pages: vec![page],
         classification: None,
-        route: None,
-        attachments: Vec::new(),
+        item: None,
+        attachments_in_batch: Vec::new(),
+    };
+    let recording = Recording {
+        arrival,
+        key: sha.to_string(),
+        document: Some(document),
     };
     store
-        .record_unflushed(arrival, Some(document), sha.as_str())
+        .documents()
+        .record(&[recording], &[], Durability::Unflushed)
         .expect("a fixture letter");
 }
 
@@ -75,8 +84,12 @@ fn fixtures() -> &'static Fixtures {
         let dir = std::env::temp_dir().join(format!("eakte-fuzz-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let store = Store::open(&dir.join("store")).expect("a store for fuzzing");
-        import::caseworkers(&store, CASEWORKERS, false).expect("caseworkers");
-        import::recipients(&store, PEOPLE, false).expect("recipients");
+        import::plan_caseworkers(&store, CASEWORKERS, &Silent)
+            .and_then(|plan| Ok(plan.apply(&store, &[], &Silent)?))
+            .expect("caseworkers");
+        import::plan_recipients(&store, PEOPLE, &Silent)
+            .and_then(|plan| Ok(plan.apply(&store, &[], &Silent)?))
+            .expect("recipients");
         let registry = Registry::load(&store).expect("the registry");
         for (n, text) in LETTERS.iter().enumerate() {
             record_letter(&store, n, text);
@@ -115,11 +128,12 @@ pub fn file_type(data: &[u8]) {
     }
 }
 
-/// CSV import of recipients and caseworkers (dry runs: the store is unchanged).
+/// CSV import of recipients and caseworkers (planned only, as a dry run does:
+/// the store is unchanged).
 pub fn csv_import(data: &[u8]) {
     let store = &fixtures().store;
-    let _ = import::recipients(store, data, true);
-    let _ = import::caseworkers(store, data, true);
+    let _ = import::plan_recipients(store, data, &Silent);
+    let _ = import::plan_caseworkers(store, data, &Silent);
 }
 
 /// The search syntax, parsed and run against an index.

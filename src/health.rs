@@ -30,7 +30,7 @@ pub fn store_checked(blocked_because: Option<&str>) {
             tracing::error!(%reason, "the store cannot be written; ingest waits");
             *state = Some(StoreBlocked {
                 reason: reason.to_string(),
-                since: current.map_or_else(crate::timefmt::now, |b| b.since.clone()),
+                since: current.map_or_else(crate::clock::now_rfc3339, |b| b.since.clone()),
             });
         }
         _ => {}

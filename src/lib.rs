@@ -1,42 +1,48 @@
 //! eakte: an electronic file (E-Akte) store for jobcenters.
 //!
-//! Data flows in one direction:
-//! `inbox` (watch, settle, claim) -> `extract` (PDF text layer or OCR) ->
-//! `classify` (recipient, type) -> `route` (postbox) -> `store` (content-addressed
-//! blobs + sled metadata and postbox items, the source of truth) -> `index`
-//! (tantivy, derived data). `pipeline` ties one scan through these steps,
-//! `daemon` runs them continuously, `check` verifies the result.
+//! A scan's way, top to bottom: [`inbox`] (watch, settle, claim) ->
+//! [`pipeline`] ([`extract`] the text, [`classify`] recipient and type,
+//! [`route`] to a [`postbox`], record it in the [`store`]) -> [`index`]
+//! (tantivy, derived from the store's queue). Front ends ([`api`], the command
+//! line through [`control`]) work on the audited operations of [`service`].
+//! ARCHITECTURE.md says which module may use which.
 //!
-//! Crate map:
-//! - [`config`]    TOML configuration, defaults and validation
-//! - [`inbox`]     the watched scan folder: settle detection, claiming, quarantine
-//! - [`extract`]   file type sniffing, PDF text layer, rasterising, tesseract OCR
-//! - [`store`]     sled trees, blob store, ids, documents and arrivals
-//! - [`index`]     tantivy schema, German analyzer, indexing and search
-//! - [`classify`]  recipient (BG) recognition and document types, with evidence
-//! - [`registry`]  recipients, caseworkers and absences from the specialist software
-//! - [`route`]     which postbox a document goes to, and why
-//! - [`postbox`]   postbox items and their states
-//! - [`metrics`]   counters and histograms for Prometheus
-//! - [`pipeline`]  one scan from bytes to a durable, indexed, routed document
-//! - [`daemon`]    `eakte serve`: threads, watcher, shutdown
-//! - [`ingest`]    `eakte ingest`: the pipeline for files named on the command line
-//! - [`api`]       the HTTP API: postboxes, search, Akten, documents, uploads, admin
-//! - [`access`]    who may see which documents
-//! - [`audit`]     the append-only, hash-chained audit trail
-//! - [`check`]     `eakte check`: blobs against hashes, index against store
+//! Crate map, from the ground floor up:
+//! - [`model`]     the records eakte keeps: ids, documents, items, registry, users (types only)
+//! - [`clock`]     what time it is and which German calendar day (and the tests' clock)
+//! - [`timefmt`]   timestamps and days as stored and as people write them
 //! - [`durable`]   fsync helpers: renames and new directories that survive a power cut
 //! - [`failpoint`] crash injection for the crash-safety tests
-//! - [`timefmt`]   timestamps as stored (RFC 3339, UTC), German calendar days
-//! - [`upload`]    filing e-mails, PDFs and notes into an Akte through the API
-//! - [`users`]     API users, roles and tokens
+//! - [`health`]    whether the store can be written, for `/healthz`
+//! - [`metrics`]   counters and histograms for Prometheus
+//! - [`progress`]  how long work reports how far it is
+//! - [`shutdown`]  the one signal every task stops on
+//! - [`derived`]   values kept until the registry changes
+//! - [`store`]     sled trees and blobs, one face per relation: the source of truth
+//! - [`extract`]   file types, PDF text layer, rasterising, tesseract OCR (pure: bytes in, text out)
+//! - [`registry`]  recipients, caseworkers and absences from the specialist software
+//! - [`classify`]  recipient (BG) recognition and document types, with evidence
+//! - [`route`]     which postbox a document goes to, and why
+//! - [`postbox`]   postbox items, their states and transitions
+//! - [`access`]    who may see which documents
+//! - [`users`]     API users and their tokens
+//! - [`audit`]     the hash-chained audit trail: group commit, filters, verification
+//! - [`index`]     tantivy schema, German analyzer, the one writer and its thread, search
+//! - [`inbox`]     the watched scan folder: intake, settle detection, claiming, setting aside
+//! - [`pipeline`]  arrival to durable document: scans, ingest, uploads, check
+//! - [`config`]    TOML configuration, defaults and validation
+//! - [`service`]   the audited operations every front end shares
+//! - [`api`]       the HTTP API: router, authentication, problems, one file per resource
+//! - [`control`]   the command line's work, in its own process or through the daemon
+//! - [`daemon`]    `eakte serve`: the parts wired together
 
 pub mod access;
 pub mod api;
 pub mod audit;
-pub mod check;
 pub mod classify;
+pub mod clock;
 pub mod config;
+pub mod control;
 pub mod daemon;
 pub mod derived;
 pub mod durable;
@@ -47,13 +53,15 @@ pub mod fuzzing;
 pub mod health;
 pub mod inbox;
 pub mod index;
-pub mod ingest;
 pub mod metrics;
+pub mod model;
 pub mod pipeline;
 pub mod postbox;
+pub mod progress;
 pub mod registry;
 pub mod route;
+pub mod service;
+pub mod shutdown;
 pub mod store;
 pub mod timefmt;
-pub mod upload;
 pub mod users;

@@ -1,16 +1,14 @@
 //! The `eakte` command line: parse arguments, load the configuration, set up
-//! logging, then call into the library (through `commands`, which formats the
-//! output). Nothing here knows how documents work.
-
-mod commands;
+//! logging, then hand the command to the library: `serve` runs the daemon,
+//! every other command is carried out by [`eakte::control`] (through the
+//! running daemon, or in this process when none runs). Nothing here knows how
+//! documents work.
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use commands::{documents, postbox, registry, users};
 use eakte::config::Config;
-use eakte::postbox::PostboxId;
-use eakte::registry::{BgNummer, Kennung};
-use eakte::store::{DocumentId, ItemId};
+use eakte::control::{Change, Request, Table};
+use eakte::model::{BgNummer, DocumentId, ItemId, Kennung, PostboxId, Role};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -208,7 +206,7 @@ enum UsersCommand {
         name: String,
         /// caseworker, clearing, teamlead, admin or auditor.
         #[arg(long)]
-        role: eakte::users::Role,
+        role: Role,
         /// For caseworkers: their Kennung.
         #[arg(long)]
         caseworker: Option<Kennung>,
@@ -270,84 +268,80 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode> {
     if let Command::PdfReader = cli.command {
         // Needs no configuration: each request carries its limits.
-        eakte::extract::pdf::serve_reader_requests().map_err(anyhow::Error::msg)?;
+        eakte::extract::pdf::serve_reader_requests()?;
         return Ok(ExitCode::SUCCESS);
     }
     let config = Config::load(cli.config.as_deref())?;
-    match cli.command {
-        Command::Serve => documents::serve(config),
-        Command::Ingest { files, site } => documents::ingest(&config, &files, site.as_deref()),
+    let request = match cli.command {
+        Command::Serve => return serve(config),
+        Command::PdfReader => unreachable!("handled before the configuration is read"),
+        Command::ExtractIsolated { input, output } => {
+            eakte::extract::isolated::run_child(&config.extract, &input, &output)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::Ingest { files, site } => Request::Ingest {
+            files: files.iter().map(|f| f.display().to_string()).collect(),
+            site,
+        },
         Command::Search {
             query,
             limit,
             offset,
             json,
-        } => documents::search(&config, &query, limit, offset, json),
-        Command::Show { id, json } => documents::show(&config, id, json),
-        Command::Reindex => documents::reindex(&config),
-        Command::Check { json } => documents::check(&config, json),
-        Command::Recipients(RecipientsCommand::Import(args)) => registry::import(
-            &config,
-            registry::Table::Recipients,
-            &args.file,
-            args.dry_run,
-            args.json,
-        ),
-        Command::Caseworkers(CaseworkersCommand::Import(args)) => registry::import(
-            &config,
-            registry::Table::Caseworkers,
-            &args.file,
-            args.dry_run,
-            args.json,
-        ),
-        Command::Caseworkers(CaseworkersCommand::List) => registry::list_caseworkers(&config),
+        } => Request::Search {
+            query,
+            limit,
+            offset,
+            json,
+        },
+        Command::Show { id, json } => Request::Show { id, json },
+        Command::Reindex => Request::Reindex,
+        Command::Check { json } => Request::Check { json },
+        Command::Recipients(RecipientsCommand::Import(args)) => args.request(Table::Recipients),
+        Command::Caseworkers(CaseworkersCommand::Import(args)) => args.request(Table::Caseworkers),
+        Command::Caseworkers(CaseworkersCommand::List) => Request::ListCaseworkers,
         Command::Absence(AbsenceCommand::Add {
             kennung,
             from,
             to,
             deputy,
-        }) => registry::add_absence(&config, kennung, &from, &to, deputy),
-        Command::Absence(AbsenceCommand::List) => registry::list_absences(&config),
-        Command::Absence(AbsenceCommand::Remove { id }) => registry::remove_absence(&config, id),
-        Command::Postbox(PostboxCommand::List {
-            postbox: p,
-            all,
-            json,
-        }) => postbox::list(&config, &p, all, json),
+        }) => Request::AddAbsence {
+            kennung,
+            from,
+            to,
+            deputy,
+        },
+        Command::Absence(AbsenceCommand::List) => Request::ListAbsences,
+        Command::Absence(AbsenceCommand::Remove { id }) => Request::RemoveAbsence { id },
+        Command::Postbox(PostboxCommand::List { postbox, all, json }) => {
+            Request::ListPostbox { postbox, all, json }
+        }
         Command::Postbox(change) => {
-            use eakte::postbox::ops::Command as C;
-            let (item, by, command) = match change {
-                PostboxCommand::Start { item, by } => (item, by, C::Start),
-                PostboxCommand::Done { item, by, note } => (item, by, C::Done { note }),
+            let (item, by, change) = match change {
+                PostboxCommand::Start { item, by } => (item, by, Change::Start),
+                PostboxCommand::Done { item, by, note } => (item, by, Change::Done { note }),
                 PostboxCommand::Forward { item, to, by, note } => {
-                    (item, by, C::Forward { to, note })
+                    (item, by, Change::Forward { to, note })
                 }
                 PostboxCommand::Resubmit {
                     item,
                     until,
                     by,
                     note,
-                } => (
-                    item,
-                    by,
-                    C::Resubmit {
-                        until: registry::parse_day(&until)?,
-                        note,
-                    },
-                ),
+                } => (item, by, Change::Resubmit { until, note }),
                 PostboxCommand::Correct {
                     item,
                     bg,
                     doc_type,
                     by,
                     note,
-                } => (item, by, C::Correct { bg, doc_type, note }),
+                } => (item, by, Change::Correct { bg, doc_type, note }),
                 PostboxCommand::List { .. } => unreachable!("handled above"),
             };
-            postbox::change(&config, item, &by, command)
+            Request::ChangeItem { item, by, change }
         }
         Command::Route(RouteCommand::Explain { document, json }) => {
-            postbox::explain(&config, document, json)
+            Request::ExplainRoute { document, json }
         }
         Command::Users(UsersCommand::Add {
             name,
@@ -355,26 +349,75 @@ fn run(cli: Cli) -> Result<ExitCode> {
             caseworker,
             site,
             team,
-        }) => users::add(
-            &config,
-            eakte::users::NewUser {
-                name,
-                role,
-                caseworker,
-                site,
-                team,
-            },
-        ),
-        Command::Users(UsersCommand::List) => users::list(&config),
-        Command::Users(UsersCommand::Revoke { user }) => users::revoke(&config, &user),
-        Command::Audit(AuditCommand::Verify { json }) => users::verify_audit(&config, json),
-        Command::PdfReader => unreachable!("handled before the configuration is read"),
-        Command::ExtractIsolated { input, output } => {
-            eakte::extract::isolated::run_child(&config, &input, &output)
-                .map_err(anyhow::Error::msg)?;
-            Ok(ExitCode::SUCCESS)
+        }) => Request::AddUser {
+            name,
+            role,
+            caseworker,
+            site,
+            team,
+        },
+        Command::Users(UsersCommand::List) => Request::ListUsers,
+        Command::Users(UsersCommand::Revoke { user }) => Request::RevokeUser { user },
+        Command::Audit(AuditCommand::Verify { json }) => Request::VerifyAudit { json },
+    };
+    let status = match eakte::control::client::run(&config, request) {
+        Ok(status) => status,
+        Err(e) => eakte::control::client::failed(&e),
+    };
+    Ok(ExitCode::from(status))
+}
+
+impl ImportArgs {
+    fn request(self, table: Table) -> Request {
+        Request::Import {
+            table,
+            file: self.file.display().to_string(),
+            dry_run: self.dry_run,
+            json: self.json,
         }
     }
+}
+
+/// Threads for blocking work (store, index, audit): enough for the audit's
+/// group commit to batch many readers and for scans in flight, few enough that
+/// a burst of requests queues instead of multiplying memory.
+const BLOCKING_THREADS: usize = 32;
+
+/// `eakte serve`: the daemon until SIGINT/SIGTERM.
+fn serve(config: Config) -> Result<ExitCode> {
+    eakte::daemon::raise_open_file_limit();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        // sled and tantivy calls run here; a thousand caseworkers opening their
+        // postboxes at once would otherwise start hundreds of threads, each
+        // with its own stack and malloc arena, for two cores' worth of work.
+        .max_blocking_threads(BLOCKING_THREADS)
+        .thread_name("eakte-async")
+        .enable_all()
+        .build()?;
+    let served = runtime.block_on(async {
+        // Listen before starting up, so that a signal during a long start-up (an
+        // index rebuild) still ends in a clean shutdown rather than a kill.
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let shutdown = eakte::shutdown::Shutdown::new();
+        let trigger = shutdown.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = interrupt.recv() => {}
+            }
+            trigger.trigger();
+        });
+        eakte::daemon::serve(config, shutdown).await?;
+        anyhow::Ok(())
+    });
+    // `serve` already gave running scans their grace period; whatever still runs
+    // (a long OCR, an isolated extraction) stays claimed and resumes next start.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    served?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn init_logging(default: &str) {

@@ -459,46 +459,6 @@ fn caseworkers_work_items_through_the_api() {
     );
 }
 
-fn email_with_pdf(marker: &str) -> Vec<u8> {
-    let pdf = scanmaker::text_pdf(
-        &[vec![format!("Mietbescheinigung mit dem Kennwort {marker}")]],
-        Pose::Upright,
-    );
-    let encoded = base64(&pdf);
-    format!(
-        "From: Jens Petersen <jens@example.org>\r\nTo: jobcenter@kreis-nf.invalid\r\nSubject: Unterlagen Miete\r\n\
-         Date: Thu, 26 Nov 2026 10:00:00 +0100\r\nMIME-Version: 1.0\r\n\
-         Content-Type: multipart/mixed; boundary=\"XYZ\"\r\n\r\n\
-         --XYZ\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nAnbei die Mietbescheinigung, freundliche Grüße.\r\n\
-         --XYZ\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"miete.pdf\"\r\n\
-         Content-Transfer-Encoding: base64\r\n\r\n{encoded}\r\n--XYZ--\r\n"
-    )
-    .into_bytes()
-}
-
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, b)| acc | (*b as u32) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out.as_bytes()
-        .chunks(76)
-        .map(|l| String::from_utf8_lossy(l).into_owned())
-        .collect::<Vec<_>>()
-        .join("\r\n")
-}
-
 #[test]
 fn an_email_with_an_attachment_and_a_note_are_filed_into_the_akte() {
     let w = world();
@@ -507,7 +467,7 @@ fn an_email_with_an_attachment_and_a_note_are_filed_into_the_akte() {
         "cw2",
         upload,
         "message/rfc822",
-        email_with_pdf("Zollhausbrücke"),
+        scanmaker::email_with_pdf("Zollhausbrücke"),
     );
     assert_eq!(status, 201, "{body}");
     let filed: Vec<Value> = serde_json::from_str(&body).unwrap();
@@ -712,7 +672,7 @@ fn every_read_is_audited_and_tampering_is_detected() {
     // Alter one entry in the store: verify names it.
     {
         let store = eakte::store::Store::open(&w.sb.path().join("store")).unwrap();
-        let (tree, _) = store.audit_trees();
+        let tree = store.audit().tree_for_tamper_tests().clone();
         let raw = tree.get(2u64.to_be_bytes()).unwrap().unwrap();
         let mut entry: Value = serde_json::from_slice(&raw).unwrap();
         entry["who"] = json!("Niemand (0)");
@@ -824,8 +784,8 @@ fn admins_manage_users_registry_and_absences_over_http() {
     );
 
     // sb-h2 goes on leave: sb-h1 deputises and sees Petersen's letter.
-    let today = eakte::timefmt::today();
-    let absence = json!({ "kennung": "sb-h2", "from": today.to_string(), "to": (today + time::Duration::days(3)).to_string(), "deputy": "sb-h1" });
+    let today = eakte::clock::today();
+    let absence = json!({ "kennung": "sb-h2", "from": today.to_string(), "to": (today + jiff::Span::new().days(3)).to_string(), "deputy": "sb-h1" });
     let (status, body) = w.post_json("admin", "/api/v1/admin/absences", absence);
     assert_eq!(status, 201, "{body}");
     let id = serde_json::from_str::<Value>(&body).unwrap()["id"]

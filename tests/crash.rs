@@ -9,8 +9,11 @@
 mod common;
 
 use common::scanmaker::{self, Pose, Raster};
-use common::{rand_u64, wait_for, Sandbox};
-use std::time::Duration;
+use common::{wait_for, Sandbox};
+use eakte::failpoint::Way;
+use serde_json::json;
+use std::path::Path;
+use std::time::{Duration, Instant};
 
 fn letter_pdf(marker: &str) -> Vec<u8> {
     scanmaker::text_pdf(
@@ -58,39 +61,113 @@ fn finish_and_verify(sb: &Sandbox, markers: &[String]) {
 
 #[test]
 fn a_crash_at_every_step_of_the_pipeline_loses_and_duplicates_nothing() {
-    for point in eakte::failpoint::POINTS {
-        let sb = Sandbox::new();
-        let marker = format!("\"Kontrollnummer {}\"", point.len() * 7 + 1000);
-        scanmaker::put(
-            &sb.inbox().join("husum/brief.pdf"),
-            &letter_pdf(&marker.replace('"', "")),
-        );
-        let daemon = sb.serve_with_env(&[("EAKTE_CRASH_AT", point)]);
-        let log = daemon.log.clone();
-        let status = daemon
-            .wait_exit(Duration::from_secs(120))
-            .expect("the failpoint ends the process");
-        assert!(!status.success(), "{point}: the process aborted");
-        assert!(
-            std::fs::read_to_string(&log)
-                .unwrap()
-                .contains(&format!("failpoint {point} hit")),
-            "{point} was reached"
-        );
-
-        // Right after the crash: the scan is in the inbox (waiting or claimed), or
-        // stored, and the store is consistent either way.
-        let in_inbox = sb.waiting().len() + sb.processing().len();
-        let report = sb.assert_check_passes();
-        let stored = report["documents"].as_u64().unwrap() as usize;
-        assert!(in_inbox + stored >= 1, "{point}: the scan vanished");
-        assert!(
-            in_inbox <= 1 && stored <= 1,
-            "{point}: the scan was duplicated"
-        );
-
-        finish_and_verify(&sb, &[marker]);
+    for &(point, way) in eakte::failpoint::POINTS {
+        match way {
+            Way::Scan => crash_a_scan(point),
+            Way::Duplicate => crash_a_duplicate(point),
+            Way::Upload => crash_an_upload(point),
+        }
     }
+}
+
+/// Start the daemon armed with `point`, and wait until it aborts there.
+fn serve_until_crash(sb: &Sandbox, point: &str, cause: impl FnOnce(&common::Daemon)) {
+    let daemon = sb.serve_with_env(&[("EAKTE_CRASH_AT", point)]);
+    let log = daemon.log.clone();
+    cause(&daemon);
+    let status = daemon
+        .wait_exit(Duration::from_secs(120))
+        .expect("the failpoint ends the process");
+    assert!(!status.success(), "{point}: the process aborted");
+    assert!(
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .contains(&format!("failpoint {point} hit")),
+        "{point} was reached"
+    );
+}
+
+fn crash_a_scan(point: &str) {
+    let sb = Sandbox::new();
+    let marker = format!("\"Kontrollnummer {}\"", point.len() * 7 + 1000);
+    scanmaker::put(
+        &sb.inbox().join("husum/brief.pdf"),
+        &letter_pdf(&marker.replace('"', "")),
+    );
+    serve_until_crash(&sb, point, |_| {});
+    // Right after the crash: the scan is in the inbox (waiting or claimed), or
+    // stored, and the store is consistent either way.
+    let in_inbox = sb.waiting().len() + sb.processing().len();
+    let report = sb.assert_check_passes();
+    let stored = report["documents"].as_u64().unwrap() as usize;
+    assert!(in_inbox + stored >= 1, "{point}: the scan vanished");
+    assert!(
+        in_inbox <= 1 && stored <= 1,
+        "{point}: the scan was duplicated"
+    );
+    finish_and_verify(&sb, &[marker]);
+}
+
+/// The second arrival of bytes already stored: recorded once as an arrival of
+/// the same document, with no second item.
+fn crash_a_duplicate(point: &str) {
+    let sb = Sandbox::new();
+    let marker = format!("\"Kontrollnummer {}\"", point.len() * 11 + 3000);
+    let pdf = letter_pdf(&marker.replace('"', ""));
+    scanmaker::put(&sb.inbox().join("husum/brief.pdf"), &pdf);
+    let first = sb.serve();
+    wait_for("the first arrival to be filed", || {
+        sb.waiting().is_empty() && sb.processing().is_empty()
+    });
+    assert!(first.stop());
+    scanmaker::put(&sb.inbox().join("Föhr/nochmal.pdf"), &pdf);
+    serve_until_crash(&sb, point, |_| {});
+    let in_inbox = sb.waiting().len() + sb.processing().len();
+    let report = sb.assert_check_passes();
+    let arrivals = report["arrivals"].as_u64().unwrap() as usize;
+    assert_eq!(report["documents"], 1, "{point}: {report:#}");
+    assert!(
+        (in_inbox == 1 && arrivals == 1) || (in_inbox <= 1 && arrivals == 2),
+        "{point}: {in_inbox} waiting, {arrivals} arrivals recorded"
+    );
+    let daemon = sb.serve();
+    wait_for("the second arrival to be filed", || {
+        sb.waiting().is_empty() && sb.processing().is_empty()
+    });
+    assert!(daemon.stop());
+    let report = sb.assert_check_passes();
+    assert_eq!(
+        (&report["documents"], &report["arrivals"], &report["items"]),
+        (&json!(1), &json!(2), &json!(1)),
+        "{point}: one document, both arrivals, one item: {report:#}"
+    );
+}
+
+/// An e-mail with an attachment filed over the API: after the crash both or
+/// neither are there; the client sends it again and it is stored once.
+fn crash_an_upload(point: &str) {
+    let (sb, token, _) = sandbox_with_registry();
+    let marker = format!("Nachfragenummer {}", point.len() * 13 + 5000);
+    let mail = scanmaker::email_with_pdf(&marker);
+    serve_until_crash(&sb, point, |daemon| {
+        let status = post(&daemon.api(), &token, MAIL_PATH, "message/rfc822", &mail);
+        assert_eq!(status, None, "{point}: the daemon died under the request");
+    });
+    let report = sb.assert_check_passes();
+    let documents = report["documents"].as_u64().unwrap();
+    assert!(
+        documents == 0 || documents == 2,
+        "{point}: the mail and its attachment, both or neither: {report:#}"
+    );
+    let daemon = sb.serve();
+    let status = post(&daemon.api(), &token, MAIL_PATH, "message/rfc822", &mail);
+    assert!(matches!(status, Some(200 | 201)), "{point}: {status:?}");
+    wait_for("the mail to be searchable", || {
+        sb.search(&format!("\"{marker}\"")).len() == 1
+    });
+    assert!(daemon.stop());
+    let report = sb.assert_check_passes();
+    assert_eq!(report["documents"], 2, "{point}: stored once: {report:#}");
 }
 
 #[test]
@@ -170,11 +247,82 @@ fn mail(marker: &str) -> Vec<u8> {
 
 const MAIL_PATH: &str = "/api/v1/akten/07450BG0000101/documents?schlagwort=Korrespondenz";
 
+/// A small, seeded random source: a failing run can be repeated with its seed.
+struct Rng(u64);
+
+impl Rng {
+    /// From `EAKTE_CRASH_SEED`, or a fresh seed; printed either way.
+    fn seeded() -> Rng {
+        let seed = std::env::var("EAKTE_CRASH_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(common::rand_u64);
+        eprintln!("crash test seed: {seed} (EAKTE_CRASH_SEED={seed} repeats this run)");
+        Rng(seed | 1)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        // xorshift64*
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n.max(1)
+    }
+}
+
+/// What a kill is aimed at, and what it was seen to hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Moment {
+    /// Start-up and resuming claimed scans.
+    StartUp,
+    /// A scan being read by tesseract (a PNG claimed).
+    Ocr,
+    /// A scan being filed: its original written, its scan not yet finished.
+    Filing,
+    /// An e-mail being filed over the API.
+    Upload,
+}
+
+/// Whether a scan was being filed when the daemon died: a claimed scan whose
+/// original is in the blob store already.
+fn killed_while_filing(sb: &Sandbox) -> bool {
+    sb.processing().iter().any(|claimed| {
+        let bytes = std::fs::read(claimed).unwrap_or_default();
+        let sha = eakte::model::Sha256::of(&bytes);
+        let s = sha.as_str();
+        sb.path()
+            .join("store/blobs")
+            .join(&s[..2])
+            .join(&s[2..4])
+            .join(s)
+            .exists()
+    })
+}
+
+fn claimed_png(sb: &Sandbox) -> bool {
+    sb.processing()
+        .iter()
+        .any(|p| p.extension().is_some_and(|e| e == "png"))
+}
+
+/// Wait up to `limit` for `condition`; whether it held.
+fn within(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if condition() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    false
+}
+
 #[test]
 fn hundreds_of_scans_and_uploads_survive_two_dozen_sigkills() {
     const ROUNDS: usize = 24;
     const SCANS: usize = 288;
     const MAILS: usize = 36;
+    let mut rng = Rng::seeded();
     let (sb, token, _) = sandbox_with_registry();
     let scans: Vec<(String, Vec<u8>, String)> = (0..SCANS)
         .map(|n| {
@@ -196,6 +344,8 @@ fn hundreds_of_scans_and_uploads_survive_two_dozen_sigkills() {
     // Whether each mail has been answered with success; the client retries the
     // others after the restart, as a real one would.
     let mut filed = [false; MAILS];
+    let mut seen = std::collections::HashSet::new();
+    let aims = [Moment::StartUp, Moment::Ocr, Moment::Filing, Moment::Upload];
 
     for round in 0..ROUNDS {
         for (name, bytes, _) in scans
@@ -205,9 +355,9 @@ fn hundreds_of_scans_and_uploads_survive_two_dozen_sigkills() {
         {
             scanmaker::put(&sb.inbox().join(name), bytes);
         }
+        let aim = aims[round % aims.len()];
         let daemon = sb.serve();
-        let uploads = (round % 2 == 1).then(|| {
-            // Kills in odd rounds land while mails are being posted.
+        let uploads = (aim == Moment::Upload).then(|| {
             let base = daemon.api();
             let token = token.clone();
             let pending: Vec<(usize, String)> = mails
@@ -217,26 +367,72 @@ fn hundreds_of_scans_and_uploads_survive_two_dozen_sigkills() {
                 .map(|(i, m)| (i, m.clone()))
                 .collect();
             std::thread::spawn(move || {
-                let mut done = Vec::new();
+                let (mut done, mut cut_off) = (Vec::new(), false);
                 for (i, marker) in pending.iter().take(4) {
                     match post(&base, &token, MAIL_PATH, "message/rfc822", &mail(marker)) {
                         Some(201) => done.push(*i),
                         Some(status) => panic!("mail {i}: status {status}"),
-                        None => break, // the daemon died under it
+                        None => {
+                            cut_off = true; // the daemon died under it
+                            break;
+                        }
                     }
                 }
-                done
+                (done, cut_off)
             })
         });
-        std::thread::sleep(Duration::from_millis(50 + rand_u64() % 900));
+        // Aim, then let chance pick the exact moment.
+        match aim {
+            Moment::StartUp => {}
+            Moment::Ocr => {
+                within(Duration::from_secs(20), || claimed_png(&sb));
+            }
+            Moment::Filing => {
+                within(Duration::from_secs(20), || killed_while_filing(&sb));
+            }
+            Moment::Upload => {
+                daemon.wait_ready();
+            }
+        }
+        std::thread::sleep(Duration::from_millis(match aim {
+            Moment::StartUp => 50 + rng.below(900),
+            Moment::Ocr => rng.below(200),
+            Moment::Filing => rng.below(2),
+            Moment::Upload => rng.below(150),
+        }));
+        let ocr_running = claimed_png(&sb);
         daemon.kill();
+        if ocr_running {
+            seen.insert(Moment::Ocr);
+        }
+        if killed_while_filing(&sb) {
+            seen.insert(Moment::Filing);
+        }
+        if round % aims.len() == 0 {
+            seen.insert(Moment::StartUp);
+        }
         if let Some(uploads) = uploads {
-            for i in uploads.join().unwrap() {
+            let (done, cut_off) = uploads.join().unwrap();
+            for i in done {
                 filed[i] = true;
+            }
+            if cut_off {
+                seen.insert(Moment::Upload);
             }
         }
         // After every kill the store and index must already be consistent.
-        sb.assert_check_passes();
+        let report = sb.assert_check_passes();
+        // An original written and not yet recorded: the kill came while filing.
+        let notes = report["notes"].to_string();
+        if notes.contains("belong to no document") {
+            seen.insert(Moment::Filing);
+        }
+    }
+    for moment in aims {
+        assert!(
+            seen.contains(&moment),
+            "no kill landed during {moment:?} (seen: {seen:?}); repeat with the seed above"
+        );
     }
 
     // The last start: the client posts what was never confirmed (a mail stored
@@ -267,6 +463,27 @@ fn hundreds_of_scans_and_uploads_survive_two_dozen_sigkills() {
         "{report:#}"
     );
     assert_eq!(report["notes"].as_array().unwrap().len(), 0, "{report:#}");
+    // Every original is stored bit-exact, as it was dropped in.
+    for (name, bytes, _) in &scans {
+        assert!(
+            stored_original(sb.path(), bytes).as_deref() == Some(&bytes[..]),
+            "{name} is stored byte for byte"
+        );
+    }
+}
+
+/// The stored original of `bytes`, read from the blob store.
+fn stored_original(sandbox: &Path, bytes: &[u8]) -> Option<Vec<u8>> {
+    let sha = eakte::model::Sha256::of(bytes);
+    let s = sha.as_str();
+    std::fs::read(
+        sandbox
+            .join("store/blobs")
+            .join(&s[..2])
+            .join(&s[2..4])
+            .join(s),
+    )
+    .ok()
 }
 
 #[test]
@@ -293,7 +510,7 @@ fn a_registry_import_killed_midway_is_all_or_nothing() {
         let body = csv.clone().into_bytes();
         let (a, b) = (base.clone(), admin.clone());
         let request = std::thread::spawn(move || post(&a, &b, import, "text/csv", &body));
-        std::thread::sleep(Duration::from_millis(rand_u64() % 600));
+        std::thread::sleep(Duration::from_millis(common::rand_u64() % 600));
         daemon.kill();
         kills += 1;
         applied = request.join().unwrap() == Some(200);

@@ -610,10 +610,10 @@ fn letters_land_in_the_right_postbox_and_never_with_a_wrong_caseworker() {
     }
 
     // sb-h1 goes on leave; sb-h3 stands in.
-    let today = eakte::timefmt::today();
+    let today = eakte::clock::today();
     let (from, to) = (
-        today - time::Duration::days(1),
-        today + time::Duration::days(10),
+        today - jiff::Span::new().days(1),
+        today + jiff::Span::new().days(10),
     );
     run_ok(
         &sb,
@@ -727,7 +727,7 @@ fn caseworkers_work_their_items_and_clearing_corrects_and_reroutes() {
 
     // Wiedervorlage hides the item until the day; forwarding moves it with a note.
     let third = item_of("03.pdf");
-    let tomorrow = eakte::timefmt::today() + time::Duration::days(1);
+    let tomorrow = eakte::clock::today() + jiff::Span::new().days(1);
     run_ok(
         &sb,
         &[
@@ -794,8 +794,8 @@ fn caseworkers_work_their_items_and_clearing_corrects_and_reroutes() {
 
     // sb-h1 is away, and so is their deputy sb-h3: sb-n1 sees sb-h1's open items.
     let (from, to) = (
-        eakte::timefmt::today(),
-        eakte::timefmt::today() + time::Duration::days(3),
+        eakte::clock::today(),
+        eakte::clock::today() + jiff::Span::new().days(3),
     );
     let (from, to) = (from.to_string(), to.to_string());
     run_ok(

@@ -9,11 +9,14 @@ mod http;
 #[path = "../../tests/common/scanmaker.rs"]
 mod scanmaker;
 
-use eakte::classify::{Classification, Recognition};
-use eakte::extract::{FileKind, Page, PageSource};
+use eakte::model::{
+    BgNummer, Classification, FileKind, Item, ItemId, Kennung, Page, PageSource, PostboxId,
+    Recognition, Role, Route, Sha256,
+};
+use eakte::progress::Silent;
 use eakte::registry::import;
-use eakte::store::{NewArrival, NewDocument, Sha256, Store};
-use eakte::users::{NewUser, Role};
+use eakte::store::{Durability, NewArrival, NewDocument, Recording, Store};
+use eakte::users::NewUser;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -215,16 +218,28 @@ impl Site {
                 let new = NewUser {
                     name: format!("{name}-{}", std::process::id()),
                     role: *role,
-                    caseworker: caseworker
-                        .as_deref()
-                        .map(|k| eakte::registry::Kennung::parse(k).unwrap()),
+                    caseworker: caseworker.as_deref().map(|k| Kennung::parse(k).unwrap()),
                     site: None,
                     team: None,
                 };
-                eakte::users::add(&store, &registry, new).expect("a user").1
+                eakte::users::add(&store, &registry, new, &|_| Vec::new())
+                    .expect("a user")
+                    .1
             })
             .collect()
     }
+}
+
+/// Import caseworkers and recipients straight into the store (no daemon runs).
+fn load_registry(store: &Store, caseworkers: &[u8], recipients: &[u8]) {
+    import::plan_caseworkers(store, caseworkers, &Silent)
+        .unwrap()
+        .apply(store, &[], &Silent)
+        .unwrap();
+    import::plan_recipients(store, recipients, &Silent)
+        .unwrap()
+        .apply(store, &[], &Silent)
+        .unwrap();
 }
 
 /// The peak memory of a finished process, in KiB.
@@ -542,13 +557,11 @@ fn one_person(settle_ms: u64) -> OnePerson {
     let people = "bg_nummer,kundennummer,nachname,vorname,geburtsdatum,strasse,plz,ort,standort,sachbearbeiter\n\
                   07450BG0000001,100A000001,Petersen,Jens,1980-03-04,Norderstraße 12,25813,Husum,husum,sb-1\n";
     let store = site.store();
-    import::caseworkers(
+    load_registry(
         &store,
         b"kennung,name,standort,von,bis\nsb-1,Eins,husum,A,Z\n",
-        false,
-    )
-    .unwrap();
-    import::recipients(&store, people.as_bytes(), false).unwrap();
+        people.as_bytes(),
+    );
     drop(store);
     let token = site.user("bench-sb1", Role::Caseworker, Some("sb-1"));
     let admin = site.user("bench-admin", Role::Admin, None);
@@ -971,7 +984,6 @@ fn build_corpus(site: Site, docs: usize, bgs: usize, caseworkers: usize) -> Corp
     for c in 0..caseworkers {
         cw_csv.push_str(&format!("sb-{c},Sachbearbeitung {c},bench-{c},A,Z\n"));
     }
-    import::caseworkers(&store, cw_csv.as_bytes(), false).unwrap();
     let mut people = "bg_nummer,kundennummer,nachname,vorname,geburtsdatum,strasse,plz,ort,standort,sachbearbeiter\n".to_string();
     for b in 0..bgs {
         people.push_str(&format!(
@@ -981,7 +993,7 @@ fn build_corpus(site: Site, docs: usize, bgs: usize, caseworkers: usize) -> Corp
             b % caseworkers
         ));
     }
-    import::recipients(&store, people.as_bytes(), false).unwrap();
+    load_registry(&store, cw_csv.as_bytes(), people.as_bytes());
 
     let started = Instant::now();
     let mut rng = Rng::new(4711);
@@ -1011,10 +1023,9 @@ fn build_corpus(site: Site, docs: usize, bgs: usize, caseworkers: usize) -> Corp
     ];
     for d in 0..docs {
         let b = rng.below(bgs);
-        let bg = eakte::registry::BgNummer::parse(&format!("07450BG{b:07}")).unwrap();
+        let bg = BgNummer::parse(&format!("07450BG{b:07}")).unwrap();
         // As the registry says: BG b belongs to caseworker sb-(b mod caseworkers).
-        let caseworker =
-            eakte::registry::Kennung::parse(&format!("sb-{}", b % caseworkers)).unwrap();
+        let caseworker = Kennung::parse(&format!("sb-{}", b % caseworkers)).unwrap();
         let mut pages = Vec::with_capacity(2);
         for p in 0..2 {
             let mut text = String::with_capacity(1600);
@@ -1069,31 +1080,50 @@ fn build_corpus(site: Site, docs: usize, bgs: usize, caseworkers: usize) -> Corp
             type_evidence: Vec::new(),
         };
         let arrival = NewArrival {
-            id: store.new_arrival_id().unwrap(),
+            id: store.documents().new_arrival_id().unwrap(),
             original_name: format!("brief-{d}.pdf"),
             site: Some(sites[rng.below(sites.len())].into()),
             received_at: format!("2026-{month:02}-{day:02}T08:00:00Z"),
             source: "bench".into(),
         };
+        let id = store.documents().new_id().unwrap();
+        // The last tenth arrived recently and is still in the caseworkers'
+        // postboxes; the rest is the Akten's history (migrated paper files).
+        let item = (d >= docs - docs / 10).then(|| {
+            let route = Route {
+                postbox: PostboxId::Caseworker(caseworker),
+                responsible: None,
+                deputies: Vec::new(),
+                clearing: None,
+                explanation: "benchmark corpus".into(),
+            };
+            let item_id = ItemId(store.generate_id().unwrap());
+            Item::routed(
+                item_id,
+                id,
+                &arrival.received_at,
+                Some(&classification),
+                route,
+            )
+        });
         let document = NewDocument {
+            id,
             sha256: sha.clone(),
             size: bytes.len() as u64,
             kind: FileKind::Pdf,
             pages,
             classification: Some(classification),
-            // The last tenth arrived recently and is still in the caseworkers'
-            // postboxes; the rest is the Akten's history (migrated paper files).
-            route: (d >= docs - docs / 10).then(|| eakte::route::Route {
-                postbox: eakte::postbox::PostboxId::Caseworker(caseworker),
-                responsible: None,
-                deputies: Vec::new(),
-                clearing: None,
-                explanation: "benchmark corpus".into(),
-            }),
-            attachments: Vec::new(),
+            item,
+            attachments_in_batch: Vec::new(),
+        };
+        let recording = Recording {
+            arrival,
+            key: sha.to_string(),
+            document: Some(document),
         };
         store
-            .record_unflushed(arrival, Some(document), sha.as_str())
+            .documents()
+            .record(&[recording], &[], Durability::Unflushed)
             .unwrap();
     }
     store.flush().unwrap();
@@ -1271,18 +1301,18 @@ pub fn longpoll(corpus: &Corpus, clients: usize, rate: u64, secs: u64) -> Vec<Ro
                     let body = client
                         .get_json(&format!("/api/v1/postbox?since={cursor}&wait=5"))
                         .await;
-                    let received = time::OffsetDateTime::now_utc();
+                    let received = jiff::Timestamp::now();
                     cursor = body["cursor"].as_u64().unwrap_or(cursor);
                     for item in body["items"].as_array().into_iter().flatten() {
                         let routed = item["history"][0]["at"]
                             .as_str()
                             .and_then(eakte::timefmt::parse);
                         if let Some(routed) = routed {
-                            let d = (received - routed).max(time::Duration::ZERO);
+                            let d = received.duration_since(routed);
                             latencies
                                 .lock()
                                 .unwrap()
-                                .push(Duration::from_secs_f64(d.as_seconds_f64()));
+                                .push(Duration::try_from(d).unwrap_or_default());
                         }
                     }
                 }

@@ -8,12 +8,11 @@
 //!
 //! Everything outside a user's scope is answered as if it did not exist (404).
 
-use crate::postbox::PostboxId;
-use crate::registry::{BgNummer, Kennung, Registry};
-use crate::store::{Document, Store, StoreError};
-use crate::users::{Role, User};
+use crate::model::{BgNummer, Document, Kennung, PostboxId, Role, User};
+use crate::registry::Registry;
+use crate::store::{Store, StoreError};
+use jiff::civil::Date;
 use std::collections::{HashMap, HashSet};
-use time::Date;
 
 /// The responsible caseworker of every BG (without deputies), computed once per
 /// registry version: the basis of every caseworker's scope.
@@ -96,14 +95,12 @@ impl Scope {
 
     /// A document of a BG in scope, or one whose item sits in a postbox in scope.
     pub fn sees_document(&self, store: &Store, document: &Document) -> Result<bool, StoreError> {
-        let bg = document
-            .classification
-            .as_ref()
-            .and_then(|c| c.recipient.bg());
+        let bg = document.classification.as_ref().and_then(|c| c.bg());
         if bg.is_some_and(|bg| self.sees_bg(bg)) {
             return Ok(true);
         }
         Ok(store
+            .postboxes()
             .item_of_document(document.id)?
             .is_some_and(|item| self.sees_postbox(&item.postbox)))
     }

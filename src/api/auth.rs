@@ -3,7 +3,8 @@
 
 use super::error::ApiError;
 use super::{blocking, AppState};
-use crate::users::{self, Role, User};
+use crate::service::Actor;
+use crate::users;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
@@ -20,36 +21,9 @@ const MAX_DELAY: Duration = Duration::from_secs(10);
 /// Most sources remembered at once (bounded memory under a spray of addresses).
 const MAX_SOURCES: usize = 10_000;
 
-/// The authenticated caller of a request.
+/// The authenticated caller of a request: always a user.
 #[derive(Debug, Clone)]
-pub struct Caller {
-    pub user: User,
-    pub address: IpAddr,
-}
-
-impl Caller {
-    /// How the caller appears in histories: a caseworker's Kennung, else the name.
-    pub fn actor(&self) -> String {
-        match &self.user.caseworker {
-            Some(k) => k.to_string(),
-            None => self.user.name.clone(),
-        }
-    }
-
-    /// How the caller appears in the audit trail.
-    pub fn who(&self) -> String {
-        format!("{} ({})", self.user.name, self.user.id)
-    }
-
-    /// Refuse (as "not found") unless the caller has one of `roles`.
-    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
-        if roles.contains(&self.user.role) {
-            Ok(())
-        } else {
-            Err(ApiError::not_found())
-        }
-    }
-}
+pub struct Caller(pub Actor);
 
 /// Remembers failed authentications per address and slows them down.
 pub struct Limiter {
@@ -142,10 +116,10 @@ impl FromRequestParts<AppState> for Caller {
                 "An `Authorization: Bearer <token>` header is required.",
             ));
         };
-        let store = state.store.clone();
-        let user = blocking(move || Ok(users::authenticate(&store, &token)?)).await?;
+        let store = state.services.store().clone();
+        let user = blocking(move || users::authenticate(&store, &token)).await?;
         match user {
-            Some(user) => Ok(Caller { user, address }),
+            Some(user) => Ok(Caller(Actor::User { user, address })),
             None => {
                 state.limiter.failed(address).await;
                 Err(ApiError::unauthorized(

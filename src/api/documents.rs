@@ -4,20 +4,15 @@
 use super::auth::Caller;
 use super::error::ApiError;
 use super::{blocking, AppState};
-use crate::classify::Classification;
-use crate::extract::{FileKind, PageSource};
-use crate::postbox::Item;
-use crate::registry::BgNummer;
-use crate::store::{Document, DocumentId};
-use crate::upload::{self, Content, Upload, UploadError};
-use crate::users::Role;
+use crate::model::{Classification, Document, DocumentId, FileKind, Item, PageSource};
+use crate::pipeline::upload::{Content, Filed};
+use crate::service::documents::{self, Akte, Filing, Read};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// A document as the API shows it: metadata, no page text.
 #[derive(Debug, Serialize)]
@@ -77,77 +72,41 @@ fn view(doc: Document, item: Option<Item>) -> DocumentView {
     }
 }
 
-const READERS: &[Role] = &[Role::Caseworker, Role::Clearing, Role::Teamlead];
-
-/// Load a document the caller may see, recording the read (or its refusal) as
-/// `action`.
-fn readable(
-    state: &AppState,
-    caller: &Caller,
-    id: u64,
-    action: &str,
-) -> Result<Document, ApiError> {
-    state.audited(
-        caller,
-        action,
-        format!("document {id}"),
-        |_| None,
-        || {
-            caller.require(READERS)?;
-            let scope = state.scope(caller)?.ok_or_else(ApiError::not_found)?;
-            let doc = state
-                .store
-                .document(DocumentId(id))?
-                .ok_or_else(ApiError::not_found)?;
-            if !scope.sees_document(&state.store, &doc)? {
-                return Err(ApiError::not_found());
-            }
-            Ok(doc)
-        },
-    )
-}
-
 pub async fn metadata(
     State(state): State<AppState>,
-    caller: Caller,
+    Caller(actor): Caller,
     Path(id): Path<u64>,
 ) -> Result<Json<DocumentView>, ApiError> {
-    blocking(move || {
-        let doc = readable(&state, &caller, id, "read_document")?;
-        let item = state.store.item_of_document(doc.id)?;
-        Ok(Json(view(doc, item)))
-    })
-    .await
+    let shown =
+        blocking(move || documents::read(&state.services, &actor, DocumentId(id), Read::Metadata))
+            .await?;
+    Ok(Json(view(shown.document, shown.item)))
 }
 
 pub async fn text(
     State(state): State<AppState>,
-    caller: Caller,
+    Caller(actor): Caller,
     Path(id): Path<u64>,
 ) -> Result<Response, ApiError> {
-    let doc = blocking(move || readable(&state, &caller, id, "read_text")).await?;
+    let shown =
+        blocking(move || documents::read(&state.services, &actor, DocumentId(id), Read::Text))
+            .await?;
     Ok((
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        doc.text(),
+        shown.document.text(),
     )
         .into_response())
 }
 
 pub async fn original(
     State(state): State<AppState>,
-    caller: Caller,
+    Caller(actor): Caller,
     Path(id): Path<u64>,
 ) -> Result<Response, ApiError> {
-    let (doc, bytes) = blocking(move || {
-        let doc = readable(&state, &caller, id, "download_original")?;
-        let bytes = state
-            .store
-            .blobs()
-            .get(&doc.sha256)
-            .map_err(ApiError::internal)?;
-        Ok((doc, bytes))
-    })
-    .await?;
+    let shown =
+        blocking(move || documents::read(&state.services, &actor, DocumentId(id), Read::Original))
+            .await?;
+    let doc = shown.document;
     let disposition = format!(
         "attachment; filename*=UTF-8''{}",
         percent_encode(&doc.original_name)
@@ -157,7 +116,7 @@ pub async fn original(
             (header::CONTENT_TYPE, doc.kind.mime_type().to_string()),
             (header::CONTENT_DISPOSITION, disposition),
         ],
-        bytes,
+        shown.original.unwrap_or_default(),
     )
         .into_response())
 }
@@ -173,121 +132,14 @@ pub fn percent_encode(name: &str) -> String {
         .collect()
 }
 
-/// An Akte: the BG's members and its documents grouped by Schlagwort.
-#[derive(Debug, Serialize)]
-pub struct Akte {
-    pub bg: BgNummer,
-    pub members: Vec<Member>,
-    pub schlagworte: Vec<Group>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Member {
-    pub kundennummer: String,
-    pub vorname: String,
-    pub nachname: String,
-    pub geburtsdatum: String,
-    pub strasse: String,
-    pub plz: String,
-    pub ort: String,
-    pub standort: String,
-    pub antragsteller: bool,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Group {
-    pub schlagwort: String,
-    /// Newest first (by Eingangsdatum).
-    pub documents: Vec<Entry>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Entry {
-    pub id: DocumentId,
-    pub name: String,
-    pub doc_type: String,
-    pub kind: FileKind,
-    pub received_at: String,
-    pub attachments: Vec<DocumentId>,
-}
-
-fn visible_bg(state: &AppState, caller: &Caller, bg: &str) -> Result<BgNummer, ApiError> {
-    caller.require(&[Role::Caseworker, Role::Teamlead])?;
-    let bg = BgNummer::parse(bg).ok_or_else(ApiError::not_found)?;
-    let scope = state.scope(caller)?.ok_or_else(ApiError::not_found)?;
-    if !scope.sees_bg(&bg) {
-        return Err(ApiError::not_found());
-    }
-    Ok(bg)
-}
-
 pub async fn akte(
     State(state): State<AppState>,
-    caller: Caller,
+    Caller(actor): Caller,
     Path(bg): Path<String>,
 ) -> Result<Json<Akte>, ApiError> {
-    blocking(move || {
-        let target = format!("akte {bg}");
-        state.audited(
-            &caller,
-            "read_akte",
-            target,
-            |_| None,
-            || akte_of(&state, &caller, &bg),
-        )
-    })
-    .await
-}
-
-fn akte_of(state: &AppState, caller: &Caller, bg: &str) -> Result<Json<Akte>, ApiError> {
-    {
-        let bg = visible_bg(state, caller, bg)?;
-        let registry = state.pipeline.registry()?;
-        let members = registry
-            .members(&bg)
-            .map(|p| Member {
-                kundennummer: p.kundennummer.to_string(),
-                vorname: p.vorname.clone(),
-                nachname: p.nachname.clone(),
-                geburtsdatum: p.geburtsdatum.to_string(),
-                strasse: p.strasse.clone(),
-                plz: p.plz.clone(),
-                ort: p.ort.clone(),
-                standort: p.standort.clone(),
-                antragsteller: p.antragsteller,
-            })
-            .collect();
-        let mut groups: BTreeMap<String, Vec<Entry>> = BTreeMap::new();
-        for doc in state.store.documents_of_bg(&bg)? {
-            let c = doc.classification.as_ref();
-            groups
-                .entry(c.map(|c| c.schlagwort.clone()).unwrap_or_default())
-                .or_default()
-                .push(Entry {
-                    id: doc.id,
-                    name: doc.original_name.clone(),
-                    doc_type: c.map(|c| c.doc_type.clone()).unwrap_or_default(),
-                    kind: doc.kind,
-                    received_at: doc.received_at.clone(),
-                    attachments: doc.attachments.clone(),
-                });
-        }
-        let schlagworte = groups
-            .into_iter()
-            .map(|(schlagwort, mut documents)| {
-                documents.sort_by(|a, b| b.received_at.cmp(&a.received_at));
-                Group {
-                    schlagwort,
-                    documents,
-                }
-            })
-            .collect();
-        Ok(Json(Akte {
-            bg,
-            members,
-            schlagworte,
-        }))
-    }
+    Ok(Json(
+        blocking(move || documents::akte(&state.services, &actor, &bg)).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -303,12 +155,12 @@ pub struct UploadQuery {
 /// (`text/plain`) into the Akte.
 pub async fn upload(
     State(state): State<AppState>,
-    caller: Caller,
+    Caller(actor): Caller,
     Path(bg): Path<String>,
     Query(q): Query<UploadQuery>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<(StatusCode, Json<Vec<upload::Filed>>), ApiError> {
+) -> Result<(StatusCode, Json<Vec<Filed>>), ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -327,51 +179,12 @@ pub async fn upload(
             )))
         }
     };
-    blocking(move || {
-        let ids = |filed: Option<&Vec<upload::Filed>>| {
-            filed.map(|f| {
-                format!(
-                    "documents {}",
-                    f.iter()
-                        .map(|f| f.document_id.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            })
-        };
-        state.audited(&caller, "file_document", format!("akte {bg}"), ids, || {
-            file_into(&state, &caller, &bg, q, content)
-        })
-    })
-    .await
-    .map(|filed| (StatusCode::CREATED, Json(filed)))
-}
-
-fn file_into(
-    state: &AppState,
-    caller: &Caller,
-    bg: &str,
-    q: UploadQuery,
-    content: Content,
-) -> Result<Vec<upload::Filed>, ApiError> {
-    {
-        let bg = visible_bg(state, caller, bg)?;
-        let upload = Upload {
-            bg: bg.clone(),
-            schlagwort: q.schlagwort,
-            doc_type: q.doc_type,
-            title: q.title,
-            content,
-            by: caller.actor(),
-        };
-        let filed = upload::file(&state.pipeline, upload).map_err(|e| match e {
-            UploadError::Invalid(m) => ApiError::unprocessable(m),
-            UploadError::Rejected(r) => ApiError::unprocessable(r.to_string()),
-            UploadError::UnknownType(t) => {
-                ApiError::unprocessable(format!("there is no document type {t:?}"))
-            }
-            UploadError::Pipeline(e) => ApiError::internal(e),
-        })?;
-        Ok(filed)
-    }
+    let filing = Filing {
+        schlagwort: q.schlagwort,
+        doc_type: q.doc_type,
+        title: q.title,
+        content,
+    };
+    let filed = blocking(move || documents::file(&state.services, &actor, &bg, filing)).await?;
+    Ok((StatusCode::CREATED, Json(filed)))
 }

@@ -1,6 +1,9 @@
 //! Errors as HTTP responses: JSON problem documents (RFC 9457), and the one place
-//! where errors get their status codes.
+//! where errors get their status codes: every domain error reaches the API as a
+//! [`ServiceError`], whose class (decided exhaustively in `service/error.rs`,
+//! for every front end alike) maps to exactly one status here.
 
+use crate::service::{Class, ServiceError};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -116,38 +119,23 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> ApiError {
+        let (status, kind) = match e.class() {
+            Class::NotFound => return ApiError::not_found(),
+            Class::BadRequest => (StatusCode::BAD_REQUEST, "bad-request"),
+            Class::Unprocessable => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
+            Class::Conflict => (StatusCode::CONFLICT, "conflict"),
+            Class::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Class::Internal => return ApiError::internal(e),
+        };
+        ApiError::new(status, kind, e.detail())
+    }
+}
+
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> ApiError {
-        match e {
-            crate::store::StoreError::NotWritable { reason, .. } => ApiError::unavailable(format!(
-                "the store cannot be written ({reason}); nothing was changed or shown"
-            )),
-            other => ApiError::internal(other),
-        }
-    }
-}
-
-impl From<crate::index::IndexError> for ApiError {
-    fn from(e: crate::index::IndexError) -> ApiError {
-        match e {
-            crate::index::IndexError::Query(q) => ApiError::bad_request(q.to_string()),
-            other => ApiError::internal(other),
-        }
-    }
-}
-
-impl From<crate::store::postboxes::ChangeError<crate::postbox::ItemError>> for ApiError {
-    fn from(e: crate::store::postboxes::ChangeError<crate::postbox::ItemError>) -> ApiError {
-        use crate::postbox::ItemError;
-        use crate::store::postboxes::ChangeError;
-        match e {
-            ChangeError::Refused(ItemError::NotFound(_)) => ApiError::not_found(),
-            ChangeError::Refused(e @ ItemError::InvalidTransition { .. }) => {
-                ApiError::conflict(e.to_string())
-            }
-            ChangeError::Refused(e) => ApiError::unprocessable(e.to_string()),
-            ChangeError::Store(e) => ApiError::internal(e),
-        }
+        ServiceError::from(e).into()
     }
 }
 

@@ -16,13 +16,9 @@ pub mod postbox;
 pub mod search;
 pub mod slow_clients;
 
-use crate::access::{Responsibilities, Scope};
-use crate::audit::{Audit, Event};
-use crate::derived::Derived;
-use crate::index::SearchIndex;
-use crate::pipeline::Pipeline;
-use crate::store::Store;
-use auth::{Caller, Limiter};
+use crate::service::Services;
+use crate::shutdown::Shutdown;
+use auth::Limiter;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, State};
 use axum::http::{header, Request, StatusCode};
 use axum::middleware::{self, Next};
@@ -30,119 +26,48 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::Router;
 use error::ApiError;
-use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// What every handler shares.
 pub struct Inner {
-    pub store: Store,
-    pub index: SearchIndex,
-    pub pipeline: Pipeline,
-    pub audit: Audit,
+    /// The audited operations (the same the command line and the web UI use).
+    pub services: Arc<Services>,
     pub limiter: Limiter,
     /// Largest request body (uploads, CSV imports).
     pub max_body_bytes: usize,
     /// Open connections at most.
     pub max_connections: usize,
-    /// Turns true when the daemon stops: long-polls answer at once.
-    pub stopping: tokio::sync::watch::Receiver<bool>,
-    responsibilities: Derived<Responsibilities>,
+    /// Long-polls answer at once when the daemon stops.
+    pub shutdown: Shutdown,
 }
 
 pub type AppState = Arc<Inner>;
 
 impl Inner {
     pub fn new(
-        pipeline: Pipeline,
-        index: SearchIndex,
+        services: Arc<Services>,
         limits: &crate::config::Limits,
-        stopping: tokio::sync::watch::Receiver<bool>,
+        shutdown: Shutdown,
     ) -> AppState {
-        let store = pipeline.store().clone();
         Arc::new(Inner {
-            audit: Audit::new(store.clone()),
-            store,
-            index,
-            pipeline,
+            services,
             limiter: Limiter::new(limits.bad_tokens_before_slowdown),
             max_body_bytes: usize::try_from(limits.max_upload_bytes).unwrap_or(usize::MAX),
             max_connections: limits.max_connections,
-            stopping,
-            responsibilities: Derived::default(),
+            shutdown,
         })
-    }
-
-    /// What `caller` may see today (`None`: no documents at all). Blocking.
-    pub fn scope(&self, caller: &Caller) -> Result<Option<Scope>, ApiError> {
-        let registry = self.pipeline.registry()?;
-        let responsibilities = self.responsibilities.get(
-            |r| r.generation == registry.generation(),
-            || Ok::<_, ApiError>(Responsibilities::compute(&registry)),
-        )?;
-        Ok(Scope::of(
-            &caller.user,
-            &registry,
-            &responsibilities,
-            crate::timefmt::today(),
-        ))
-    }
-
-    /// Run `work` and record it in the audit trail with its outcome: `ok`,
-    /// `denied` (404: out of scope or not there), `refused` (other client errors)
-    /// or `failed`, and the detail `detail` makes of the result. The entry is
-    /// written before the answer goes out. Blocking.
-    pub fn audited<T>(
-        &self,
-        caller: &Caller,
-        action: &str,
-        target: String,
-        detail: impl FnOnce(Option<&T>) -> Option<String>,
-        work: impl FnOnce() -> Result<T, ApiError>,
-    ) -> Result<T, ApiError> {
-        // Nothing is done that could not be recorded.
-        self.store.ensure_writable()?;
-        let result = work();
-        let detail = detail(result.as_ref().ok());
-        let outcome = match &result {
-            Ok(_) => "ok",
-            Err(e) if e.status == StatusCode::NOT_FOUND => "denied",
-            Err(e) if e.status.is_client_error() => "refused",
-            Err(_) => "failed",
-        };
-        self.audit(caller, action, target, outcome, detail)?;
-        result
-    }
-
-    /// Record what `caller` did in the audit trail. Blocking (flushes).
-    pub fn audit(
-        &self,
-        caller: &Caller,
-        action: &str,
-        target: String,
-        outcome: &str,
-        detail: Option<String>,
-    ) -> Result<(), ApiError> {
-        self.audit.record(Event {
-            who: caller.who(),
-            role: Some(caller.user.role.to_string()),
-            address: caller.address.to_string(),
-            action: action.to_string(),
-            target,
-            outcome: outcome.to_string(),
-            detail,
-        })?;
-        Ok(())
     }
 }
 
 /// Run blocking work (sled, tantivy, the audit flush) off the async runtime.
-pub async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+pub async fn blocking<T: Send + 'static, E: Into<ApiError> + Send + 'static>(
+    work: impl FnOnce() -> Result<T, E> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(work)
         .await
         .map_err(ApiError::internal)?
+        .map_err(Into::into)
 }
 
 /// The API's routes (see [`openapi::ENDPOINTS`] for what each does).
@@ -190,29 +115,26 @@ pub fn router(state: AppState) -> Router {
 /// daemon's file descriptors) for ever; no real client needs more than this.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Serve `router` on `listener` until `shutdown` completes, then let the open
-/// connections finish (long-polls end on the daemon's stop signal).
+/// Serve `router` on `listener` until the shutdown, then let the open
+/// connections finish for up to `grace` (long-polls end on the shutdown too).
 ///
 /// axum's `serve` offers no header read timeout, so this is its accept loop
 /// on hyper with one.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    state: AppState,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState, grace: Duration) {
     use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
     use hyper_util::server::conn::auto::Builder;
     use hyper_util::service::TowerToHyperService;
     // Past the cap, clients wait in the kernel's backlog instead of each
-    // taking a file descriptor and a task.
+    // taking a file descriptor and a task. The slots also tell when every
+    // connection has closed.
     let slots = Arc::new(tokio::sync::Semaphore::new(state.max_connections));
+    let connections = u32::try_from(state.max_connections).unwrap_or(u32::MAX);
+    let shutdown = state.shutdown.clone();
     let app = router(state);
-    let (closing, closed) = tokio::sync::watch::channel(false);
-    tokio::pin!(shutdown);
     loop {
         let slot = tokio::select! {
             slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
-            _ = &mut shutdown => break,
+            _ = shutdown.triggered() => break,
         };
         let (stream, remote) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -224,13 +146,13 @@ pub async fn serve(
                     continue;
                 }
             },
-            _ = &mut shutdown => break,
+            _ = shutdown.triggered() => break,
         };
         let service = app
             .clone()
             .layer(axum::Extension(ConnectInfo(remote)))
             .into_service::<hyper::body::Incoming>();
-        let mut close = closed.clone();
+        let close = shutdown.clone();
         tokio::spawn(async move {
             let _slot = slot;
             let mut builder = Builder::new(TokioExecutor::new());
@@ -245,15 +167,18 @@ pub async fn serve(
             tokio::pin!(connection);
             tokio::select! {
                 _ = connection.as_mut() => return,
-                _ = close.changed() => connection.as_mut().graceful_shutdown(),
+                _ = close.triggered() => connection.as_mut().graceful_shutdown(),
             }
             let _ = connection.await;
         });
     }
-    drop(closed);
-    let _ = closing.send(true);
-    closing.closed().await;
-    Ok(())
+    drop(listener);
+    if tokio::time::timeout(grace, slots.acquire_many(connections))
+        .await
+        .is_err()
+    {
+        tracing::warn!("API requests still running at shutdown were cut off");
+    }
 }
 
 /// Metrics for every request; problem documents for axum's own plain-text
@@ -310,11 +235,19 @@ async fn healthz() -> Response {
 }
 
 /// Prometheus metrics, for admins and auditors (a scraper gets such a token).
-async fn metrics(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
-    caller.require(&[crate::users::Role::Admin, crate::users::Role::Auditor])?;
-    let store = state.store.clone();
-    let (queue, documents) =
-        blocking(move || Ok((store.pending_index_len(), store.document_count()))).await?;
+async fn metrics(
+    State(state): State<AppState>,
+    caller: auth::Caller,
+) -> Result<Response, ApiError> {
+    caller
+        .0
+        .require(&[crate::model::Role::Admin, crate::model::Role::Auditor])?;
+    let store = state.services.store().clone();
+    let (queue, documents) = blocking(move || {
+        let documents = store.documents();
+        Ok::<_, ApiError>((documents.pending_index_len(), documents.count()))
+    })
+    .await?;
     let text = crate::metrics::metrics().render(&[
         (
             "eakte_index_queue_depth",

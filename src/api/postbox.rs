@@ -4,23 +4,19 @@
 use super::auth::Caller;
 use super::error::ApiError;
 use super::{blocking, AppState};
-use crate::access::Scope;
-use crate::postbox::ops::{self, Command, Listed};
-use crate::postbox::{Action, Item, PostboxId};
-use crate::registry::BgNummer;
-use crate::store::ItemId;
-use crate::users::Role;
+use crate::model::{BgNummer, ItemId, PostboxId};
+use crate::postbox::ops::Command;
+use crate::service::postbox::{self, Changed, Poll};
+use crate::service::{ServiceError, Visibility};
 use axum::extract::{Path, Query, State};
 use axum::Json;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
 /// Longest long-poll.
 pub const MAX_WAIT_SECS: u64 = 60;
-/// Most changes returned by one poll (the cursor continues after them).
-const MAX_CHANGES: usize = 1000;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -31,58 +27,53 @@ pub struct PollQuery {
     pub wait: Option<u64>,
 }
 
-#[derive(Debug, Serialize)]
-pub struct Poll {
-    pub items: Vec<Listed>,
-    /// Items that left the caller's postboxes (forwarded, re-routed) since the cursor.
-    pub removed: Vec<ItemId>,
-    /// Pass as `since` to get the changes after this answer.
-    pub cursor: u64,
-}
-
 /// The caller's postbox items: without `since` the current view (open items,
 /// urgent first); with `since` the items changed after that cursor, waiting up
-/// to `wait` seconds for the first change.
+/// to `wait` seconds for the first change. A poll whose token is revoked
+/// meanwhile ends at once, with nothing.
 pub async fn poll(
     State(state): State<AppState>,
-    caller: Caller,
+    Caller(actor): Caller,
     Query(q): Query<PollQuery>,
 ) -> Result<Json<Poll>, ApiError> {
-    caller.require(&[Role::Caseworker, Role::Clearing, Role::Teamlead])?;
+    actor.require(postbox::WORKERS)?;
     let deadline = Instant::now() + Duration::from_secs(q.wait.unwrap_or(0).min(MAX_WAIT_SECS));
     // The scope is taken once per poll: a change of responsibility (an absence
     // starting, a registry import) shows from the next poll on.
-    let (s, c) = (state.clone(), caller.clone());
-    let scope = Arc::new(blocking(move || s.scope(&c)?.ok_or_else(ApiError::not_found)).await?);
+    let (s, a) = (state.clone(), actor.clone());
+    let visibility = Arc::new(blocking(move || s.services.visibility(&a)).await?);
+    let postboxes = match visibility.as_ref() {
+        Visibility::Scoped(scope) => scope.postboxes.clone(),
+        Visibility::All => return Err(ApiError::not_found()),
+    };
+    let store = state.services.store().clone();
     // Subscribed before the first look, so no change slips between look and wait.
-    let wake = state.store.subscribe_postboxes(&scope.postboxes);
-    let mut stopping = state.stopping.clone();
+    let wake = store.postboxes().subscribe(&postboxes);
+    let mut accounts = store.accounts().changes();
+    let user = actor.user().map(|u| u.id);
+    let postboxes = Arc::new(postboxes);
     let mut since = q.since;
     // Whether this poll waited for news (only those count as deliveries).
     let mut waited = false;
     loop {
-        let (s, c, sc) = (state.clone(), caller.clone(), scope.clone());
+        let (s, a, v, p) = (
+            state.clone(),
+            actor.clone(),
+            visibility.clone(),
+            postboxes.clone(),
+        );
         // Look and record in one trip to the blocking pool: this is the path
         // between a routed letter and the caseworker's screen.
-        let (poll, page_full) = blocking(move || {
-            let (poll, page_full) = collect(&s, &c, &sc, since)?;
-            if !poll.items.is_empty() || !poll.removed.is_empty() {
-                let ids: Vec<String> = poll.items.iter().map(|l| l.item.id.to_string()).collect();
-                let detail = format!("items {}", ids.join(","));
-                let target = format!("{} item(s)", ids.len());
-                s.audit(&c, "read_postbox", target, "ok", Some(detail))?;
-            }
-            Ok((poll, page_full))
-        })
-        .await?;
+        let (poll, page_full) =
+            blocking(move || postbox::look(&s.services, &a, &v, &p, since)).await?;
         let news = !poll.items.is_empty() || !poll.removed.is_empty();
         if news && waited {
             let newest = poll.items.iter().map(|l| l.item.seq).max();
-            if let Some(published) = newest.and_then(|seq| state.store.change_published_at(seq)) {
+            if let Some(published) = newest.and_then(|seq| store.postboxes().published_at(seq)) {
                 crate::metrics::metrics().postbox_delivery(published.elapsed());
             }
         }
-        if news || since.is_none() || Instant::now() >= deadline || *stopping.borrow() {
+        if news || since.is_none() || Instant::now() >= deadline || state.shutdown.is_triggered() {
             return Ok(Json(poll));
         }
         since = Some(poll.cursor);
@@ -91,84 +82,23 @@ pub async fn poll(
         }
         tokio::select! {
             _ = tokio::time::sleep_until(deadline) => return Ok(Json(poll)),
-            _ = stopping.changed() => return Ok(Json(poll)),
+            _ = state.shutdown.triggered() => return Ok(Json(poll)),
             _ = wake.notified() => waited = true,
+            _ = accounts.changed() => {
+                let store = store.clone();
+                let revoked = blocking(move || {
+                    let user = match user {
+                        Some(id) => store.accounts().get(id)?,
+                        None => None,
+                    };
+                    Ok::<_, ServiceError>(user.is_none_or(|u| u.revoked_at.is_some()))
+                })
+                .await?;
+                if revoked {
+                    return Err(ApiError::unauthorized("The token was revoked."));
+                }
+            }
         }
-    }
-}
-
-/// The answer to a poll, and whether a page of changes was full (more wait).
-fn collect(
-    state: &AppState,
-    caller: &Caller,
-    scope: &Scope,
-    since: Option<u64>,
-) -> Result<(Poll, bool), ApiError> {
-    let own = caller.user.caseworker.clone().map(PostboxId::Caseworker);
-    let listed = |item: Item| {
-        let deputising_for = match (&item.postbox, &own) {
-            (PostboxId::Caseworker(k), Some(mine)) if &item.postbox != mine => Some(k.clone()),
-            _ => None,
-        };
-        Listed {
-            item,
-            deputising_for,
-        }
-    };
-    let Some(since) = since else {
-        let cursor = state.store.last_change();
-        let today = crate::timefmt::today();
-        let mut items = Vec::new();
-        for postbox in &scope.postboxes {
-            items.extend(
-                state
-                    .store
-                    .items_in(postbox)?
-                    .into_iter()
-                    .filter(|i| i.visible_on(today))
-                    .map(listed),
-            );
-        }
-        items.sort_by(|a, b| {
-            b.item
-                .urgent
-                .cmp(&a.item.urgent)
-                .then(a.item.received_at.cmp(&b.item.received_at))
-        });
-        return Ok((
-            Poll {
-                items,
-                removed: Vec::new(),
-                cursor,
-            },
-            false,
-        ));
-    };
-    let (changed, cursor) = state.store.items_changed_after(since, MAX_CHANGES)?;
-    let page_full = changed.len() == MAX_CHANGES;
-    let (mut items, mut removed) = (Vec::new(), Vec::new());
-    for item in changed {
-        if scope.sees_postbox(&item.postbox) {
-            items.push(listed(item));
-        } else if left_from(&item).is_some_and(|from| scope.sees_postbox(from)) {
-            removed.push(item.id);
-        }
-    }
-    Ok((
-        Poll {
-            items,
-            removed,
-            cursor,
-        },
-        page_full,
-    ))
-}
-
-/// The postbox an item was moved away from by its latest change, if any.
-fn left_from(item: &Item) -> Option<&PostboxId> {
-    match &item.history.last()?.action {
-        Action::Forwarded { from, .. } | Action::Corrected { from, .. } => Some(from),
-        _ => None,
     }
 }
 
@@ -192,49 +122,20 @@ pub struct ChangeBody {
 /// caller's postboxes.
 pub async fn change(
     State(state): State<AppState>,
-    caller: Caller,
+    Caller(actor): Caller,
     Path((id, action)): Path<(u64, String)>,
     body: Option<Json<ChangeBody>>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    caller.require(&[Role::Caseworker, Role::Clearing, Role::Teamlead])?;
+    actor.require(postbox::WORKERS)?;
     let body = body.map(|Json(b)| b).unwrap_or_default();
     let command = command(&action, body)?;
     let id = ItemId(id);
     blocking(move || {
-        let scope = state.scope(&caller)?.ok_or_else(ApiError::not_found)?;
-        let (name, detail) = (command.action(), format!("{command:?}"));
-        state.audited(
-            &caller,
-            name,
-            format!("item {id}"),
-            |_| Some(detail),
-            || {
-                let registry = state.pipeline.registry()?;
-                let may_change = |item: &Item| scope.sees_postbox(&item.postbox);
-                let actor = ops::Actor {
-                    name: &caller.actor(),
-                    may_change: &may_change,
-                };
-                let changed = ops::execute(
-                    &state.store,
-                    &registry,
-                    state.pipeline.rules(),
-                    id,
-                    actor,
-                    command,
-                    crate::timefmt::today(),
-                )?;
-                // Moved out of the caller's scope (forwarded, corrected to another BG):
-                // its new place and route are none of the caller's business.
-                if scope.sees_postbox(&changed.postbox) {
-                    Ok(Json(
-                        serde_json::to_value(&changed).map_err(ApiError::internal)?,
-                    ))
-                } else {
-                    Ok(Json(serde_json::json!({ "id": changed.id, "moved": true })))
-                }
-            },
-        )
+        let changed = postbox::change(&state.services, &actor, id, command, None)?;
+        Ok::<_, ApiError>(Json(match changed {
+            Changed::Item(item) => serde_json::to_value(&item).map_err(ApiError::internal)?,
+            Changed::Moved(id) => serde_json::json!({ "id": id, "moved": true }),
+        }))
     })
     .await
 }

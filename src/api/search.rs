@@ -4,9 +4,9 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::{blocking, AppState};
 use crate::index::{SearchRequest, SearchResults};
-use crate::registry::BgNummer;
-use crate::store::DocumentId;
-use crate::users::Role;
+use crate::model::BgNummer;
+use crate::service::documents::{self, Search};
+use crate::service::ServiceError;
 use axum::extract::{Query, State};
 use axum::Json;
 use serde::Deserialize;
@@ -33,10 +33,14 @@ pub struct SearchQuery {
 
 pub async fn search(
     State(state): State<AppState>,
-    caller: Caller,
+    Caller(actor): Caller,
     Query(q): Query<SearchQuery>,
 ) -> Result<Json<SearchResults>, ApiError> {
-    caller.require(&[Role::Caseworker, Role::Clearing, Role::Teamlead])?;
+    actor.require(&[
+        crate::model::Role::Caseworker,
+        crate::model::Role::Clearing,
+        crate::model::Role::Teamlead,
+    ])?;
     let limit = q.limit.unwrap_or(20);
     let offset = q.offset.unwrap_or(0);
     if limit == 0 || limit > MAX_LIMIT {
@@ -49,20 +53,22 @@ pub async fn search(
             "offset must be at most {MAX_OFFSET}; narrow the search instead"
         )));
     }
+    // Receipt days are German days: from the German midnight that starts
+    // `from` to the one that ends `to`.
     let day = |name: &str,
                value: &Option<String>,
                end: bool|
-     -> Result<Option<time::OffsetDateTime>, ApiError> {
+     -> Result<Option<jiff::Timestamp>, ApiError> {
         let Some(v) = value else { return Ok(None) };
         let date = crate::timefmt::parse_date(v).ok_or_else(|| {
             ApiError::bad_request(format!("{name} {v:?} is not a date like 2026-11-27"))
         })?;
         let date = if end {
-            date.next_day().unwrap_or(date)
+            date.tomorrow().unwrap_or(date)
         } else {
             date
         };
-        Ok(Some(date.midnight().assume_utc()))
+        Ok(Some(crate::clock::german_midnight(date)))
     };
     let (from, to) = (day("from", &q.from, false)?, day("to", &q.to, true)?);
     // A BG filter that is no BG number would silently match nothing.
@@ -72,13 +78,14 @@ pub async fn search(
         })?),
         None => None,
     };
+    let Some(index) = state.services.running().map(|r| r.index.clone()) else {
+        return Err(ApiError::internal("the API runs without an index"));
+    };
     blocking(move || {
-        let scope = state.scope(&caller)?.ok_or_else(ApiError::not_found)?;
-        let bgs: Vec<_> = scope.bgs.iter().cloned().collect();
-        let mut ids: Vec<DocumentId> = Vec::new();
-        for postbox in &scope.postboxes {
-            ids.extend(state.store.document_ids_in(postbox)?);
-        }
+        let described = format!(
+            "q={:?} bg={:?} type={:?} schlagwort={:?} site={:?} from={:?} to={:?} offset={offset}",
+            q.q, q.bg, q.doc_type, q.schlagwort, q.site, q.from, q.to
+        );
         let request = SearchRequest {
             query: &q.q,
             bg: bg.as_ref().map(BgNummer::as_str),
@@ -87,33 +94,18 @@ pub async fn search(
             site: q.site.as_deref(),
             from,
             to,
-            within: Some((&bgs, &ids)),
+            within: None,
             limit,
             offset,
             facets: true,
         };
-        let mut results = state.index.search_with(&request)?;
-        // The index may lag behind a correction that moved a document out of
-        // scope: every hit shown is checked against the store.
-        let mut shown = Vec::with_capacity(results.hits.len());
-        for mut hit in std::mem::take(&mut results.hits) {
-            let visible = match state.store.document(hit.id)? {
-                Some(doc) => scope.sees_document(&state.store, &doc)?,
-                None => false,
-            };
-            if visible {
-                hit.score = None;
-                shown.push(hit);
-            }
-        }
-        results.hits = shown;
-        let ids: Vec<String> = results.hits.iter().map(|h| h.id.to_string()).collect();
-        let filters = format!(
-            "q={:?} bg={:?} type={:?} schlagwort={:?} site={:?} from={:?} to={:?} offset={offset}; shown: {}",
-            q.q, q.bg, q.doc_type, q.schlagwort, q.site, q.from, q.to, ids.join(",")
-        );
-        state.audit(&caller, "search", format!("{} hit(s)", results.total), "ok", Some(filters))?;
-        Ok(Json(results))
+        let search = Search { request, described };
+        Ok::<_, ServiceError>(Json(documents::search(
+            &state.services,
+            &index,
+            &actor,
+            search,
+        )?))
     })
     .await
 }

@@ -10,64 +10,18 @@
 //! daemon for outside comparison.
 //!
 //! Entries are written (and flushed) before the response that they describe is
-//! sent: a read nobody recorded did not happen.
+//! sent: a read nobody recorded did not happen. A change and its entry are
+//! written in one transaction (the store takes the entry with the change, see
+//! [`crate::store::Store::transact`]); reads and refusals, which change nothing,
+//! go through [`Audit`], which groups the entries of concurrent requests.
+//! The chain itself is laid out by [`crate::store::audit`].
 
-use crate::store::{from_json, to_json, Sha256, Store, StoreError};
+use crate::model::{AuditEntry, AuditEvent};
+use crate::store::audit::{hash_of, GENESIS};
+use crate::store::{Store, StoreError};
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::sync::{mpsc, Mutex};
-use time::OffsetDateTime;
-
-const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-const HEAD_KEY: &[u8] = b"head";
-
-/// What an entry records (everything but its place in the chain).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Event {
-    /// The user (name and id), or the Kennung given on the command line.
-    pub who: String,
-    pub role: Option<String>,
-    /// The client's IP address, or `cli`.
-    pub address: String,
-    /// What was done, e.g. `read_document`, `search`, `postbox_forward`.
-    pub action: String,
-    /// What it was done to, e.g. `document 12`, `akte 07450BG0160367`.
-    pub target: String,
-    /// `ok`, `denied` or `not_found`.
-    pub outcome: String,
-    /// Anything else worth keeping (the search query, the note of a forward).
-    pub detail: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Entry {
-    pub seq: u64,
-    pub at: String,
-    #[serde(flatten)]
-    pub event: Event,
-    /// Hash of the previous entry (zeros for the first).
-    pub prev: String,
-    pub hash: String,
-}
-
-/// The part of an entry its hash covers, in a fixed field order.
-#[derive(Serialize)]
-struct Hashed<'a> {
-    seq: u64,
-    at: &'a str,
-    event: &'a Event,
-    prev: &'a str,
-}
-
-fn hash_of(seq: u64, at: &str, event: &Event, prev: &str) -> String {
-    let bytes = serde_json::to_vec(&Hashed {
-        seq,
-        at,
-        event,
-        prev,
-    })
-    .expect("audit entries serialise");
-    Sha256::of(&bytes).to_string()
-}
 
 /// Appends to the trail with group commit: requests that arrive while a batch
 /// is being written wait, and the next batch writes all of them in one
@@ -95,7 +49,7 @@ impl Drop for PanicGuard<'_> {
 
 #[derive(Default)]
 struct Pending {
-    events: Vec<(Event, mpsc::Sender<Result<Entry, String>>)>,
+    events: Vec<(AuditEvent, mpsc::Sender<Result<AuditEntry, StoreError>>)>,
     /// A request is writing batches; the others only wait for their answer.
     writing: bool,
 }
@@ -109,19 +63,18 @@ impl Audit {
     }
 
     /// Append `event` durably; returns the entry.
-    pub fn record(&self, event: Event) -> Result<Entry, StoreError> {
+    pub fn record(&self, event: AuditEvent) -> Result<AuditEntry, StoreError> {
         let (answer, answered) = mpsc::channel();
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         pending.events.push((event, answer));
         if pending.writing {
             drop(pending);
-            return answered
-                .recv()
-                .unwrap_or_else(|_| Err("the audit writer ended".into()))
-                .map_err(|e| StoreError::Io {
-                    path: "audit trail".into(),
-                    source: std::io::Error::other(e),
-                });
+            return answered.recv().unwrap_or_else(|_| {
+                Err(StoreError::Inconsistent {
+                    tree: "audit",
+                    detail: "the request writing the batch ended without an answer".into(),
+                })
+            });
         }
         // Write batches until no request waits; ours is in the first.
         pending.writing = true;
@@ -135,10 +88,7 @@ impl Audit {
             }
             drop(pending);
             let (events, answers): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-            let written = self.append(events).and_then(|entries| {
-                self.store.flush()?;
-                Ok(entries)
-            });
+            let written = self.append(&events);
             match written {
                 Ok(entries) => {
                     for (entry, answer) in entries.into_iter().zip(answers) {
@@ -151,7 +101,7 @@ impl Audit {
                 }
                 Err(e) => {
                     for answer in answers.iter().skip(usize::from(mine.is_none())) {
-                        let _ = answer.send(Err(e.to_string()));
+                        let _ = answer.send(Err(shared(&e)));
                     }
                     mine.get_or_insert(Err(e));
                 }
@@ -161,55 +111,33 @@ impl Audit {
         mine.expect("the first batch holds our event")
     }
 
-    /// Append `events` in order, in one transaction; returns their entries.
-    /// Only the request that is writing calls this: one writer keeps the chain
-    /// straight.
-    fn append(&self, events: Vec<Event>) -> Result<Vec<Entry>, StoreError> {
+    /// Append `events` in order, in one transaction, flushed; returns their
+    /// entries. Only the request that is writing calls this, so that one
+    /// fsync serves the whole batch.
+    fn append(&self, events: &[AuditEvent]) -> Result<Vec<AuditEntry>, StoreError> {
         self.store.ensure_writable()?;
-        let (entries, meta) = self.store.audit_trees();
-        let (mut seq, mut prev) = match read_head(meta)? {
-            Some(head) => head,
-            None => (0, GENESIS.to_string()),
-        };
-        let at = crate::timefmt::now();
-        let mut chained = Vec::with_capacity(events.len());
-        for event in events {
-            seq += 1;
-            let hash = hash_of(seq, &at, &event, &prev);
-            let entry = Entry {
-                seq,
-                at: at.clone(),
-                event,
-                prev: std::mem::replace(&mut prev, hash.clone()),
-                hash,
-            };
-            chained.push(entry);
-        }
-        use sled::Transactional;
-        (entries, meta)
-            .transaction(|(e, m)| {
-                for entry in &chained {
-                    e.insert(&entry.seq.to_be_bytes(), to_json(entry))?;
-                }
-                if let Some(last) = chained.last() {
-                    m.insert(HEAD_KEY, to_json(&(last.seq, &last.hash)))?;
-                }
-                Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
-            })
-            .map_err(crate::store::never_aborted)?;
-        Ok(chained)
+        self.store.audit().append(events)
     }
 
     /// The head of the chain: last sequence number and hash.
     pub fn head(&self) -> Result<Option<(u64, String)>, StoreError> {
-        read_head(self.store.audit_trees().1)
+        self.store.audit().head()
     }
 }
 
-fn read_head(meta: &sled::Tree) -> Result<Option<(u64, String)>, StoreError> {
-    match meta.get(HEAD_KEY)? {
-        Some(raw) => Ok(Some(from_json("audit_meta", &raw)?)),
-        None => Ok(None),
+/// The failure of a batch as each of its waiting requests gets it: a store
+/// that cannot be written stays that (it answers 503, not 500).
+fn shared(e: &StoreError) -> StoreError {
+    match e {
+        StoreError::NotWritable { path, reason } => StoreError::NotWritable {
+            path: path.clone(),
+            reason: reason.clone(),
+        },
+        StoreError::Sled(e) => StoreError::Sled(e.clone()),
+        other => StoreError::Inconsistent {
+            tree: "audit",
+            detail: other.to_string(),
+        },
     }
 }
 
@@ -224,16 +152,16 @@ pub struct Filter {
     pub target: Option<String>,
     /// Bounds on the time, read as RFC 3339 with any offset.
     #[serde(default, deserialize_with = "rfc3339")]
-    pub from: Option<OffsetDateTime>,
+    pub from: Option<Timestamp>,
     #[serde(default, deserialize_with = "rfc3339")]
-    pub to: Option<OffsetDateTime>,
+    pub to: Option<Timestamp>,
     pub limit: Option<usize>,
 }
 
 /// A time bound as a moment, not as text: `…T06:00:00+01:00` and
 /// `…T05:00:00Z` are the same, and a malformed bound is an error, not a
 /// filter that silently matches nothing.
-fn rfc3339<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<OffsetDateTime>, D::Error> {
+fn rfc3339<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
     let text = String::deserialize(d)?;
     crate::timefmt::parse(&text)
         .map(Some)
@@ -241,13 +169,12 @@ fn rfc3339<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<OffsetDateTi
 }
 
 /// Entries matching `filter`, oldest first.
-pub fn entries(store: &Store, filter: &Filter) -> Result<Vec<Entry>, StoreError> {
-    let (tree, _) = store.audit_trees();
+pub fn entries(store: &Store, filter: &Filter) -> Result<Vec<AuditEntry>, StoreError> {
     let start = filter.after.map_or(0, |a| a.saturating_add(1));
     let limit = filter.limit.unwrap_or(100);
     let mut out = Vec::new();
-    for raw in tree.range(start.to_be_bytes()..).values() {
-        let entry: Entry = from_json("audit", &raw?)?;
+    for entry in store.audit().from(start) {
+        let entry = entry?;
         let keep = filter.who.as_ref().is_none_or(|w| &entry.event.who == w)
             && filter
                 .action
@@ -269,7 +196,7 @@ pub fn entries(store: &Store, filter: &Filter) -> Result<Vec<Entry>, StoreError>
 }
 
 /// Whether the entry time `at` lies within the bounds (inclusive).
-fn within(at: &str, from: Option<OffsetDateTime>, to: Option<OffsetDateTime>) -> bool {
+fn within(at: &str, from: Option<Timestamp>, to: Option<Timestamp>) -> bool {
     if from.is_none() && to.is_none() {
         return true;
     }
@@ -289,18 +216,14 @@ pub struct Verification {
 
 /// Walk the whole chain and report every altered, removed or cut-off entry.
 pub fn verify(store: &Store) -> Result<Verification, StoreError> {
-    let (tree, meta) = store.audit_trees();
     let mut v = Verification {
-        head: read_head(meta)?,
+        head: store.audit().head()?,
         ..Verification::default()
     };
     let (mut expected_seq, mut prev) = (1u64, GENESIS.to_string());
-    for item in tree.iter() {
-        let (key, raw) = item?;
-        let key_seq = <[u8; 8]>::try_from(&key[..])
-            .map(u64::from_be_bytes)
-            .unwrap_or(0);
-        let entry: Entry = match serde_json::from_slice(&raw) {
+    for item in store.audit().raw() {
+        let (key_seq, raw) = item?;
+        let entry: AuditEntry = match serde_json::from_slice(&raw) {
             Ok(e) => e,
             Err(e) => {
                 v.problems
@@ -375,8 +298,8 @@ mod tests {
             .contains("not an RFC 3339 time"));
     }
 
-    fn event(n: u32) -> Event {
-        Event {
+    fn event(n: u32) -> AuditEvent {
+        AuditEvent {
             who: "Anna (1)".into(),
             role: Some("caseworker".into()),
             address: "127.0.0.1".into(),
@@ -409,11 +332,12 @@ mod tests {
             1
         );
 
-        let (tree, _) = store.audit_trees();
-        let mut third: Entry =
-            from_json("audit", &tree.get(3u64.to_be_bytes()).unwrap().unwrap()).unwrap();
+        let tree = store.audit().tree_for_tamper_tests().clone();
+        let mut third: AuditEntry =
+            serde_json::from_slice(&tree.get(3u64.to_be_bytes()).unwrap().unwrap()).unwrap();
         third.event.who = "Mallory".into();
-        tree.insert(3u64.to_be_bytes(), to_json(&third)).unwrap();
+        tree.insert(3u64.to_be_bytes(), serde_json::to_vec(&third).unwrap())
+            .unwrap();
         let problems = verify(&store).unwrap().problems;
         assert!(
             problems.iter().any(|p| p.contains("entry 3 was altered")),

@@ -75,6 +75,22 @@ pub struct Rules {
     fallback: DocType,
 }
 
+impl DocType {
+    /// Give `classification` this type, its Schlagwort and urgency, with the
+    /// evidence that decided it.
+    pub fn assign_to(
+        &self,
+        classification: &mut crate::model::Classification,
+        evidence: Vec<String>,
+    ) {
+        classification.doc_type = self.name.clone();
+        classification.schlagwort = self.schlagwort.clone();
+        classification.urgent = self.urgent;
+        classification.urgent_reason = self.urgent_reason.clone();
+        classification.type_evidence = evidence;
+    }
+}
+
 impl PartialEq for DocType {
     fn eq(&self, other: &Self) -> bool {
         self.name == other.name

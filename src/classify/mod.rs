@@ -12,96 +12,69 @@ pub mod doctype;
 pub mod identifiers;
 pub mod person;
 
-use crate::registry::{BgNummer, Kundennummer, Registry};
+use crate::model::{BgNummer, Classification, Kundennummer, Method, Recognition};
+use crate::registry::Registry;
 use doctype::Rules;
 use identifiers::Pattern;
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// How a recipient was recognised.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Method {
-    BgNummer,
-    BgNummerOcrCorrected,
-    Kundennummer,
-    KundennummerOcrCorrected,
-    NameAndBirthDate,
-    NameAndAddress,
-}
-
-impl Method {
-    fn confidence(self) -> f32 {
-        match self {
-            Method::BgNummer | Method::Kundennummer => 0.99,
-            Method::BgNummerOcrCorrected | Method::KundennummerOcrCorrected => 0.9,
-            Method::NameAndBirthDate => 0.9,
-            Method::NameAndAddress => 0.85,
-        }
+/// How sure each way of recognising a recipient is.
+fn confidence(method: Method) -> f32 {
+    match method {
+        Method::BgNummer | Method::Kundennummer => 0.99,
+        Method::BgNummerOcrCorrected | Method::KundennummerOcrCorrected => 0.9,
+        Method::NameAndBirthDate => 0.9,
+        Method::NameAndAddress => 0.85,
     }
-}
-
-/// Which BG a document belongs to, and why.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
-pub enum Recognition {
-    /// Exactly one BG.
-    Identified {
-        bg: BgNummer,
-        kundennummer: Option<Kundennummer>,
-        method: Method,
-        /// The text that decided it, as it stood in the letter.
-        matched: String,
-        confidence: f32,
-    },
-    /// Several BGs fit; nobody guesses.
-    Ambiguous {
-        candidates: Vec<BgNummer>,
-        evidence: Vec<String>,
-    },
-    /// No BG fits (evidence says what was looked at).
-    NotFound { evidence: Vec<String> },
-    /// Assigned by a person (a correction in clearing).
-    Assigned {
-        bg: BgNummer,
-        by: String,
-        at: String,
-    },
-}
-
-impl Recognition {
-    /// The BG, if the document has one.
-    pub fn bg(&self) -> Option<&BgNummer> {
-        match self {
-            Recognition::Identified { bg, .. } | Recognition::Assigned { bg, .. } => Some(bg),
-            _ => None,
-        }
-    }
-}
-
-/// Everything classification decides about a document.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Classification {
-    pub recipient: Recognition,
-    pub doc_type: String,
-    pub schlagwort: String,
-    pub urgent: bool,
-    pub urgent_reason: Option<String>,
-    /// Patterns that decided the type, or who corrected it.
-    pub type_evidence: Vec<String>,
 }
 
 /// Classify a document's text.
 pub fn classify(text: &str, registry: &Registry, rules: &Rules) -> Classification {
     let typed = rules.classify(text);
+    let mut classification = unclassified();
+    classification.recipient = recognise(text, registry);
+    typed
+        .doc_type
+        .assign_to(&mut classification, typed.evidence);
+    classification
+}
+
+/// A classification that knows nothing yet: no recipient, no type (for
+/// documents stored before classification existed, before a correction).
+pub fn unclassified() -> Classification {
     Classification {
-        recipient: recognise(text, registry),
-        doc_type: typed.doc_type.name.clone(),
-        schlagwort: typed.doc_type.schlagwort.clone(),
-        urgent: typed.doc_type.urgent,
-        urgent_reason: typed.doc_type.urgent_reason.clone(),
-        type_evidence: typed.evidence,
+        recipient: Recognition::NotFound {
+            evidence: Vec::new(),
+        },
+        doc_type: String::new(),
+        schlagwort: String::new(),
+        urgent: false,
+        urgent_reason: None,
+        type_evidence: Vec::new(),
     }
+}
+
+/// The classification of a document a person filed straight into an Akte:
+/// the BG and Schlagwort they chose, the type they chose or the rules found.
+/// Not urgent: nobody's postbox is waiting for it.
+pub fn filed(
+    bg: BgNummer,
+    by: &str,
+    at: &str,
+    doc_type: &doctype::DocType,
+    schlagwort: &str,
+) -> Classification {
+    let mut classification = unclassified();
+    doc_type.assign_to(&mut classification, vec![format!("filed by {by}")]);
+    classification.recipient = Recognition::Assigned {
+        bg,
+        by: by.to_string(),
+        at: at.to_string(),
+    };
+    classification.schlagwort = schlagwort.to_string();
+    classification.urgent = false;
+    classification.urgent_reason = None;
+    classification
 }
 
 /// One BG found by one rule.
@@ -119,7 +92,7 @@ pub fn recognise(text: &str, registry: &Registry) -> Recognition {
     let mut add = |bg: BgNummer, hit: Hit| {
         let better = hits
             .get(&bg)
-            .is_none_or(|h| hit.method.confidence() > h.method.confidence());
+            .is_none_or(|h| confidence(hit.method) > confidence(h.method));
         if better {
             let kundennummer = hit
                 .kundennummer
@@ -245,7 +218,7 @@ fn identified(bg: BgNummer, hit: Hit) -> Recognition {
     Recognition::Identified {
         bg,
         kundennummer: hit.kundennummer,
-        confidence: hit.method.confidence(),
+        confidence: confidence(hit.method),
         method: hit.method,
         matched: hit.matched,
     }
@@ -322,7 +295,7 @@ fn recognise_by_name(text: &str, registry: &Registry, mut evidence: Vec<String>)
 mod tests {
     use super::*;
     use crate::registry::testing::{person, registry};
-    use time::macros::date;
+    use jiff::civil::date;
 
     fn world() -> (tempfile::TempDir, Registry) {
         registry(
@@ -332,7 +305,7 @@ mod tests {
                     "101A000001",
                     "Jens",
                     "Petersen",
-                    date!(1980 - 03 - 04),
+                    date(1980, 3, 4),
                     "Norderstraße 12",
                 ),
                 person(
@@ -340,7 +313,7 @@ mod tests {
                     "104D000001",
                     "Jens",
                     "Petersen",
-                    date!(1965 - 01 - 15),
+                    date(1965, 1, 15),
                     "Schlossgang 2",
                 ),
                 person(
@@ -348,7 +321,7 @@ mod tests {
                     "108D000001",
                     "Hilde",
                     "Hinrichsen",
-                    date!(1968 - 12 - 24),
+                    date(1968, 12, 24),
                     "Wasserreihe 5",
                 ),
                 person(
@@ -356,7 +329,7 @@ mod tests {
                     "109A000001",
                     "Anke",
                     "Petersen",
-                    date!(1982 - 07 - 01),
+                    date(1982, 7, 1),
                     "Markt 1",
                 ),
             ],

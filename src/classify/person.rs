@@ -5,12 +5,13 @@
 //! proof must belong to that mention of the name, not to someone else named in
 //! the same letter.
 
+use crate::model::Person;
 use crate::registry::names::{fold, spellings};
-use crate::registry::{Person, Registry};
+use crate::registry::Registry;
+use jiff::civil::Date;
 use regex::Regex;
 use std::collections::HashMap;
 use std::sync::OnceLock;
-use time::{Date, Month};
 
 /// Given names allowed between first name and surname ("Jens Peter Petersen").
 const MIDDLE_NAMES: usize = 1;
@@ -248,8 +249,8 @@ fn dates_in(text: &str) -> Vec<(usize, Date)> {
 }
 
 fn date(year: Option<i32>, month: Option<i32>, day: Option<i32>) -> Option<Date> {
-    let month = Month::try_from(u8::try_from(month?).ok()?).ok()?;
-    Date::from_calendar_date(year?, month, u8::try_from(day?).ok()?).ok()
+    let narrow = |n: Option<i32>| n.and_then(|n| i8::try_from(n).ok());
+    Date::new(i16::try_from(year?).ok()?, narrow(month)?, narrow(day)?).ok()
 }
 
 #[cfg(test)]
@@ -258,7 +259,7 @@ mod tests {
 
     #[test]
     fn dates_in_german_letters() {
-        let d = |y, m, day| Date::from_calendar_date(y, Month::try_from(m).unwrap(), day).unwrap();
+        let d = jiff::civil::date;
         let found: Vec<Date> = dates_in(
             "geb. am 04.03.1980, Schreiben vom 14. November 2026 und 2026-11-02; 31.02.2020",
         )

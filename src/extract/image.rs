@@ -3,7 +3,7 @@
 //! bytes, so that a decompression bomb (a tiny file declaring billions of pixels)
 //! is refused without allocating its pixels.
 
-use super::sniff::FileKind;
+use crate::model::FileKind;
 
 /// Width and height in pixels of each page (frame) of an image file.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,8 +8,7 @@
 //! child process. If the child crashes, that proves the file is the cause and it
 //! is set aside; a daemon killed for other reasons never gets a file rejected.
 
-use super::{ExtractError, Extracted, Extractor, Rejection};
-use crate::config::Config;
+use super::{ExtractError, Extracted, Extractor, Rejection, Settings};
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -29,12 +28,12 @@ impl Extractor {
         let dir = tempfile::Builder::new()
             .prefix("eakte-isolated-")
             .tempdir()
-            .map_err(|e| ExtractError::system("cannot create a temporary directory", e))?;
+            .map_err(|e| ExtractError::environment("cannot create a temporary directory", e))?;
         let (input, output) = (dir.path().join("input"), dir.path().join("output.json"));
         std::fs::write(&input, bytes)
-            .map_err(|e| ExtractError::system("cannot write a temporary file", e))?;
+            .map_err(|e| ExtractError::environment("cannot write a temporary file", e))?;
         let exe = std::env::current_exe()
-            .map_err(|e| ExtractError::system("cannot find the eakte executable", e))?;
+            .map_err(|e| ExtractError::environment("cannot find the eakte executable", e))?;
         let mut command = Command::new(exe);
         command
             .arg(SUBCOMMAND)
@@ -42,15 +41,15 @@ impl Extractor {
             .arg(&output)
             .stdin(Stdio::null())
             .stdout(Stdio::null());
-        if let Some(config) = &self.config_source {
+        if let Some(config) = &self.settings.config_file {
             command.arg("--config").arg(config);
         }
         let mut child = command
             .spawn()
-            .map_err(|e| ExtractError::system("cannot start isolated extraction", e))?;
+            .map_err(|e| ExtractError::environment("cannot start isolated extraction", e))?;
         let status = match child
             .wait_timeout(TIMEOUT)
-            .map_err(|e| ExtractError::system("isolated extraction", e))?
+            .map_err(|e| ExtractError::environment("isolated extraction", e))?
         {
             Some(status) => status,
             None => {
@@ -66,9 +65,10 @@ impl Extractor {
         match (status.signal(), status.code()) {
             // Stopped from outside (service stop, kill, out of memory): not the file.
             (Some(signal @ (libc::SIGTERM | libc::SIGINT | libc::SIGKILL | libc::SIGHUP)), _) => {
-                return Err(ExtractError::System(format!(
-                    "isolated extraction was stopped by signal {signal}"
-                )));
+                return Err(ExtractError::environment(
+                    "isolated extraction",
+                    format!("stopped by signal {signal}"),
+                ));
             }
             (Some(signal), _) => {
                 return Err(Rejection::CrashesReader {
@@ -89,18 +89,39 @@ impl Extractor {
             .ok()
             .and_then(|json| serde_json::from_slice(&json).ok());
         result.unwrap_or_else(|| {
-            Err(ExtractError::System(format!(
-                "isolated extraction gave no result ({status})"
-            )))
+            Err(ExtractError::environment(
+                "isolated extraction",
+                format!("no result ({status})"),
+            ))
         })
     }
 }
 
+/// Why the child could not even report a result.
+#[derive(Debug, thiserror::Error)]
+pub enum ChildError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+}
+
 /// The child's side: extract `input` and write the result as JSON to `output`.
-pub fn run_child(config: &Config, input: &Path, output: &Path) -> Result<(), String> {
-    let bytes =
-        std::fs::read(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
-    let result = Extractor::start(config).and_then(|extractor| extractor.extract(&bytes));
-    let json = serde_json::to_vec(&result).map_err(|e| e.to_string())?;
-    std::fs::write(output, json).map_err(|e| format!("cannot write {}: {e}", output.display()))
+pub fn run_child(settings: &Settings, input: &Path, output: &Path) -> Result<(), ChildError> {
+    let bytes = std::fs::read(input).map_err(|source| ChildError::Read {
+        path: input.to_path_buf(),
+        source,
+    })?;
+    let result = Extractor::start(settings).and_then(|extractor| extractor.extract(&bytes));
+    let json = serde_json::to_vec(&result).expect("extraction results serialise");
+    std::fs::write(output, json).map_err(|source| ChildError::Write {
+        path: output.to_path_buf(),
+        source,
+    })
 }

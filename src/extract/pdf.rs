@@ -11,13 +11,12 @@
 //! with a long text layer over a full-page picture is a searchable scan that was
 //! already OCRed by the scanner; it is not recognised a second time.
 
+use super::error::{ExtractError, Rejection};
 use super::ocr::{OcrJob, PageImage};
-use super::tool::{self, ToolError};
-use super::{ExtractError, Extractor, Page, PageSource, Rejection};
-use std::ffi::OsStr;
-use std::path::PathBuf;
+use super::render::{RenderRequest, WorkDir};
+use super::Extractor;
+use crate::model::{Page, PageSource};
 use std::sync::Arc;
-use std::time::Duration;
 
 /// A text layer with fewer letters and digits than this is no text layer (a form
 /// feed, a page number, a stray header on a scanned page).
@@ -35,62 +34,13 @@ pub(super) const MAX_TEXT_BYTES: usize = 32 * 1024 * 1024;
 /// Pages smaller than this (in points, 1/72 inch) on either side are broken files.
 const MIN_PAGE_SIDE_PT: f64 = 10.0;
 
-/// A PDF page to be rasterised by an OCR worker.
-pub struct RenderRequest {
-    work: Arc<WorkDir>,
-    page: u32,
-    dpi: u32,
-    timeout: Duration,
-}
-
-impl RenderRequest {
-    /// Rasterise the page to an 8-bit grey PGM file; returns its path.
-    pub fn render(&self) -> Result<PathBuf, ExtractError> {
-        let prefix = self.work.dir.path().join(format!("page-{}", self.page));
-        let page = self.page.to_string();
-        let dpi = self.dpi.to_string();
-        let args: [&OsStr; 10] = [
-            "-r".as_ref(),
-            dpi.as_ref(),
-            "-f".as_ref(),
-            page.as_ref(),
-            "-l".as_ref(),
-            page.as_ref(),
-            "-gray".as_ref(),
-            "-singlefile".as_ref(),
-            self.work.input.as_os_str(),
-            prefix.as_os_str(),
-        ];
-        let log = self
-            .work
-            .dir
-            .path()
-            .join(format!("pdftoppm-{}.out", self.page));
-        tool::run("pdftoppm", &args, &log, self.timeout).map_err(tool_error)?;
-        Ok(prefix.with_extension("pgm"))
-    }
-}
-
-/// The scratch directory of one PDF: the input copy and rendered pages.
-struct WorkDir {
-    dir: tempfile::TempDir,
-    input: PathBuf,
-}
-
 pub(super) fn extract(ex: &Extractor, bytes: &[u8]) -> Result<Vec<Page>, ExtractError> {
     let limits = ex.limits();
-    let dir = tempfile::Builder::new()
-        .prefix("eakte-pdf-")
-        .tempdir()
-        .map_err(|e| ExtractError::system("cannot create a temporary directory", e))?;
-    let input = dir.path().join("input.pdf");
-    std::fs::write(&input, bytes)
-        .map_err(|e| ExtractError::system("cannot write a temporary file", e))?;
-    let work = Arc::new(WorkDir { dir, input });
+    let work = Arc::new(WorkDir::with(bytes)?);
 
     let info = ex
         .pdf_readers
-        .read(&work.input, limits.max_pages, limits.tool_timeout)?;
+        .read(work.input(), limits.max_pages, limits.tool_timeout)?;
     if info.pages == 0 {
         return Err(Rejection::NoPages.into());
     }
@@ -138,17 +88,17 @@ pub(super) fn extract(ex: &Extractor, bytes: &[u8]) -> Result<Vec<Page>, Extract
                 number,
                 width,
                 height,
-                ex.render_dpi,
+                ex.settings.ocr.render_dpi,
                 limits.max_pixels_per_page,
             )?;
             jobs.push(OcrJob {
                 page: number,
-                image: PageImage::Pdf(RenderRequest {
-                    work: work.clone(),
-                    page: number,
+                image: PageImage::Pdf(RenderRequest::new(
+                    work.clone(),
+                    number,
                     dpi,
-                    timeout: limits.tool_timeout,
-                }),
+                    limits.tool_timeout,
+                )),
             });
         }
         let text = if has_text {
@@ -213,26 +163,8 @@ fn needs_coverage(text: &str) -> bool {
 }
 
 /// The PDF reader process's main loop (`eakte pdf-reader`, see [`super::pdf_reader`]).
-pub fn serve_reader_requests() -> Result<(), String> {
+pub fn serve_reader_requests() -> Result<(), super::pdf_reader::ReaderError> {
     super::pdf_reader::serve_requests(MAX_TEXT_BYTES, needs_coverage)
-}
-
-fn tool_error(err: ToolError) -> ExtractError {
-    match err {
-        ToolError::Missing { .. }
-        | ToolError::Io(_)
-        | ToolError::Interrupted { .. }
-        | ToolError::NoSpace { .. } => ExtractError::System(err.to_string()),
-        ToolError::Timeout { tool, secs } => Rejection::ToolTimeout {
-            tool: tool.into(),
-            secs,
-        }
-        .into(),
-        ToolError::Failed { message, .. } if message.contains("Incorrect password") => {
-            Rejection::Encrypted.into()
-        }
-        ToolError::Failed { message, .. } => Rejection::CorruptPdf { detail: message }.into(),
-    }
 }
 
 #[cfg(test)]

@@ -41,16 +41,26 @@ enum Response {
     CannotRead(String),
 }
 
+/// Why the reader process stopped answering.
+#[derive(Debug, thiserror::Error)]
+pub enum ReaderError {
+    #[error("reading a request: {0}")]
+    Request(std::io::Error),
+    #[error("a malformed request: {0}")]
+    Malformed(serde_json::Error),
+    #[error("writing a response: {0}")]
+    Response(std::io::Error),
+}
+
 /// The reader process's side: answer requests from stdin until it closes.
 pub fn serve_requests(
     max_text: usize,
     needs_coverage: poppler::NeedsCoverage,
-) -> Result<(), String> {
+) -> Result<(), ReaderError> {
     let mut stdout = std::io::stdout().lock();
     for line in std::io::stdin().lock().lines() {
-        let line = line.map_err(|e| format!("reading a request: {e}"))?;
-        let request: Request =
-            serde_json::from_str(&line).map_err(|e| format!("a malformed request: {e}"))?;
+        let line = line.map_err(ReaderError::Request)?;
+        let request: Request = serde_json::from_str(&line).map_err(ReaderError::Malformed)?;
         let response = match std::fs::read(&request.path) {
             Ok(mut bytes) => Response::Read(poppler::read(
                 &mut bytes,
@@ -60,12 +70,12 @@ pub fn serve_requests(
             )),
             Err(e) => Response::CannotRead(format!("{}: {e}", request.path.display())),
         };
-        let mut json = serde_json::to_vec(&response).map_err(|e| e.to_string())?;
+        let mut json = serde_json::to_vec(&response).expect("responses serialise");
         json.push(b'\n');
         stdout
             .write_all(&json)
             .and_then(|()| stdout.flush())
-            .map_err(|e| format!("writing a response: {e}"))?;
+            .map_err(ReaderError::Response)?;
     }
     Ok(())
 }
@@ -107,7 +117,7 @@ impl PdfReaders {
             reader = Reader::start()?;
             reader
                 .send(&request)
-                .map_err(|e| ExtractError::system("cannot send a PDF to the reader", e))?;
+                .map_err(|e| ExtractError::environment("cannot send a PDF to the reader", e))?;
         }
         let answer = reader.answer(timeout, self.max_response);
         match answer {
@@ -125,9 +135,10 @@ impl PdfReaders {
                     Response::Read(Err(PdfProblem::Damaged(detail))) => {
                         Err(Rejection::CorruptPdf { detail }.into())
                     }
-                    Response::CannotRead(detail) => Err(ExtractError::System(format!(
-                        "the PDF reader cannot read its input: {detail}"
-                    ))),
+                    Response::CannotRead(detail) => Err(ExtractError::environment(
+                        "the PDF reader cannot read its input",
+                        detail,
+                    )),
                 }
             }
             Err(failure) => Err(reader.fail(failure, timeout)),
@@ -157,14 +168,14 @@ struct Reader {
 impl Reader {
     fn start() -> Result<Reader, ExtractError> {
         let exe = std::env::current_exe()
-            .map_err(|e| ExtractError::system("cannot find the eakte executable", e))?;
+            .map_err(|e| ExtractError::environment("cannot find the eakte executable", e))?;
         let mut child = tool::limited(&exe)
             .arg(SUBCOMMAND)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
-            .map_err(|e| ExtractError::system("cannot start the PDF reader", e))?;
+            .map_err(|e| ExtractError::environment("cannot start the PDF reader", e))?;
         let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
             unreachable!("both are piped");
         };
@@ -232,7 +243,10 @@ impl Reader {
             Failure::Died => match status.and_then(|s| s.signal()) {
                 // Stopped from outside (service stop, OOM killer): not the file.
                 Some(signal @ (libc::SIGTERM | libc::SIGINT | libc::SIGKILL | libc::SIGHUP)) => {
-                    ExtractError::System(format!("the PDF reader was stopped by signal {signal}"))
+                    ExtractError::environment(
+                        "the PDF reader",
+                        format!("stopped by signal {signal}"),
+                    )
                 }
                 Some(signal) => Rejection::CrashesReader {
                     detail: format!("the PDF reader died of signal {signal}"),
@@ -247,8 +261,8 @@ impl Reader {
                 detail: "the PDF reader's answer exceeds every limit".into(),
             }
             .into(),
-            Failure::Garbled(e) => ExtractError::System(format!("the PDF reader's answer: {e}")),
-            Failure::Io(e) => ExtractError::system("talking to the PDF reader", e),
+            Failure::Garbled(e) => ExtractError::environment("the PDF reader's answer", e),
+            Failure::Io(e) => ExtractError::environment("talking to the PDF reader", e),
         }
     }
 

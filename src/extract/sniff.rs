@@ -1,37 +1,7 @@
 //! File type detection from the content, never from the file name: scanners and
 //! people name files freely, and a `.pdf` may be anything.
 
-use serde::{Deserialize, Serialize};
-
-/// The formats eakte accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FileKind {
-    Pdf,
-    Tiff,
-    Png,
-    Jpeg,
-    /// An e-mail as received (RFC 5322, `.eml`), filed through the API.
-    Eml,
-    /// A note (Vermerk) written in the E-Akte, UTF-8 text.
-    Text,
-    /// An e-mail attachment eakte cannot read (kept bit-exact, without text).
-    Other,
-}
-
-impl FileKind {
-    pub fn mime_type(self) -> &'static str {
-        match self {
-            FileKind::Pdf => "application/pdf",
-            FileKind::Tiff => "image/tiff",
-            FileKind::Png => "image/png",
-            FileKind::Jpeg => "image/jpeg",
-            FileKind::Eml => "message/rfc822",
-            FileKind::Text => "text/plain; charset=utf-8",
-            FileKind::Other => "application/octet-stream",
-        }
-    }
-}
+use crate::model::FileKind;
 
 /// What a file is when it is not one of the accepted formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

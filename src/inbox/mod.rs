@@ -14,10 +14,11 @@
 //! document is durable. Renames and removals are followed by an fsync of the
 //! directories involved, so they survive a power cut in the order they were made.
 
+pub mod intake;
 pub mod settle;
 
 use crate::durable::{self, sync_dir};
-use crate::store::ArrivalId;
+use crate::model::ArrivalId;
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Component, Path, PathBuf};
@@ -64,6 +65,11 @@ impl Claimed {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default()
+    }
+
+    /// Where it came from, as the scan office sees it (`husum/brief.pdf`).
+    pub fn source(&self) -> String {
+        Inbox::display(&self.rel)
     }
 }
 
@@ -238,16 +244,29 @@ impl Inbox {
         Ok(())
     }
 
-    /// Set a claimed scan aside with the reason for the scan office.
-    pub fn quarantine(&self, claimed: &Claimed, reason: &str) -> io::Result<PathBuf> {
-        let target = self.quarantine_file(&claimed.path, &claimed.rel, reason)?;
+    /// Set a claimed scan aside, with a reason file saying in German what is
+    /// wrong (`reason_de`, for the scan office) and the technical cause.
+    pub fn set_aside(
+        &self,
+        claimed: &Claimed,
+        reason_de: &str,
+        technical: &str,
+    ) -> io::Result<PathBuf> {
+        let text = reason_text(&Inbox::display(&claimed.rel), reason_de, technical);
+        let target = self.quarantine_file(&claimed.path, &claimed.rel, &text)?;
         self.remove_processing_dir(claimed);
         Ok(target)
     }
 
     /// Set aside an entry straight from the inbox (symlinks, FIFOs: never opened).
-    pub fn quarantine_found(&self, found: &Found, reason: &str) -> io::Result<PathBuf> {
-        self.quarantine_file(&found.path, &found.rel, reason)
+    pub fn set_aside_found(
+        &self,
+        found: &Found,
+        reason_de: &str,
+        technical: &str,
+    ) -> io::Result<PathBuf> {
+        let text = reason_text(&Inbox::display(&found.rel), reason_de, technical);
+        self.quarantine_file(&found.path, &found.rel, &text)
     }
 
     /// Write `<name>.reason.txt` first, then move the file next to it: after a crash
@@ -296,6 +315,17 @@ impl Inbox {
             .collect::<Vec<_>>()
             .join("/")
     }
+}
+
+/// The reason file's text, for the scan office.
+fn reason_text(rel: &str, reason_de: &str, technical: &str) -> String {
+    format!(
+        "Die Datei „{rel}“ wurde nicht in die E-Akte übernommen.\n\n\
+         Grund: {reason_de}\n\n\
+         Beiseitegelegt am: {}\n\
+         Technische Angabe: {technical}\n",
+        crate::timefmt::german_time(crate::clock::now())
+    )
 }
 
 fn describe_special(kind: &fs::FileType) -> Option<&'static str> {
@@ -389,12 +419,15 @@ mod tests {
         assert!(inbox.claimed().unwrap().is_empty());
 
         let b = inbox.claim(&found[1], ArrivalId(8)).unwrap();
-        let q = inbox.quarantine(&b, "Grund").unwrap();
+        let q = inbox.set_aside(&b, "Die Datei ist leer.", "empty").unwrap();
         assert_eq!(q, dir.path().join(".quarantine/Tönning/b.pdf"));
-        assert_eq!(
-            fs::read_to_string(dir.path().join(".quarantine/Tönning/b.pdf.reason.txt")).unwrap(),
-            "Grund"
+        let reason =
+            fs::read_to_string(dir.path().join(".quarantine/Tönning/b.pdf.reason.txt")).unwrap();
+        assert!(
+            reason.starts_with("Die Datei „Tönning/b.pdf“ wurde nicht"),
+            "{reason}"
         );
+        assert!(reason.contains("Grund: Die Datei ist leer."), "{reason}");
         assert!(inbox.scan().unwrap().is_empty());
         assert!(inbox.claimed().unwrap().is_empty());
     }

@@ -8,7 +8,9 @@
 
 use super::{IndexError, Opened, SearchIndex};
 use crate::failpoint;
-use crate::store::{DocumentId, Store};
+use crate::model::DocumentId;
+use crate::progress::{self, Progress};
+use crate::store::{Store, StoreError};
 use tantivy::{IndexWriter, TantivyDocument, Term};
 
 /// Documents per commit while draining the queue.
@@ -36,8 +38,8 @@ impl Indexer {
     pub fn open(dir: &std::path::Path, store: &Store) -> Result<Indexer, IndexError> {
         let (index, opened) = SearchIndex::open(dir)?;
         let mut indexer = Indexer::new(index)?;
-        if opened == Opened::Created && store.document_count() > 0 {
-            let n = indexer.rebuild(store)?;
+        if opened == Opened::Created && store.documents().count() > 0 {
+            let n = indexer.rebuild(store, &progress::Silent)?;
             tracing::info!(documents = n, "search index rebuilt from the store");
         }
         indexer.drain_queue(store)?;
@@ -53,7 +55,7 @@ impl Indexer {
     pub fn drain_queue(&mut self, store: &Store) -> Result<usize, IndexError> {
         let mut total = 0;
         loop {
-            let ids = store.pending_index(BATCH)?;
+            let ids = store.documents().pending_index(BATCH)?;
             if ids.is_empty() {
                 return Ok(total);
             }
@@ -64,34 +66,37 @@ impl Indexer {
             }
             self.writer.commit().map_err(|e| self.index.err(e))?;
             failpoint::hit("after-index-commit");
-            store.mark_indexed(&ids)?;
+            store.documents().mark_indexed(&ids)?;
             self.index.reload()?;
             total += ids.len();
         }
     }
 
     /// Rebuild the whole index from the store (`eakte reindex`).
-    pub fn rebuild(&mut self, store: &Store) -> Result<usize, IndexError> {
+    pub fn rebuild(&mut self, store: &Store, progress: &dyn Progress) -> Result<usize, IndexError> {
         self.writer
             .delete_all_documents()
             .map_err(|e| self.index.err(e))?;
-        let mut n = 0;
-        for doc in store.documents() {
+        let total = store.documents().count() as u64;
+        let mut n: u64 = 0;
+        for doc in store.documents().all() {
             self.writer
                 .add_document(self.index.to_tantivy(&doc?))
                 .map_err(|e| self.index.err(e))?;
             n += 1;
+            progress::every(progress, "documents indexed", n, total.max(n), 10_000);
         }
+        progress.update("documents indexed", n, n);
         self.writer.commit().map_err(|e| self.index.err(e))?;
-        store.clear_index_queue()?;
+        store.documents().clear_index_queue()?;
         self.index.reload()?;
-        Ok(n)
+        Ok(n as usize)
     }
 
     fn replace(&mut self, store: &Store, id: DocumentId) -> Result<(), IndexError> {
         self.writer
             .delete_term(Term::from_field_u64(self.index.fields.doc_id, id.0));
-        match store.document(id) {
+        match store.documents().get(id) {
             Ok(Some(doc)) => {
                 self.writer
                     .add_document(self.index.to_tantivy(&doc))
@@ -100,7 +105,7 @@ impl Indexer {
             Ok(None) => {}
             // One unreadable record must not stop indexing of all others;
             // `eakte check` reports it.
-            Err(e @ crate::store::StoreError::Corrupt { .. }) => {
+            Err(e @ StoreError::Corrupt { .. }) => {
                 tracing::error!(document = id.0, error = %e, "document cannot be indexed");
             }
             Err(e) => return Err(e.into()),

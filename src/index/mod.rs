@@ -14,10 +14,10 @@ pub mod indexer;
 pub mod query;
 pub mod search;
 mod seekable;
+pub mod thread;
 
-use crate::store::{Document, DocumentId};
+use crate::model::{Document, DocumentId};
 pub use search::{Facets, Hit, SearchRequest, SearchResults};
-use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use tantivy::schema::{
@@ -49,6 +49,9 @@ pub enum IndexError {
     Query(#[from] query::QueryError),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    /// The indexer thread is gone: the daemon is stopping (or the thread died).
+    #[error("the indexer has stopped (the daemon is shutting down)")]
+    Stopped,
 }
 
 /// Handles of the schema's fields.
@@ -224,12 +227,12 @@ impl SearchIndex {
         if let Some(site) = &doc.site {
             t.add_text(f.site, site);
         }
-        t.add_text(f.kind, serde_plain(&doc.kind));
+        t.add_text(f.kind, doc.kind.name());
         if let Some(at) = crate::timefmt::parse(&doc.received_at) {
-            t.add_date(f.received_at, DateTime::from_utc(at));
+            t.add_date(f.received_at, tantivy_date(at));
         }
         if let Some(c) = &doc.classification {
-            if let Some(bg) = c.recipient.bg() {
+            if let Some(bg) = c.bg() {
                 t.add_text(f.bg, bg.as_str());
             }
             t.add_text(f.doc_type, &c.doc_type);
@@ -278,10 +281,13 @@ fn empty_dir(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The serde name of a unit enum variant (`FileKind::Pdf` -> `pdf`).
-fn serde_plain<T: Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
+/// An instant as tantivy keeps it.
+pub(crate) fn tantivy_date(at: jiff::Timestamp) -> DateTime {
+    DateTime::from_timestamp_nanos(i64::try_from(at.as_nanosecond()).unwrap_or(i64::MAX))
+}
+
+/// An instant tantivy kept.
+pub(crate) fn timestamp_of(date: DateTime) -> jiff::Timestamp {
+    jiff::Timestamp::from_nanosecond(i128::from(date.into_timestamp_nanos()))
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
 }

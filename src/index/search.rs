@@ -3,8 +3,8 @@
 
 use super::seekable::AnyTerm;
 use super::{query, IndexError, SearchIndex};
-use crate::registry::BgNummer;
-use crate::store::DocumentId;
+use crate::model::{BgNummer, DocumentId};
+use jiff::Timestamp;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::ops::Bound;
@@ -15,8 +15,7 @@ use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{DateTime, TantivyDocument, Term};
-use time::OffsetDateTime;
+use tantivy::{TantivyDocument, Term};
 
 /// Characters of text around the matches in a snippet.
 const SNIPPET_CHARS: usize = 240;
@@ -32,8 +31,8 @@ pub struct SearchRequest<'a> {
     pub schlagwort: Option<&'a str>,
     pub site: Option<&'a str>,
     /// Received on or after / before (Eingangsdatum).
-    pub from: Option<OffsetDateTime>,
-    pub to: Option<OffsetDateTime>,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
     /// Only documents of these BGs or with these ids (a user's scope); `None`
     /// searches everything (the command line, for admins of the server).
     pub within: Option<(&'a [BgNummer], &'a [DocumentId])>,
@@ -129,12 +128,12 @@ impl SearchIndex {
             }
         }
         if req.from.is_some() || req.to.is_some() {
-            let bound = |t: Option<OffsetDateTime>, inclusive: bool| match t {
+            let bound = |t: Option<Timestamp>, inclusive: bool| match t {
                 Some(t) if inclusive => {
-                    Bound::Included(Term::from_field_date(f.received_at, DateTime::from_utc(t)))
+                    Bound::Included(Term::from_field_date(f.received_at, super::tantivy_date(t)))
                 }
                 Some(t) => {
-                    Bound::Excluded(Term::from_field_date(f.received_at, DateTime::from_utc(t)))
+                    Bound::Excluded(Term::from_field_date(f.received_at, super::tantivy_date(t)))
                 }
                 None => Bound::Unbounded,
             };
@@ -214,7 +213,7 @@ impl SearchIndex {
                 received_at: doc
                     .get_first(f.received_at)
                     .and_then(|v| v.as_datetime())
-                    .map(|d| crate::timefmt::rfc3339(d.into_utc().into()))
+                    .map(|d| super::timestamp_of(d).to_string())
                     .unwrap_or_default(),
                 bg: text_of(f.bg),
                 doc_type: text_of(f.doc_type),

@@ -13,148 +13,12 @@
 pub mod ops;
 
 use crate::classify::doctype::DocType;
-use crate::classify::Recognition;
-use crate::registry::{BgNummer, Kennung, Registry};
-use crate::route::Route;
-use crate::store::{Document, DocumentId, ItemId};
-use serde::{Deserialize, Serialize};
-use std::fmt;
-use time::Date;
-
-/// Name of the clearing postboxes (Klärungsstelle).
-pub const CLEARING: &str = "klaerung";
-
-/// A postbox: a caseworker's, or a site's clearing postbox.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum PostboxId {
-    Caseworker(Kennung),
-    Clearing { site: Option<String> },
-}
-
-impl PostboxId {
-    /// `sb-h1`, `klaerung:husum` or `klaerung`.
-    pub fn parse(s: &str) -> Option<PostboxId> {
-        let s = s.trim();
-        if s.eq_ignore_ascii_case(CLEARING) {
-            return Some(PostboxId::Clearing { site: None });
-        }
-        if let Some(site) = s.strip_prefix(CLEARING).and_then(|r| r.strip_prefix(':')) {
-            return (!site.is_empty()).then(|| PostboxId::Clearing {
-                site: Some(site.to_string()),
-            });
-        }
-        Kennung::parse(s).map(PostboxId::Caseworker)
-    }
-
-    /// The key prefix of this postbox in the store's postbox index.
-    pub fn index_prefix(&self) -> Vec<u8> {
-        let mut key = self.to_string().into_bytes();
-        key.push(0);
-        key
-    }
-}
-
-impl fmt::Display for PostboxId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PostboxId::Caseworker(k) => write!(f, "{k}"),
-            PostboxId::Clearing { site: None } => f.write_str(CLEARING),
-            PostboxId::Clearing { site: Some(site) } => write!(f, "{CLEARING}:{site}"),
-        }
-    }
-}
-
-impl std::str::FromStr for PostboxId {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        PostboxId::parse(s).ok_or_else(|| {
-            format!("{s:?} is not a postbox (a Kennung, `klaerung` or `klaerung:<site>`)")
-        })
-    }
-}
-
-impl Serialize for PostboxId {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for PostboxId {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        PostboxId::parse(&s)
-            .ok_or_else(|| serde::de::Error::custom(format!("invalid postbox {s:?}")))
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ItemState {
-    New,
-    InProgress,
-    /// zdA: filed, nothing more to do.
-    Done,
-}
-
-/// What happened to an item.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "action", rename_all = "snake_case")]
-pub enum Action {
-    Routed {
-        to: PostboxId,
-        explanation: String,
-    },
-    Started,
-    Done,
-    Forwarded {
-        from: PostboxId,
-        to: PostboxId,
-    },
-    Resubmitted {
-        until: Date,
-    },
-    Corrected {
-        changes: Vec<String>,
-        from: PostboxId,
-        to: PostboxId,
-        explanation: String,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Event {
-    pub at: String,
-    /// A caseworker's Kennung or a user's name; `None` for eakte itself.
-    pub by: Option<String>,
-    #[serde(flatten)]
-    pub action: Action,
-    pub note: Option<String>,
-}
-
-/// One document in one postbox.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Item {
-    pub id: ItemId,
-    pub document_id: DocumentId,
-    pub postbox: PostboxId,
-    pub state: ItemState,
-    pub urgent: bool,
-    pub urgent_reason: Option<String>,
-    pub doc_type: String,
-    pub schlagwort: String,
-    pub bg: Option<BgNummer>,
-    /// Eingangsdatum, exactly as recorded for the document.
-    pub received_at: String,
-    /// Wiedervorlage: hidden from the postbox until this day.
-    pub resubmit_until: Option<Date>,
-    /// The latest routing decision.
-    pub route: Route,
-    pub history: Vec<Event>,
-    /// The change sequence number of the item's latest change (cursor for
-    /// long-polling).
-    #[serde(default)]
-    pub seq: u64,
-}
+use crate::model::{
+    Action, BgNummer, Classification, Document, DocumentId, HistoryEvent, Item, ItemId, ItemState,
+    Kennung, PostboxId, Recognition, Route,
+};
+use crate::registry::Registry;
+use jiff::civil::Date;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ItemError {
@@ -183,30 +47,38 @@ pub enum ItemError {
 }
 
 impl Item {
-    /// The item for a newly stored document (its id and document id are set by
-    /// the store when it records the document).
-    pub fn new(document: &Document, route: Route) -> Item {
-        let c = document.classification.as_ref();
+    /// The item for a newly routed document: new, in the postbox its route
+    /// names, with the routing as the first event of its history. The store
+    /// numbers the change when it records the document.
+    pub fn routed(
+        id: ItemId,
+        document_id: DocumentId,
+        received_at: &str,
+        classification: Option<&Classification>,
+        route: Route,
+    ) -> Item {
+        let c = classification;
         Item {
-            id: ItemId(0),
-            document_id: document.id,
+            id,
+            document_id,
             postbox: route.postbox.clone(),
             state: ItemState::New,
             urgent: c.is_some_and(|c| c.urgent),
             urgent_reason: c.and_then(|c| c.urgent_reason.clone()),
             doc_type: c.map(|c| c.doc_type.clone()).unwrap_or_default(),
             schlagwort: c.map(|c| c.schlagwort.clone()).unwrap_or_default(),
-            bg: c.and_then(|c| c.recipient.bg().cloned()),
-            received_at: document.received_at.clone(),
+            bg: c.and_then(|c| c.bg().cloned()),
+            received_at: received_at.to_string(),
             resubmit_until: None,
-            history: vec![Event {
-                at: crate::timefmt::now(),
+            history: vec![HistoryEvent {
+                at: crate::clock::now_rfc3339(),
                 by: None,
                 action: Action::Routed {
                     to: route.postbox.clone(),
                     explanation: route.explanation.clone(),
                 },
                 note: None,
+                seq: 0,
             }],
             route,
             seq: 0,
@@ -219,11 +91,12 @@ impl Item {
     }
 
     fn record(&mut self, by: &str, action: Action, note: Option<String>) {
-        self.history.push(Event {
-            at: crate::timefmt::now(),
+        self.history.push(HistoryEvent {
+            at: crate::clock::now_rfc3339(),
             by: Some(by.to_string()),
             action,
             note,
+            seq: 0,
         });
     }
 
@@ -327,22 +200,12 @@ impl Item {
         if bg.is_none() && doc_type.is_none() {
             return Err(ItemError::NothingToCorrect);
         }
-        let mut classification =
-            document
-                .classification
-                .clone()
-                .unwrap_or_else(|| crate::classify::Classification {
-                    recipient: Recognition::NotFound {
-                        evidence: Vec::new(),
-                    },
-                    doc_type: String::new(),
-                    schlagwort: String::new(),
-                    urgent: false,
-                    urgent_reason: None,
-                    type_evidence: Vec::new(),
-                });
+        let mut classification = document
+            .classification
+            .clone()
+            .unwrap_or_else(crate::classify::unclassified);
         let mut changes = Vec::new();
-        let at = crate::timefmt::now();
+        let at = crate::clock::now_rfc3339();
         if let Some(bg) = bg {
             if !registry.has_bg(&bg) {
                 return Err(ItemError::UnknownBg(bg));
@@ -356,11 +219,7 @@ impl Item {
         }
         if let Some(t) = doc_type {
             changes.push(format!("type {}", t.name));
-            classification.doc_type = t.name.clone();
-            classification.schlagwort = t.schlagwort.clone();
-            classification.urgent = t.urgent;
-            classification.urgent_reason = t.urgent_reason.clone();
-            classification.type_evidence = vec![format!("set by {by} at {at}")];
+            t.assign_to(&mut classification, vec![format!("set by {by} at {at}")]);
         }
         let route = crate::route::route(
             &classification.recipient,
@@ -401,18 +260,4 @@ pub struct Correction<'a> {
     pub note: Option<String>,
     pub registry: &'a Registry,
     pub today: Date,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn postbox_names_round_trip() {
-        for s in ["sb-h1", "klaerung", "klaerung:husum", "klaerung:Föhr"] {
-            assert_eq!(PostboxId::parse(s).unwrap().to_string(), s);
-        }
-        assert_eq!(PostboxId::parse("klaerung:"), None);
-        assert_eq!(PostboxId::parse("a b"), None);
-    }
 }

@@ -1,13 +1,13 @@
-//! What callers do with postboxes: look into one (with the items of absent
+//! What callers do with postboxes: look into them (with the items of absent
 //! colleagues one deputises for) and change an item.
 
-use super::{Correction, Item, ItemError, PostboxId};
+use super::{Correction, ItemError};
 use crate::classify::doctype::Rules;
-use crate::registry::{BgNummer, Kennung, Registry};
-use crate::store::postboxes::ChangeError;
-use crate::store::{ItemId, Store, StoreError};
+use crate::model::{AuditEvent, BgNummer, Item, ItemId, Kennung, PostboxId};
+use crate::registry::Registry;
+use crate::store::{Store, StoreError, TxError};
+use jiff::civil::Date;
 use serde::Serialize;
-use time::Date;
 
 /// An item as shown in a postbox.
 #[derive(Debug, Clone, Serialize)]
@@ -19,35 +19,34 @@ pub struct Listed {
     pub deputising_for: Option<Kennung>,
 }
 
-/// The items of `postbox` visible on `today` (with `all`: also done ones and
-/// those waiting for resubmission), urgent first, then oldest first. A
-/// caseworker also sees the open items of everyone they deputise for today,
-/// directly or because the first deputy is absent too.
-pub fn view(
+/// The items of `postboxes` visible on `today` (with `all`: also done ones and
+/// those waiting for resubmission), urgent first, then oldest first. Items of
+/// a caseworker's postbox other than `own` are marked as Vertretung.
+pub fn list(
     store: &Store,
-    registry: &Registry,
-    postbox: &PostboxId,
+    postboxes: &[PostboxId],
+    own: Option<&PostboxId>,
     today: Date,
     all: bool,
 ) -> Result<Vec<Listed>, StoreError> {
-    let mut listed: Vec<Listed> = store
-        .items_in(postbox)?
-        .into_iter()
-        .map(|item| Listed {
-            item,
-            deputising_for: None,
-        })
-        .collect();
-    if let PostboxId::Caseworker(me) = postbox {
-        for kennung in crate::route::deputised_by(registry, me, today) {
-            let theirs = store.items_in(&PostboxId::Caseworker(kennung.clone()))?;
-            listed.extend(theirs.into_iter().map(|item| Listed {
-                item,
-                deputising_for: Some(kennung.clone()),
-            }));
-        }
+    let mut listed = Vec::new();
+    for postbox in postboxes {
+        let deputising_for = match postbox {
+            PostboxId::Caseworker(k) if own.is_some_and(|own| own != postbox) => Some(k.clone()),
+            PostboxId::Caseworker(_) | PostboxId::Clearing { .. } => None,
+        };
+        listed.extend(
+            store
+                .postboxes()
+                .items_in(postbox)?
+                .into_iter()
+                .filter(|item| all || item.visible_on(today))
+                .map(|item| Listed {
+                    item,
+                    deputising_for: deputising_for.clone(),
+                }),
+        );
     }
-    listed.retain(|l| all || l.item.visible_on(today));
     listed.sort_by(|a, b| {
         b.item
             .urgent
@@ -55,6 +54,27 @@ pub fn view(
             .then(a.item.received_at.cmp(&b.item.received_at))
     });
     Ok(listed)
+}
+
+/// A caseworker's postbox as they see it on `today`: their own items and the
+/// open items of everyone they deputise for, directly or because the first
+/// deputy is absent too. Other postboxes are shown as they are.
+pub fn view(
+    store: &Store,
+    registry: &Registry,
+    postbox: &PostboxId,
+    today: Date,
+    all: bool,
+) -> Result<Vec<Listed>, StoreError> {
+    let mut postboxes = vec![postbox.clone()];
+    if let PostboxId::Caseworker(me) = postbox {
+        postboxes.extend(
+            crate::route::deputised_by(registry, me, today)
+                .into_iter()
+                .map(PostboxId::Caseworker),
+        );
+    }
+    list(store, &postboxes, Some(postbox), today, all)
 }
 
 /// A change to an item.
@@ -95,12 +115,14 @@ impl Command {
 /// Who changes an item, and which items they may change (checked against the
 /// item as it is at that moment, inside the transaction).
 pub struct Actor<'a> {
-    /// A caseworker's Kennung or a user's name.
+    /// A caseworker's Kennung or a user's name, for the item's history.
     pub name: &'a str,
     pub may_change: &'a dyn Fn(&Item) -> bool,
 }
 
-/// Apply `command` to item `id` on behalf of `actor`, durably.
+/// Apply `command` to item `id` on behalf of `actor`, with `audit` recording
+/// it in the same transaction. An item the actor may not change answers as
+/// one that does not exist, before anything about the command is judged.
 pub fn execute(
     store: &Store,
     registry: &Registry,
@@ -109,10 +131,12 @@ pub fn execute(
     actor: Actor<'_>,
     command: Command,
     today: Date,
-) -> Result<Item, ChangeError<ItemError>> {
+    audit: &[AuditEvent],
+) -> Result<Item, TxError<ItemError>> {
     let (by, may_change) = (actor.name, actor.may_change);
-    if store.item(id)?.is_none() {
-        return Err(ChangeError::Refused(ItemError::NotFound(id)));
+    match store.postboxes().item(id)? {
+        Some(item) if may_change(&item) => {}
+        _ => return Err(TxError::Refused(ItemError::NotFound(id))),
     }
     let doc_type = match &command {
         Command::Correct {
@@ -121,28 +145,30 @@ pub fn execute(
         } => Some(
             rules
                 .by_name(name)
-                .ok_or_else(|| ChangeError::Refused(ItemError::UnknownType(name.clone())))?,
+                .ok_or_else(|| TxError::Refused(ItemError::UnknownType(name.clone())))?,
         ),
         _ => None,
     };
-    // The check runs inside the transaction: an item forwarded away meanwhile is
-    // no longer the caller's to change.
-    store.change_item(id, |item, document| match &command {
-        _ if !may_change(item) => Err(ItemError::NotFound(id)),
-        Command::Start => item.start(by),
-        Command::Done { note } => item.done(by, note.clone()),
-        Command::Forward { to, note } => item.forward(by, to.clone(), note.clone(), registry),
-        Command::Resubmit { until, note } => item.resubmit(by, *until, today, note.clone()),
-        Command::Correct { bg, note, .. } => item.correct(
-            Correction {
-                by,
-                bg: bg.clone(),
-                doc_type,
-                note: note.clone(),
-                registry,
-                today,
-            },
-            document,
-        ),
-    })
+    // The check runs again inside the transaction: an item forwarded away
+    // meanwhile is no longer the caller's to change.
+    store
+        .postboxes()
+        .change_item(id, audit, |item, document| match &command {
+            _ if !may_change(item) => Err(ItemError::NotFound(id)),
+            Command::Start => item.start(by),
+            Command::Done { note } => item.done(by, note.clone()),
+            Command::Forward { to, note } => item.forward(by, to.clone(), note.clone(), registry),
+            Command::Resubmit { until, note } => item.resubmit(by, *until, today, note.clone()),
+            Command::Correct { bg, note, .. } => item.correct(
+                Correction {
+                    by,
+                    bg: bg.clone(),
+                    doc_type,
+                    note: note.clone(),
+                    registry,
+                    today,
+                },
+                document,
+            ),
+        })
 }

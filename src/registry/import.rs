@@ -4,7 +4,9 @@
 //! A file that cannot be read as a whole (not UTF-8, broken CSV, a missing or
 //! unknown column, no valid row at all) changes nothing. Otherwise each row is
 //! checked on its own: valid rows are applied in one transaction, rejected ones
-//! are named with their line and reason.
+//! are named with their line and reason. An import is planned first ([`Plan`],
+//! which is all a dry run does) and then applied with the audit entry that
+//! records it, in the same transaction.
 //!
 //! - Recipients are upserted by Kundennummer (a person may move to another BG).
 //!   The optional column `antragsteller` (ja/nein) marks a BG's applicant.
@@ -13,12 +15,17 @@
 //!   at one site are rejected (both rows), so no surname has two caseworkers.
 
 use super::names::range_key;
-use super::{Absence, Assignment, BgNummer, Caseworker, Kennung, Kundennummer, Person, Registry};
+use super::Registry;
+use crate::model::{
+    Absence, Assignment, AuditEvent, BgNummer, Caseworker, Kennung, Kundennummer, Person, CLEARING,
+};
+use crate::progress::{self, Progress};
+use crate::store::registry::RegistryChange;
 use crate::store::{Store, StoreError};
+use jiff::civil::Date;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use time::Date;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -63,7 +70,7 @@ pub struct RejectedRow {
     pub reason: String,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct ImportReport {
     pub added: usize,
     pub changed: usize,
@@ -160,15 +167,52 @@ fn field<'a>(row: &'a HashMap<String, String>, name: &str) -> &'a str {
     row.get(name).map_or("", String::as_str)
 }
 
-/// Import recipients from CSV `bytes` (see the module comment).
-pub fn recipients(store: &Store, bytes: &[u8], dry_run: bool) -> Result<ImportReport, ImportError> {
+/// An import checked against the store, ready to be applied.
+#[derive(Debug)]
+pub struct Plan {
+    /// What applying it does (`applied` false until it is applied).
+    pub report: ImportReport,
+    persons: Vec<Person>,
+    caseworkers: Vec<Caseworker>,
+}
+
+impl Plan {
+    /// Apply the plan and append `audit` in one transaction; returns the report.
+    pub fn apply(
+        self,
+        store: &Store,
+        audit: &[AuditEvent],
+        progress: &dyn Progress,
+    ) -> Result<ImportReport, StoreError> {
+        let records = (self.persons.len() + self.caseworkers.len()) as u64;
+        progress.update("records written", 0, records);
+        let change = RegistryChange {
+            persons: &self.persons,
+            caseworkers: &self.caseworkers,
+            ..RegistryChange::default()
+        };
+        store.registry().apply(&change, audit)?;
+        progress.update("records written", records, records);
+        Ok(ImportReport {
+            applied: true,
+            ..self.report
+        })
+    }
+}
+
+/// Plan the import of recipients from CSV `bytes` (see the module comment).
+pub fn plan_recipients(
+    store: &Store,
+    bytes: &[u8],
+    progress: &dyn Progress,
+) -> Result<Plan, ImportError> {
     let table = read_table(
         bytes,
         RECIPIENT_COLUMNS,
         &["sachbearbeiter", "antragsteller"],
     )?;
     let existing: HashMap<Kundennummer, Person> = store
-        .registry_trees()
+        .registry()
         .persons()?
         .into_iter()
         .map(|p| (p.kundennummer.clone(), p))
@@ -178,8 +222,10 @@ pub fn recipients(store: &Store, bytes: &[u8], dry_run: bool) -> Result<ImportRe
     let mut seen: HashMap<Kundennummer, u64> = HashMap::new();
     let mut upserts = Vec::new();
     let mut applicants: HashMap<BgNummer, u64> = HashMap::new();
-    let today = crate::timefmt::today();
-    for (line, row) in &table.rows {
+    let today = crate::clock::today();
+    let rows = table.rows.len() as u64;
+    for (n, (line, row)) in table.rows.iter().enumerate() {
+        progress::every(progress, "rows checked", n as u64, rows, 1000);
         let checked = person_from(row, today).and_then(|p| {
             if let Some(first) = seen.get(&p.kundennummer) {
                 return Err(format!(
@@ -233,11 +279,8 @@ pub fn recipients(store: &Store, bytes: &[u8], dry_run: bool) -> Result<ImportRe
         };
         upserts.push(person);
     }
-    finish(store, report, dry_run, &table, |store| {
-        store
-            .registry_trees()
-            .apply(store.db(), &upserts, &[], &[], &[])
-    })
+    progress.update("rows checked", rows, rows);
+    plan(report, &table, upserts, Vec::new())
 }
 
 /// A yes/no cell as the specialist software or a spreadsheet writes it; empty is no.
@@ -278,10 +321,7 @@ fn person_from(row: &HashMap<String, String>, today: Date) -> Result<Person, Str
     let sb = field(row, "sachbearbeiter");
     let sachbearbeiter = match sb {
         "" => None,
-        sb => Some(
-            Kennung::parse(sb)
-                .ok_or_else(|| format!("sachbearbeiter {sb:?} is not a valid Kennung"))?,
-        ),
+        sb => Some(Kennung::check(sb).map_err(|e| format!("sachbearbeiter: {e}"))?),
     };
     Ok(Person {
         kundennummer,
@@ -304,17 +344,20 @@ fn person_from(row: &HashMap<String, String>, today: Date) -> Result<Person, Str
     })
 }
 
-/// Import caseworkers and their surname ranges from CSV `bytes` (see the module comment).
-pub fn caseworkers(
+/// Plan the import of caseworkers and their surname ranges from CSV `bytes`
+/// (see the module comment).
+pub fn plan_caseworkers(
     store: &Store,
     bytes: &[u8],
-    dry_run: bool,
-) -> Result<ImportReport, ImportError> {
+    progress: &dyn Progress,
+) -> Result<Plan, ImportError> {
     let table = read_table(bytes, CASEWORKER_COLUMNS, &["team"])?;
     let mut report = ImportReport::default();
     // Valid rows: line, kennung, name, team, assignment.
     let mut valid: Vec<(u64, Kennung, String, Option<String>, Assignment)> = Vec::new();
-    for (line, row) in &table.rows {
+    let rows = table.rows.len() as u64;
+    for (n, (line, row)) in table.rows.iter().enumerate() {
+        progress::every(progress, "rows checked", n as u64, rows, 1000);
         match assignment_from(row) {
             Ok(v) => valid.push((*line, v.0, v.1, v.2, v.3)),
             Err(reason) => report.rejected.push(RejectedRow {
@@ -376,7 +419,8 @@ pub fn caseworkers(
         cw.team = cw.team.take().or(team);
         cw.assignments.push(assignment);
     }
-    let existing = store.registry_trees().caseworkers()?;
+    progress.update("rows checked", rows, rows);
+    let existing = store.registry().caseworkers()?;
     let mut upserts: Vec<Caseworker> = Vec::new();
     for old in &existing {
         if !new.contains_key(&old.kennung) && !old.assignments.is_empty() {
@@ -398,22 +442,19 @@ pub fn caseworkers(
         }
         upserts.push(cw);
     }
-    finish(store, report, dry_run, &table, |store| {
-        store
-            .registry_trees()
-            .apply(store.db(), &[], &upserts, &[], &[])
-    })
+    plan(report, &table, Vec::new(), upserts)
 }
 
 type ParsedAssignment = (Kennung, String, Option<String>, Assignment);
 
 fn assignment_from(row: &HashMap<String, String>) -> Result<ParsedAssignment, String> {
     let k = field(row, "kennung");
-    let kennung = Kennung::parse(k)
-        .filter(|k| k.as_str() != crate::postbox::CLEARING)
-        .ok_or_else(|| {
-            format!("kennung {k:?} is not valid (letters, digits, . _ -; not `klaerung`)")
-        })?;
+    let kennung = Kennung::check(k).map_err(|e| format!("kennung: {e}"))?;
+    if kennung.as_str() == CLEARING {
+        return Err(format!(
+            "kennung {k:?} is the name of the clearing postboxes and cannot be a caseworker's"
+        ));
+    }
     let name = field(row, "name");
     let standort = field(row, "standort");
     if name.is_empty() || standort.is_empty() {
@@ -458,34 +499,46 @@ fn overlap(a: &Assignment, b: &Assignment) -> bool {
     lo1 <= hi2 && lo2 <= hi1
 }
 
-fn finish(
-    store: &Store,
-    mut report: ImportReport,
-    dry_run: bool,
+fn plan(
+    report: ImportReport,
     table: &Table,
-    apply: impl FnOnce(&Store) -> Result<(), StoreError>,
-) -> Result<ImportReport, ImportError> {
+    persons: Vec<Person>,
+    caseworkers: Vec<Caseworker>,
+) -> Result<Plan, ImportError> {
     if report.rejected.len() == table.rows.len() {
         return Err(ImportError::NoValidRows {
             rejected: report.rejected,
         });
     }
-    if !dry_run {
-        apply(store)?;
-        report.applied = true;
-    }
-    Ok(report)
+    Ok(Plan {
+        report,
+        persons,
+        caseworkers,
+    })
 }
 
-/// Record an absence; returns it with its id.
+/// A new absence, as an admin enters it.
+#[derive(Debug, Clone)]
+pub struct NewAbsence {
+    pub kennung: Kennung,
+    pub from: Date,
+    pub to: Date,
+    pub deputy: Kennung,
+}
+
+/// Record an absence and append `audit` in one transaction; returns it with its id.
 pub fn add_absence(
     store: &Store,
-    kennung: Kennung,
-    from: Date,
-    to: Date,
-    deputy: Kennung,
+    registry: &Registry,
+    new: NewAbsence,
+    audit: &[AuditEvent],
 ) -> Result<Absence, AbsenceError> {
-    let registry = Registry::load(store)?;
+    let NewAbsence {
+        kennung,
+        from,
+        to,
+        deputy,
+    } = new;
     for k in [&kennung, &deputy] {
         registry
             .caseworker(k)
@@ -512,29 +565,48 @@ pub fn add_absence(
         to,
         deputy,
     };
-    store
-        .registry_trees()
-        .apply(store.db(), &[], &[], std::slice::from_ref(&absence), &[])?;
+    let change = RegistryChange {
+        absences: std::slice::from_ref(&absence),
+        ..RegistryChange::default()
+    };
+    store.registry().apply(&change, audit)?;
     Ok(absence)
 }
 
-/// Remove an absence by id; returns what was removed.
-pub fn remove_absence(store: &Store, id: u64) -> Result<Absence, AbsenceError> {
+/// Remove an absence by id and append `audit` in one transaction; returns
+/// what was removed.
+pub fn remove_absence(
+    store: &Store,
+    id: u64,
+    audit: &[AuditEvent],
+) -> Result<Absence, AbsenceError> {
     let absence = store
-        .registry_trees()
+        .registry()
         .absences()?
         .into_iter()
         .find(|a| a.id == id)
         .ok_or(AbsenceError::NotFound(id))?;
-    store
-        .registry_trees()
-        .apply(store.db(), &[], &[], &[], &[id])?;
+    let change = RegistryChange {
+        removed_absences: &[id],
+        ..RegistryChange::default()
+    };
+    store.registry().apply(&change, audit)?;
     Ok(absence)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::progress::Silent;
+
+    type Planner = fn(&Store, &[u8], &dyn Progress) -> Result<Plan, ImportError>;
+
+    fn import(store: &Store, planner: Planner, csv: &str) -> ImportReport {
+        planner(store, csv.as_bytes(), &Silent)
+            .unwrap()
+            .apply(store, &[], &Silent)
+            .unwrap()
+    }
 
     fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
         let p = dir.join(name);
@@ -555,12 +627,7 @@ mod tests {
              07450BG0000002,111A111114,Jansen,Jan,31.02.1990,,,,husum,\n\
              07450BG0000003,111A111111,Dup,Dora,1990-01-01,,,,husum,\n"
         );
-        let report = recipients(
-            &store,
-            &read_file(&write(dir.path(), "r.csv", &csv)).unwrap(),
-            false,
-        )
-        .unwrap();
+        let report = import(&store, plan_recipients, &csv);
         assert_eq!((report.added, report.changed, report.unchanged), (2, 0, 0));
         let lines: Vec<u64> = report.rejected.iter().map(|r| r.line).collect();
         assert_eq!(lines, vec![4, 5, 6], "{:?}", report.rejected);
@@ -571,12 +638,7 @@ mod tests {
             .contains("already appears in line 2"));
 
         let moved = format!("{HEADER}07450BG0000009,111A111112,Petersen,Anke,1982-07-01,Markt 1,25813,Husum,husum,sb-h1\n");
-        let report = recipients(
-            &store,
-            &read_file(&write(dir.path(), "r2.csv", &moved)).unwrap(),
-            false,
-        )
-        .unwrap();
+        let report = import(&store, plan_recipients, &moved);
         assert_eq!((report.added, report.changed), (0, 1));
         let registry = Registry::load(&store).unwrap();
         assert_eq!(
@@ -605,7 +667,7 @@ mod tests {
             "bg_nummer,kundennummer\n07450BG0000001,111A111111\n",
         );
         assert!(matches!(
-            recipients(&store, &read_file(&missing).unwrap(), false),
+            plan_recipients(&store, &read_file(&missing).unwrap(), &Silent),
             Err(ImportError::MissingColumn("nachname"))
         ));
         let latin1 = dir.path().join("l.csv");
@@ -619,7 +681,7 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(
-            recipients(&store, &read_file(&latin1).unwrap(), false),
+            plan_recipients(&store, &read_file(&latin1).unwrap(), &Silent),
             Err(ImportError::NotUtf8 { line: 2 })
         ));
         let all_bad = write(
@@ -628,11 +690,11 @@ mod tests {
             &format!("{HEADER}x,y,z,a,b,,,,husum,\n"),
         );
         assert!(matches!(
-            recipients(&store, &read_file(&all_bad).unwrap(), false),
+            plan_recipients(&store, &read_file(&all_bad).unwrap(), &Silent),
             Err(ImportError::NoValidRows { .. })
         ));
         assert!(Registry::load(&store).unwrap().persons().is_empty());
-        assert_eq!(store.registry_trees().generation().unwrap(), 0);
+        assert_eq!(store.registry().generation().unwrap(), 0);
     }
 
     #[test]
@@ -644,12 +706,7 @@ mod tests {
                    sb-h2;Lorenzen;husum;L;Z;Team 1\n\
                    sb-h3;Meier;husum;Sch;Sz;\n\
                    sb-n1;Nissen;niebuell;A;Z;\n";
-        let report = caseworkers(
-            &store,
-            &read_file(&write(dir.path(), "c.csv", csv)).unwrap(),
-            false,
-        )
-        .unwrap();
+        let report = import(&store, plan_caseworkers, csv);
         assert_eq!(report.added, 2, "{report:?}");
         let lines: Vec<u64> = report.rejected.iter().map(|r| r.line).collect();
         assert_eq!(lines, vec![3, 4]);

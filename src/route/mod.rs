@@ -10,89 +10,16 @@
 //! caseworkers, an unknown caseworker, all deputies away) goes to the clearing
 //! postbox of the site where the scan came in.
 
-use crate::classify::Recognition;
-use crate::postbox::PostboxId;
+use crate::model::{
+    BgNummer, ClearingReason, DeputyHop, Kennung, Person, PostboxId, Recognition, Responsibility,
+    Route,
+};
 use crate::registry::names::in_range;
-use crate::registry::{BgNummer, Kennung, Person, Registry};
-use serde::{Deserialize, Serialize};
-use time::Date;
+use crate::registry::Registry;
+use jiff::civil::Date;
 
 /// How far a chain of deputies is followed before giving up.
 const MAX_DEPUTY_HOPS: usize = 4;
-
-/// Why the responsible caseworker is responsible.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "rule", rename_all = "snake_case")]
-pub enum Responsibility {
-    /// The registry names the caseworker for this BG.
-    Explicit { kennung: Kennung },
-    /// The head's surname falls into the caseworker's range at the BG's site.
-    SurnameRange {
-        kennung: Kennung,
-        standort: String,
-        von: String,
-        bis: String,
-        surname: String,
-    },
-}
-
-impl Responsibility {
-    pub fn kennung(&self) -> &Kennung {
-        match self {
-            Responsibility::Explicit { kennung } | Responsibility::SurnameRange { kennung, .. } => {
-                kennung
-            }
-        }
-    }
-}
-
-/// A hop from an absent caseworker to their deputy.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeputyHop {
-    pub absent: Kennung,
-    pub from: Date,
-    pub to: Date,
-    pub deputy: Kennung,
-}
-
-/// Why a document went to clearing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "reason", rename_all = "snake_case")]
-pub enum ClearingReason {
-    NoRecipient,
-    AmbiguousRecipient {
-        candidates: Vec<BgNummer>,
-    },
-    /// The BG is known, but no caseworker is responsible for it.
-    NobodyResponsible {
-        bg: BgNummer,
-    },
-    /// The registry names a caseworker eakte does not know.
-    UnknownCaseworker {
-        bg: BgNummer,
-        kennung: Kennung,
-    },
-    /// Every deputy in the chain is absent too (or the chain loops).
-    NoDeputyAvailable {
-        bg: BgNummer,
-    },
-    /// The BG's members point to different caseworkers.
-    MembersDisagree {
-        bg: BgNummer,
-        detail: String,
-    },
-}
-
-/// Where a document goes and why.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Route {
-    pub postbox: PostboxId,
-    pub responsible: Option<Responsibility>,
-    pub deputies: Vec<DeputyHop>,
-    pub clearing: Option<ClearingReason>,
-    /// In words, e.g. "surname range L–Z of sb-h2 at site husum".
-    pub explanation: String,
-}
 
 /// Route a document recognised as `recipient` that came in at `scan_site`.
 pub fn route(
@@ -348,9 +275,9 @@ fn describe_hops(hops: &[DeputyHop]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{Absence, Method};
     use crate::registry::testing::{caseworker, kennung, person, registry};
-    use crate::registry::Absence;
-    use time::macros::date;
+    use jiff::civil::date;
 
     const BG: &str = "07450BG0000001";
 
@@ -358,15 +285,15 @@ mod tests {
         Absence {
             id,
             kennung: kennung(who),
-            from: date!(2026 - 11 - 01),
-            to: date!(2026 - 11 - 30),
+            from: date(2026, 11, 1),
+            to: date(2026, 11, 30),
             deputy: kennung(deputy),
         }
     }
 
     /// One BG (Lea Lange) at husum; sb-a handles L–Z, sb-d A–K; sb-b, sb-c none.
     fn world(absences: &[Absence]) -> (tempfile::TempDir, Registry) {
-        let lange = person(BG, "123A456789", "Lea", "Lange", date!(1980 - 01 - 01), "");
+        let lange = person(BG, "123A456789", "Lea", "Lange", date(1980, 1, 1), "");
         let cws = [
             caseworker("sb-a", &[("L", "Z")]),
             caseworker("sb-b", &[]),
@@ -380,7 +307,7 @@ mod tests {
         Recognition::Identified {
             bg: BgNummer::parse(BG).unwrap(),
             kundennummer: None,
-            method: crate::classify::Method::BgNummer,
+            method: Method::BgNummer,
             matched: BG.into(),
             confidence: 0.99,
         }
@@ -388,7 +315,7 @@ mod tests {
 
     #[test]
     fn deputies_are_followed_and_loops_go_to_clearing() {
-        let day = date!(2026 - 11 - 15);
+        let day = date(2026, 11, 15);
         let (_d, r) = world(&[]);
         assert_eq!(
             route(&identified(), Some("husum"), &r, day)
@@ -401,7 +328,7 @@ mod tests {
         assert_eq!(routed.postbox.to_string(), "sb-c");
         assert_eq!(routed.deputies.len(), 2);
         assert_eq!(
-            route(&identified(), Some("husum"), &r, date!(2026 - 12 - 01))
+            route(&identified(), Some("husum"), &r, date(2026, 12, 1))
                 .postbox
                 .to_string(),
             "sb-a"
@@ -422,13 +349,13 @@ mod tests {
             evidence: Vec::new(),
         };
         assert_eq!(
-            route(&none, Some("Föhr"), &r, date!(2026 - 11 - 15))
+            route(&none, Some("Föhr"), &r, date(2026, 11, 15))
                 .postbox
                 .to_string(),
             "klaerung:Föhr"
         );
         assert_eq!(
-            route(&none, None, &r, date!(2026 - 11 - 15))
+            route(&none, None, &r, date(2026, 11, 15))
                 .postbox
                 .to_string(),
             "klaerung"
@@ -438,8 +365,8 @@ mod tests {
     #[test]
     fn members_in_different_ranges_need_a_marked_applicant() {
         let bg = BgNummer::parse(BG).unwrap();
-        let lange = person(BG, "123A456789", "Lea", "Lange", date!(1980 - 01 - 01), "");
-        let albers = person(BG, "123A456780", "Ali", "Albers", date!(1981 - 01 - 01), "");
+        let lange = person(BG, "123A456789", "Lea", "Lange", date(1980, 1, 1), "");
+        let albers = person(BG, "123A456780", "Ali", "Albers", date(1981, 1, 1), "");
         let cws = [
             caseworker("sb-a", &[("L", "Z")]),
             caseworker("sb-d", &[("A", "K")]),
@@ -474,14 +401,7 @@ mod tests {
     #[test]
     fn a_surname_that_cannot_be_sorted_goes_to_clearing() {
         let bg = BgNummer::parse(BG).unwrap();
-        let greek = person(
-            BG,
-            "123A456789",
-            "Eleni",
-            "Ωμέγα",
-            date!(1980 - 01 - 01),
-            "",
-        );
+        let greek = person(BG, "123A456789", "Eleni", "Ωμέγα", date(1980, 1, 1), "");
         let (_d, r) = registry(&[greek], &[caseworker("sb-a", &[("A", "Z")])], &[]);
         assert!(matches!(
             responsible(&bg, &r),

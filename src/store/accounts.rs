@@ -1,44 +1,49 @@
-//! API users and the audit trail in the store.
+//! API users by id, and the index from their token's SHA-256.
 
-use super::{from_json, to_json, Sha256, Store, StoreError};
-use crate::users::User;
-use sled::Transactional;
+use super::codec::{all_json, get_json, to_json};
+use super::{Durability, Store, StoreError, Trees};
+use crate::model::{AuditEntry, AuditEvent, Sha256, User};
 
-impl Store {
-    /// Write a user and the index from its token's hash, durably.
-    pub fn put_user(&self, user: &User) -> Result<(), StoreError> {
-        (&self.users, &self.tokens)
-            .transaction(|(users, tokens)| {
-                users.insert(&user.id.to_be_bytes(), to_json(user))?;
-                tokens.insert(user.token_sha256.as_bytes(), &user.id.to_be_bytes())?;
-                Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
-            })
-            .map_err(crate::store::never_aborted)?;
-        self.db.flush()?;
-        Ok(())
+/// The store's users.
+pub struct Accounts<'a> {
+    pub(super) store: &'a Store,
+}
+
+impl Accounts<'_> {
+    fn trees(&self) -> &Trees {
+        &self.store.trees
     }
 
-    pub fn users(&self) -> Result<Vec<User>, StoreError> {
-        self.users
-            .iter()
-            .values()
-            .map(|v| from_json("users", &v?))
-            .collect()
+    /// Write a user and the index from its token's hash, and append `audit`,
+    /// in one transaction; flushed.
+    pub fn put(&self, user: &User, audit: &[AuditEvent]) -> Result<Vec<AuditEntry>, StoreError> {
+        let ((), entries) = self.store.transact(audit, Durability::Flushed, |tx| {
+            tx.users.insert(&user.id.to_be_bytes(), to_json(user))?;
+            tx.tokens
+                .insert(user.token_sha256.as_bytes(), &user.id.to_be_bytes())?;
+            Ok(())
+        })?;
+        self.store.hub.accounts_changed();
+        Ok(entries)
     }
 
-    pub fn user_by_token_sha256(&self, sha: &Sha256) -> Result<Option<User>, StoreError> {
-        let Some(id) = self.tokens.get(sha.as_str().as_bytes())? else {
+    /// Wakes whenever a user is written (a token revoked, say).
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.store.hub.accounts()
+    }
+
+    pub fn all(&self) -> Result<Vec<User>, StoreError> {
+        all_json(&self.trees().users, "users")
+    }
+
+    pub fn get(&self, id: u64) -> Result<Option<User>, StoreError> {
+        get_json(&self.trees().users, "users", &id.to_be_bytes())
+    }
+
+    pub fn by_token_sha256(&self, sha: &Sha256) -> Result<Option<User>, StoreError> {
+        let Some(id) = self.trees().tokens.get(sha.as_str().as_bytes())? else {
             return Ok(None);
         };
-        match self.users.get(id)? {
-            Some(raw) => Ok(Some(from_json("users", &raw)?)),
-            None => Ok(None),
-        }
-    }
-
-    /// The audit trail's trees: entries by sequence number, and its head.
-    /// (Public for `eakte audit verify` and for tests that prove tampering is found.)
-    pub fn audit_trees(&self) -> (&sled::Tree, &sled::Tree) {
-        (&self.audit, &self.audit_meta)
+        get_json(&self.trees().users, "users", &id)
     }
 }

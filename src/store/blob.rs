@@ -3,7 +3,7 @@
 //! renamed into place and its directory fsynced, so after `put` returns the bytes
 //! survive a power cut; a crash before that leaves at most a stray temp file.
 
-use super::ids::Sha256;
+use crate::model::Sha256;
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};

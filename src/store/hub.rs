@@ -6,7 +6,7 @@
 //! reads per letter, for one client with news. Here a poll subscribes to its
 //! postboxes and only a change to one of them wakes it.
 
-use crate::postbox::PostboxId;
+use crate::model::PostboxId;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -16,6 +16,9 @@ use tokio::sync::Notify;
 pub struct ChangeHub {
     /// The latest change published.
     last: AtomicU64,
+    /// Bumped whenever a user is written (a token revoked, say): running
+    /// long-polls look whether theirs still holds.
+    accounts: tokio::sync::watch::Sender<u64>,
     waiting: Mutex<HashMap<PostboxId, Vec<Weak<Notify>>>>,
     /// When the latest changes were published, for the delivery-latency metric.
     published: Mutex<VecDeque<(u64, Instant)>>,
@@ -28,6 +31,7 @@ impl ChangeHub {
     pub fn new(last: u64) -> ChangeHub {
         ChangeHub {
             last: AtomicU64::new(last),
+            accounts: tokio::sync::watch::Sender::new(0),
             waiting: Mutex::default(),
             published: Mutex::default(),
         }
@@ -66,6 +70,16 @@ impl ChangeHub {
         }
     }
 
+    /// A user was written.
+    pub fn accounts_changed(&self) {
+        self.accounts.send_modify(|n| *n += 1);
+    }
+
+    /// Wakes when a user is written.
+    pub fn accounts(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.accounts.subscribe()
+    }
+
     /// When change `seq` was published, if it was recently.
     pub fn published_at(&self, seq: u64) -> Option<Instant> {
         let published = self.published.lock().unwrap_or_else(|e| e.into_inner());
@@ -94,7 +108,7 @@ impl ChangeHub {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::Kennung;
+    use crate::model::Kennung;
 
     fn caseworker(k: &str) -> PostboxId {
         PostboxId::Caseworker(Kennung::parse(k).unwrap())

@@ -7,63 +7,11 @@
 //! never compared byte by byte, so the time a lookup takes says nothing about
 //! how close a guess was.
 
-use crate::registry::{Kennung, Registry};
-use crate::store::{Sha256, Store, StoreError};
+use crate::model::{AuditEvent, Kennung, Role, Sha256, User};
+use crate::registry::Registry;
+use crate::store::{Store, StoreError};
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::io::Read;
-
-/// What a user may see and do (see [`crate::access`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// A caseworker (Sachbearbeiter/in): their BGs and those they deputise for.
-    Caseworker,
-    /// A site's clearing office (Klärungsstelle): its clearing postbox.
-    Clearing,
-    /// A team lead: what the caseworkers of their team see.
-    Teamlead,
-    /// Users and the registry; no social data.
-    Admin,
-    /// The audit trail; no social data.
-    Auditor,
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = serde_json::to_value(self)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        f.write_str(&s)
-    }
-}
-
-impl std::str::FromStr for Role {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Role, String> {
-        serde_json::from_value(serde_json::Value::String(s.to_lowercase())).map_err(|_| {
-            format!("{s:?} is not a role (caseworker, clearing, teamlead, admin, auditor)")
-        })
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct User {
-    pub id: u64,
-    pub name: String,
-    pub role: Role,
-    /// For caseworkers: their Kennung.
-    pub caseworker: Option<Kennung>,
-    /// For clearing: their site.
-    pub site: Option<String>,
-    /// For team leads: their team.
-    pub team: Option<String>,
-    /// SHA-256 of the token: stored, never shown (see [`User::public`]).
-    pub token_sha256: String,
-    pub created_at: String,
-    pub revoked_at: Option<String>,
-}
 
 /// A user as shown to admins: everything but the token's hash.
 #[derive(Debug, Clone, Serialize)]
@@ -78,18 +26,17 @@ pub struct PublicUser<'a> {
     pub revoked_at: Option<&'a str>,
 }
 
-impl User {
-    pub fn public(&self) -> PublicUser<'_> {
-        PublicUser {
-            id: self.id,
-            name: &self.name,
-            role: self.role,
-            caseworker: self.caseworker.as_ref(),
-            site: self.site.as_deref(),
-            team: self.team.as_deref(),
-            created_at: &self.created_at,
-            revoked_at: self.revoked_at.as_deref(),
-        }
+/// `user` as shown to admins.
+pub fn public(user: &User) -> PublicUser<'_> {
+    PublicUser {
+        id: user.id,
+        name: &user.name,
+        role: user.role,
+        caseworker: user.caseworker.as_ref(),
+        site: user.site.as_deref(),
+        team: user.team.as_deref(),
+        created_at: &user.created_at,
+        revoked_at: user.revoked_at.as_deref(),
     }
 }
 
@@ -128,8 +75,18 @@ pub enum UserError {
     Store(#[from] StoreError),
 }
 
-/// Create a user; returns it with its token (the only time the token is shown).
-pub fn add(store: &Store, registry: &Registry, new: NewUser) -> Result<(User, String), UserError> {
+/// The audit entries that record a change to `user`, made once the change is
+/// known (a new user's id is drawn while it is created).
+pub type AuditOf<'a> = &'a dyn Fn(&User) -> Vec<AuditEvent>;
+
+/// Create a user and append `audit` of it in one transaction; returns it with
+/// its token (the only time the token is shown).
+pub fn add(
+    store: &Store,
+    registry: &Registry,
+    new: NewUser,
+    audit: AuditOf<'_>,
+) -> Result<(User, String), UserError> {
     let name = new.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
         return Err(UserError::BadName);
@@ -194,21 +151,21 @@ pub fn add(store: &Store, registry: &Registry, new: NewUser) -> Result<(User, St
         site: new.site,
         team: new.team,
         token_sha256: Sha256::of(token.as_bytes()).to_string(),
-        created_at: crate::timefmt::now(),
+        created_at: crate::clock::now_rfc3339(),
         revoked_at: None,
     };
-    store.put_user(&user)?;
+    store.accounts().put(&user, &audit(&user))?;
     Ok((user, token))
 }
 
 /// Every user, active or revoked.
 pub fn list(store: &Store) -> Result<Vec<User>, StoreError> {
-    store.users()
+    store.accounts().all()
 }
 
 /// Revoke the active user with this id, or else called `name_or_id`; their
 /// token stops working at once.
-pub fn revoke(store: &Store, name_or_id: &str) -> Result<User, UserError> {
+pub fn revoke(store: &Store, name_or_id: &str, audit: AuditOf<'_>) -> Result<User, UserError> {
     let users = list(store)?;
     let active = |u: &&User| u.revoked_at.is_none();
     let by_id = name_or_id
@@ -218,26 +175,29 @@ pub fn revoke(store: &Store, name_or_id: &str) -> Result<User, UserError> {
     let user = by_id
         .or_else(|| users.iter().filter(active).find(|u| u.name == name_or_id))
         .ok_or_else(|| UserError::NotFound(name_or_id.to_string()))?;
-    revoke_user(store, user.clone())
+    revoke_user(store, user.clone(), audit)
 }
 
 /// Revoke the active user with this id (the API names users by id only).
-pub fn revoke_id(store: &Store, id: u64) -> Result<User, UserError> {
+pub fn revoke_id(store: &Store, id: u64, audit: AuditOf<'_>) -> Result<User, UserError> {
     let user = list(store)?
         .into_iter()
         .find(|u| u.revoked_at.is_none() && u.id == id)
         .ok_or_else(|| UserError::NotFound(id.to_string()))?;
-    revoke_user(store, user)
+    revoke_user(store, user, audit)
 }
 
-fn revoke_user(store: &Store, mut user: User) -> Result<User, UserError> {
-    user.revoked_at = Some(crate::timefmt::now());
-    store.put_user(&user)?;
+fn revoke_user(store: &Store, mut user: User, audit: AuditOf<'_>) -> Result<User, UserError> {
+    user.revoked_at = Some(crate::clock::now_rfc3339());
+    store.accounts().put(&user, &audit(&user))?;
     Ok(user)
 }
 /// The active user holding `token`, if any.
 pub fn authenticate(store: &Store, token: &str) -> Result<Option<User>, StoreError> {
-    let Some(user) = store.user_by_token_sha256(&Sha256::of(token.as_bytes()))? else {
+    let Some(user) = store
+        .accounts()
+        .by_token_sha256(&Sha256::of(token.as_bytes()))?
+    else {
         return Ok(None);
     };
     Ok(user.revoked_at.is_none().then_some(user))
@@ -255,6 +215,7 @@ fn new_token() -> Result<String, UserError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Kennung;
     use crate::registry::testing::{caseworker, registry};
 
     #[test]
@@ -269,23 +230,23 @@ mod tests {
             site: None,
             team: None,
         };
-        let (user, token) = add(&store, &r, new("Anna")).unwrap();
+        let (user, token) = add(&store, &r, new("Anna"), &|_| Vec::new()).unwrap();
         assert!(token.starts_with("eakte_") && token.len() == 70);
         assert_ne!(user.token_sha256, token);
         assert_eq!(authenticate(&store, &token).unwrap().unwrap().id, user.id);
         assert!(authenticate(&store, "eakte_guess").unwrap().is_none());
         assert!(matches!(
-            add(&store, &r, new("Anna")),
+            add(&store, &r, new("Anna"), &|_| Vec::new()),
             Err(UserError::NameTaken(_))
         ));
-        revoke(&store, "Anna").unwrap();
+        revoke(&store, "Anna", &|_| Vec::new()).unwrap();
         assert!(authenticate(&store, &token).unwrap().is_none());
         let missing = NewUser {
             caseworker: None,
             ..new("Bo")
         };
         assert!(matches!(
-            add(&store, &r, missing),
+            add(&store, &r, missing, &|_| Vec::new()),
             Err(UserError::Missing {
                 needs: "caseworker",
                 ..

@@ -215,7 +215,7 @@ fn tiff_bilevel(pages: &[(u32, u32, Vec<u8>)], dpi: u32) -> Vec<u8> {
 }
 
 fn jpeg_size(jpeg: &[u8]) -> (u32, u32) {
-    let info = eakte::extract::image::probe(eakte::extract::FileKind::Jpeg, jpeg, 1).unwrap();
+    let info = eakte::extract::image::probe(eakte::model::FileKind::Jpeg, jpeg, 1).unwrap();
     info.pages[0]
 }
 
@@ -369,4 +369,45 @@ pub fn letter(marker: &str, subject: &str) -> Vec<String> {
 pub fn put(path: &Path, bytes: &[u8]) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, bytes).unwrap();
+}
+
+/// An e-mail (RFC 5322) with a PDF attachment whose text holds `marker`.
+pub fn email_with_pdf(marker: &str) -> Vec<u8> {
+    let pdf = text_pdf(
+        &[vec![format!("Mietbescheinigung mit dem Kennwort {marker}")]],
+        Pose::Upright,
+    );
+    let encoded = base64(&pdf);
+    format!(
+        "From: Jens Petersen <jens@example.org>\r\nTo: jobcenter@kreis-nf.invalid\r\nSubject: Unterlagen Miete\r\n\
+         Date: Thu, 26 Nov 2026 10:00:00 +0100\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"XYZ\"\r\n\r\n\
+         --XYZ\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nAnbei die Mietbescheinigung, freundliche Grüße.\r\n\
+         --XYZ\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"miete.pdf\"\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\n{encoded}\r\n--XYZ--\r\n"
+    )
+    .into_bytes()
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, b)| acc | (*b as u32) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out.as_bytes()
+        .chunks(76)
+        .map(|l| String::from_utf8_lossy(l).into_owned())
+        .collect::<Vec<_>>()
+        .join("\r\n")
 }

@@ -10,9 +10,9 @@
 
 pub mod engine;
 
-use super::pdf;
-use super::{ExtractError, Rejection};
-use crate::config::OcrConfig;
+use super::error::{ExtractError, Rejection};
+use super::render::RenderRequest;
+use super::settings::OcrSettings;
 use engine::{Engine, Image, RecogniseError};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -29,7 +29,7 @@ pub enum PageImage {
     },
     /// A PDF page still to be rasterised (the worker runs `pdftoppm` itself, so
     /// rendering is spread over the cores as well).
-    Pdf(pdf::RenderRequest),
+    Pdf(RenderRequest),
 }
 
 /// One page to recognise.
@@ -67,7 +67,7 @@ pub struct OcrPool {
 impl OcrPool {
     /// Start `config.workers` engines. Fails when tesseract cannot load the
     /// language data, so that a misconfigured daemon stops at once, not per scan.
-    pub fn start(config: &OcrConfig) -> Result<OcrPool, ExtractError> {
+    pub fn start(config: &OcrSettings) -> Result<OcrPool, ExtractError> {
         engine::quiet_leptonica();
         let (queue, tasks) = mpsc::channel::<Task>();
         let tasks = Arc::new(Mutex::new(tasks));
@@ -89,17 +89,20 @@ impl OcrPool {
                         let _ = ready.send(Err(e));
                     }
                 })
-                .map_err(|e| ExtractError::system("cannot start OCR thread", e))?;
+                .map_err(|e| ExtractError::environment("cannot start OCR thread", e))?;
         }
         drop(ready_tx);
         let mut orientation = true;
         for _ in 0..config.workers {
             match ready_rx.recv() {
                 Ok(Ok(osd)) => orientation &= osd,
-                Ok(Err(message)) => return Err(ExtractError::System(message)),
+                Ok(Err(message)) => {
+                    return Err(ExtractError::environment("cannot start OCR", message))
+                }
                 Err(_) => {
-                    return Err(ExtractError::System(
-                        "an OCR thread died while starting".into(),
+                    return Err(ExtractError::environment(
+                        "cannot start OCR",
+                        "an OCR thread died while starting",
                     ))
                 }
             }
@@ -130,7 +133,10 @@ impl OcrPool {
                 reply: reply.clone(),
             };
             if queue.send(task).is_err() {
-                return vec![Err(ExtractError::System("the OCR pool has stopped".into()))];
+                return vec![Err(ExtractError::environment(
+                    "OCR",
+                    "the OCR pool has stopped",
+                ))];
             }
         }
         drop(reply);
@@ -145,8 +151,9 @@ impl OcrPool {
         out.into_iter()
             .map(|r| {
                 r.unwrap_or_else(|| {
-                    Err(ExtractError::System(
-                        "an OCR worker stopped unexpectedly".into(),
+                    Err(ExtractError::environment(
+                        "OCR",
+                        "an OCR worker stopped unexpectedly",
                     ))
                 })
             })

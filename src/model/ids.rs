@@ -1,5 +1,7 @@
-//! Identifiers. Newtypes keep a document id from ever being used as an arrival id.
+//! Identifiers. Newtypes keep a document id from ever being used as an arrival id;
+//! the SHA-256 of an original is the key of its blob.
 
+use crate::model::registry::Kennung;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -86,6 +88,65 @@ impl fmt::Display for Sha256 {
     }
 }
 
+/// Name of the clearing postboxes (Klärungsstelle).
+pub const CLEARING: &str = "klaerung";
+
+/// A postbox: a caseworker's, or a site's clearing postbox.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PostboxId {
+    Caseworker(Kennung),
+    Clearing { site: Option<String> },
+}
+
+impl PostboxId {
+    /// `sb-h1`, `klaerung:husum` or `klaerung`.
+    pub fn parse(s: &str) -> Option<PostboxId> {
+        let s = s.trim();
+        if s.eq_ignore_ascii_case(CLEARING) {
+            return Some(PostboxId::Clearing { site: None });
+        }
+        if let Some(site) = s.strip_prefix(CLEARING).and_then(|r| r.strip_prefix(':')) {
+            return (!site.is_empty()).then(|| PostboxId::Clearing {
+                site: Some(site.to_string()),
+            });
+        }
+        Kennung::parse(s).map(PostboxId::Caseworker)
+    }
+}
+
+impl fmt::Display for PostboxId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PostboxId::Caseworker(k) => write!(f, "{k}"),
+            PostboxId::Clearing { site: None } => f.write_str(CLEARING),
+            PostboxId::Clearing { site: Some(site) } => write!(f, "{CLEARING}:{site}"),
+        }
+    }
+}
+
+impl std::str::FromStr for PostboxId {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        PostboxId::parse(s).ok_or_else(|| {
+            format!("{s:?} is not a postbox (a Kennung, `klaerung` or `klaerung:<site>`)")
+        })
+    }
+}
+
+impl Serialize for PostboxId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for PostboxId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        PostboxId::parse(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("invalid postbox {s:?}")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,6 +158,15 @@ mod tests {
             DocumentId::from_key(&DocumentId(77).to_key()),
             Some(DocumentId(77))
         );
+    }
+
+    #[test]
+    fn postbox_names_round_trip() {
+        for s in ["sb-h1", "klaerung", "klaerung:husum", "klaerung:Föhr"] {
+            assert_eq!(PostboxId::parse(s).unwrap().to_string(), s);
+        }
+        assert_eq!(PostboxId::parse("klaerung:"), None);
+        assert_eq!(PostboxId::parse("a b"), None);
     }
 
     #[test]

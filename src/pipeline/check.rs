@@ -13,7 +13,9 @@
 
 use crate::inbox::{Inbox, PROCESSING_DIR};
 use crate::index::{IndexError, SearchIndex};
-use crate::store::{DocumentId, Sha256, Store, StoreError};
+use crate::model::{DocumentId, Sha256};
+use crate::progress::{self, Progress};
+use crate::store::{Store, StoreError};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
@@ -46,13 +48,23 @@ pub fn check(
     store: &Store,
     index: Option<&SearchIndex>,
     inbox_root: &Path,
+    progress: &dyn Progress,
 ) -> Result<CheckReport, CheckError> {
     let mut r = CheckReport::default();
     let mut referenced = HashSet::new();
     let mut document_ids = Vec::new();
-    for doc in store.documents() {
+    let documents = store.documents();
+    let total = documents.count() as u64;
+    for doc in documents.all() {
         let doc = doc?;
         r.documents += 1;
+        progress::every(
+            progress,
+            "documents verified",
+            r.documents as u64,
+            total.max(r.documents as u64),
+            1000,
+        );
         document_ids.push(doc.id);
         referenced.insert(doc.sha256.clone());
         match Sha256::of_file(&store.blobs().path(&doc.sha256)) {
@@ -67,14 +79,14 @@ pub fn check(
             )),
         }
         let key = doc.content_key.as_deref().unwrap_or(doc.sha256.as_str());
-        if store.document_by_key(key)? != Some(doc.id) {
+        if documents.by_key(key)? != Some(doc.id) {
             r.problems.push(format!(
                 "document {}: the sha256 lookup does not point back to it",
                 doc.id
             ));
         }
         for &a in &doc.arrivals {
-            match store.arrival(a)? {
+            match documents.arrival(a)? {
                 Some(arrival) if arrival.document_id == doc.id => {}
                 Some(arrival) => r.problems.push(format!(
                     "document {}: arrival {a} belongs to document {}",
@@ -86,17 +98,17 @@ pub fn check(
             }
         }
     }
-    if store.document_count() != r.documents {
+    if documents.count() != r.documents {
         r.problems.push(format!(
             "the document counter says {} but the store holds {} documents",
-            store.document_count(),
+            documents.count(),
             r.documents
         ));
     }
-    for arrival in store.arrivals() {
+    for arrival in documents.arrivals() {
         let arrival = arrival?;
         r.arrivals += 1;
-        if store.document(arrival.document_id)?.is_none() {
+        if documents.get(arrival.document_id)?.is_none() {
             r.problems.push(format!(
                 "arrival {} points to missing document {}",
                 arrival.id, arrival.document_id
@@ -128,15 +140,18 @@ pub fn check(
 /// Every routed document (post that was classified; not an upload filed
 /// straight into an Akte) has exactly one item, which its postbox lists.
 fn check_items(store: &Store, r: &mut CheckReport) -> Result<(), CheckError> {
-    for item in store.items() {
+    let (documents, postboxes) = (store.documents(), store.postboxes());
+    for item in postboxes.all() {
         let item = item?;
         r.items += 1;
-        match store.document(item.document_id)? {
+        match documents.get(item.document_id)? {
             None => r.problems.push(format!(
                 "item {} belongs to missing document {}",
                 item.id, item.document_id
             )),
-            Some(_) if store.item_of_document(item.document_id)?.map(|i| i.id) != Some(item.id) => {
+            Some(_)
+                if postboxes.item_of_document(item.document_id)?.map(|i| i.id) != Some(item.id) =>
+            {
                 r.problems.push(format!(
                     "document {} does not point to its item {}",
                     item.document_id, item.id
@@ -144,24 +159,24 @@ fn check_items(store: &Store, r: &mut CheckReport) -> Result<(), CheckError> {
             }
             Some(_) => {}
         }
-        if !store.is_in_postbox_index(&item)? {
+        if !postboxes.is_indexed(&item)? {
             r.problems.push(format!(
                 "item {} is not listed in postbox {}",
                 item.id, item.postbox
             ));
         }
     }
-    if store.postbox_index_len() != r.items {
+    if postboxes.index_len() != r.items {
         r.problems.push(format!(
             "the postbox index lists {} entries for {} items",
-            store.postbox_index_len(),
+            postboxes.index_len(),
             r.items
         ));
     }
-    for doc in store.documents() {
+    for doc in documents.all() {
         let doc = doc?;
         let routed = doc.classification.is_some() && !doc.filed_into_akte();
-        if routed && store.item_of_document(doc.id)?.is_none() {
+        if routed && postboxes.item_of_document(doc.id)?.is_none() {
             r.problems.push(format!(
                 "document {} was routed but has no postbox item",
                 doc.id
@@ -192,7 +207,7 @@ fn check_index(
             Some(n) => r
                 .problems
                 .push(format!("document {id} is in the search index {n} times")),
-            None if store.is_pending_index(id)? => pending += 1,
+            None if store.documents().is_pending_index(id)? => pending += 1,
             None => r.problems.push(format!(
                 "document {id} is missing from the search index; run `eakte reindex`"
             )),

@@ -1,0 +1,244 @@
+//! The command line's side: carry out a [`Request`] through the running
+//! daemon's control socket, or in this process when no daemon holds the
+//! store; show its output and progress on this terminal.
+
+use super::commands::{self, Files, FAILURE};
+use super::protocol::{self, FileHeader, Reply};
+use super::{Console, Request};
+use crate::classify::doctype::Rules;
+use crate::config::Config;
+use crate::pipeline::ingest::{read_named, Content, Named};
+use crate::progress::Progress;
+use crate::service::{Actor, Services};
+use crate::store::StoreError;
+use std::collections::VecDeque;
+use std::io::{self, BufReader, BufWriter, IsTerminal, Write};
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long to wait for a daemon that holds the store but does not answer yet
+/// (it opens its control socket once it has started up).
+const STARTING_DAEMON: Duration = Duration::from_secs(10);
+
+/// Why a command could not be carried out at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error(
+        "the store at {path} is in use by another eakte process that takes no commands \
+         (an `eakte ingest`, or a daemon still starting); try again when it has finished"
+    )]
+    Busy { path: PathBuf },
+    #[error("the running daemon stopped answering: {0}")]
+    Daemon(io::Error),
+    #[error(transparent)]
+    Store(StoreError),
+    #[error(transparent)]
+    Rules(#[from] crate::classify::doctype::RulesError),
+}
+
+/// Carry out `request` and return the exit status: through the running
+/// daemon if there is one, else in this process.
+pub fn run(config: &Config, request: Request) -> Result<u8, ClientError> {
+    let socket = super::socket_path(&config.store_dir);
+    let deadline = Instant::now() + STARTING_DAEMON;
+    loop {
+        if let Ok(stream) = UnixStream::connect(&socket) {
+            return remote(stream, config, request);
+        }
+        match crate::pipeline::open_store(config) {
+            Ok(store) => return local(config, store, request),
+            Err(StoreError::Locked { path }) => {
+                if Instant::now() >= deadline {
+                    return Err(ClientError::Busy { path });
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            Err(e) => return Err(ClientError::Store(e)),
+        }
+    }
+}
+
+fn local(config: &Config, store: crate::store::Store, request: Request) -> Result<u8, ClientError> {
+    let rules = Rules::load(config.classify.rules_file.as_deref())?;
+    let services = Services::of_process(config, store, rules);
+    let mut files = LocalFiles::of(config, &request);
+    let mut console = Terminal::new();
+    let actor = Actor::this_process();
+    Ok(commands::run(
+        &services,
+        config,
+        &actor,
+        request,
+        &mut files,
+        &mut console,
+    ))
+}
+
+fn remote(stream: UnixStream, config: &Config, request: Request) -> Result<u8, ClientError> {
+    let mut writer = BufWriter::new(stream.try_clone().map_err(ClientError::Daemon)?);
+    protocol::write_json(&mut writer, &request).map_err(ClientError::Daemon)?;
+    // The files go on a thread of their own: the daemon answers (one line per
+    // ingested file) while later files are still being sent.
+    let mut files = LocalFiles::of(config, &request);
+    let sender = std::thread::spawn(move || -> io::Result<()> {
+        while let Some(named) = files.next_file() {
+            match named.content {
+                Content::Read {
+                    name,
+                    received_at,
+                    bytes,
+                } => {
+                    protocol::write_json(&mut writer, &FileHeader::Read { name, received_at })?;
+                    protocol::write_bytes(&mut writer, &bytes)?;
+                }
+                Content::Rejected(rejection) => {
+                    protocol::write_json(&mut writer, &FileHeader::Rejected(rejection))?
+                }
+                Content::Failed(message) => {
+                    protocol::write_json(&mut writer, &FileHeader::Failed(message))?
+                }
+            }
+        }
+        writer.flush()
+    });
+    let mut reader = BufReader::new(stream);
+    let mut console = Terminal::new();
+    let progress = console.progress();
+    let status = loop {
+        match protocol::read_json::<Reply>(&mut reader) {
+            Ok(Some(Reply::Out(line))) => console.out(&line),
+            Ok(Some(Reply::Err(line))) => console.err(&line),
+            Ok(Some(Reply::Progress { what, done, total })) => progress.update(&what, done, total),
+            Ok(Some(Reply::Exit(status))) => break status,
+            Ok(None) => {
+                return Err(ClientError::Daemon(io::Error::from(
+                    io::ErrorKind::UnexpectedEof,
+                )))
+            }
+            Err(e) => return Err(ClientError::Daemon(e)),
+        }
+    };
+    // The daemon has answered; a failed send only means it stopped reading.
+    let _ = sender.join();
+    Ok(status)
+}
+
+/// The files a request names, read from this machine's disk one by one.
+struct LocalFiles {
+    paths: VecDeque<PathBuf>,
+    max_bytes: u64,
+}
+
+impl LocalFiles {
+    fn of(config: &Config, request: &Request) -> LocalFiles {
+        LocalFiles {
+            paths: request.files().into_iter().map(PathBuf::from).collect(),
+            max_bytes: config.extract.limits.max_bytes,
+        }
+    }
+}
+
+impl Files for LocalFiles {
+    fn next_file(&mut self) -> Option<Named> {
+        let path = self.paths.pop_front()?;
+        Some(read_named(&path, self.max_bytes))
+    }
+}
+
+/// This process's terminal: standard output and error, and a progress bar on
+/// standard error when it is a terminal (never in scripts and logs).
+pub struct Terminal {
+    bar: Arc<Bar>,
+}
+
+struct Bar {
+    shown: bool,
+    bar: Mutex<Option<(String, indicatif::ProgressBar)>>,
+}
+
+impl Terminal {
+    pub fn new() -> Terminal {
+        Terminal {
+            bar: Arc::new(Bar {
+                shown: io::stderr().is_terminal(),
+                bar: Mutex::new(None),
+            }),
+        }
+    }
+
+    /// Print without tearing the progress bar.
+    fn print(&self, line: &str, to_stderr: bool) {
+        let bar = self.bar.bar.lock().unwrap_or_else(|e| e.into_inner());
+        let print = || {
+            if to_stderr {
+                eprintln!("{line}");
+            } else {
+                println!("{line}");
+            }
+        };
+        match bar.as_ref() {
+            Some((_, bar)) => bar.suspend(print),
+            None => print(),
+        }
+    }
+}
+
+impl Default for Terminal {
+    fn default() -> Self {
+        Terminal::new()
+    }
+}
+
+impl Console for Terminal {
+    fn out(&mut self, line: &str) {
+        self.print(line, false);
+    }
+
+    fn err(&mut self, line: &str) {
+        self.print(line, true);
+    }
+
+    fn progress(&self) -> Arc<dyn Progress> {
+        self.bar.clone()
+    }
+}
+
+impl Progress for Bar {
+    fn update(&self, what: &str, done: u64, total: u64) {
+        if !self.shown {
+            return;
+        }
+        let mut current = self.bar.lock().unwrap_or_else(|e| e.into_inner());
+        if current.as_ref().is_none_or(|(step, _)| step != what) {
+            if let Some((_, old)) = current.take() {
+                old.finish();
+            }
+            let bar = indicatif::ProgressBar::new(total);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{msg:<20} [{bar:40}] {human_pos}/{human_len} ({eta})",
+                )
+                .expect("a valid template")
+                .progress_chars("=> "),
+            );
+            bar.set_message(what.to_string());
+            *current = Some((what.to_string(), bar));
+        }
+        if let Some((_, bar)) = current.as_ref() {
+            bar.set_length(total);
+            bar.set_position(done);
+            if done >= total {
+                bar.finish();
+            }
+        }
+    }
+}
+
+/// The error of a command that could not be carried out, as the command line
+/// prints it, with the exit status.
+pub fn failed(e: &ClientError) -> u8 {
+    eprintln!("eakte: {e}");
+    FAILURE
+}

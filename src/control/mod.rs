@@ -1,0 +1,153 @@
+//! The command line's work, wherever it runs: in the command's own process
+//! when no daemon holds the store, or carried out by the running daemon
+//! through its control socket (a Unix socket in the store directory, mode
+//! 0600, open only to the daemon's own system user and root).
+//!
+//! Both ways run the same [`commands`] with the same audited operations of
+//! [`crate::service`], writing to a [`Console`]: the command's own terminal,
+//! or frames back over the socket. So the output and the exit status are the
+//! same either way, and the operating-system user is the actor in the audit
+//! trail either way (from the socket's peer credentials, or from `getuid`).
+
+pub mod client;
+pub mod commands;
+mod protocol;
+pub mod server;
+
+use crate::model::{BgNummer, DocumentId, ItemId, Kennung, PostboxId, Role};
+use crate::progress::Progress;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The name of the control socket in the store directory.
+pub const SOCKET: &str = "control.sock";
+
+/// Where the control socket of the store in `store_dir` is.
+pub fn socket_path(store_dir: &Path) -> PathBuf {
+    store_dir.join(SOCKET)
+}
+
+/// What a command prints, wherever it runs.
+pub trait Console: Send {
+    /// A line on standard output.
+    fn out(&mut self, line: &str);
+    /// A line on standard error.
+    fn err(&mut self, line: &str);
+    /// Where long work reports how far it is.
+    fn progress(&self) -> Arc<dyn Progress>;
+}
+
+/// A command-line command that works on the store (all but `serve` and the
+/// hidden helpers). Files the command reads (CSV imports, files to ingest)
+/// are read by the command-line process and handed over as bytes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum Request {
+    Ingest {
+        files: Vec<String>,
+        site: Option<String>,
+    },
+    Search {
+        query: Vec<String>,
+        limit: usize,
+        offset: usize,
+        json: bool,
+    },
+    Show {
+        id: DocumentId,
+        json: bool,
+    },
+    Reindex,
+    Check {
+        json: bool,
+    },
+    Import {
+        table: Table,
+        /// The file as given (for messages).
+        file: String,
+        dry_run: bool,
+        json: bool,
+    },
+    ListCaseworkers,
+    AddAbsence {
+        kennung: Kennung,
+        from: String,
+        to: String,
+        deputy: Kennung,
+    },
+    ListAbsences,
+    RemoveAbsence {
+        id: u64,
+    },
+    ListPostbox {
+        postbox: PostboxId,
+        all: bool,
+        json: bool,
+    },
+    ChangeItem {
+        item: ItemId,
+        by: Kennung,
+        change: Change,
+    },
+    ExplainRoute {
+        document: DocumentId,
+        json: bool,
+    },
+    AddUser {
+        name: String,
+        role: Role,
+        caseworker: Option<Kennung>,
+        site: Option<String>,
+        team: Option<String>,
+    },
+    ListUsers,
+    RevokeUser {
+        user: String,
+    },
+    VerifyAudit {
+        json: bool,
+    },
+}
+
+/// A registry table to import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Table {
+    Recipients,
+    Caseworkers,
+}
+
+/// A change to a postbox item, as typed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum Change {
+    Start,
+    Done {
+        note: Option<String>,
+    },
+    Forward {
+        to: PostboxId,
+        note: Option<String>,
+    },
+    Resubmit {
+        until: String,
+        note: Option<String>,
+    },
+    Correct {
+        bg: Option<BgNummer>,
+        doc_type: Option<String>,
+        note: Option<String>,
+    },
+}
+
+impl Request {
+    /// The files the command reads, in the order it reads them.
+    pub fn files(&self) -> Vec<&str> {
+        match self {
+            Request::Ingest { files, .. } => files.iter().map(String::as_str).collect(),
+            Request::Import { file, .. } => vec![file.as_str()],
+            _ => Vec::new(),
+        }
+    }
+}

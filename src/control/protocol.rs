@@ -1,0 +1,128 @@
+//! The control socket's frames: a one-byte kind, a big-endian `u32` length,
+//! then the payload: JSON for messages, raw bytes for file contents.
+//!
+//! The command line sends a [`Request`](super::Request), then for each file
+//! the command reads a [`FileHeader`] (and, for a file that was read, its
+//! bytes). The daemon answers with [`Reply`] frames: lines for standard output
+//! and error, progress, and finally the exit status.
+
+use serde::{Deserialize, Serialize};
+use std::io::{self, Read, Write};
+
+const JSON: u8 = 1;
+const BYTES: u8 = 2;
+
+/// The largest frame: a file to ingest at the largest `limits.max_bytes`
+/// there can be, with room to spare; anything larger is not eakte talking.
+const MAX_FRAME: u32 = u32::MAX;
+
+/// What the daemon sends back.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reply {
+    Out(String),
+    Err(String),
+    Progress { what: String, done: u64, total: u64 },
+    Exit(u8),
+}
+
+/// A file the command line read for the command.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "file", rename_all = "snake_case")]
+pub enum FileHeader {
+    /// Its bytes follow in the next frame.
+    Read {
+        name: String,
+        /// Its mtime (RFC 3339): the Eingangsdatum of an ingested file.
+        received_at: String,
+    },
+    /// Refused before reading (too large, unreadable): the reason.
+    Rejected(crate::extract::Rejection),
+    /// Not read: why, in words.
+    Failed(String),
+}
+
+pub fn write_json(w: &mut impl Write, value: &impl Serialize) -> io::Result<()> {
+    let bytes = serde_json::to_vec(value).map_err(io::Error::other)?;
+    write_frame(w, JSON, &bytes)
+}
+
+pub fn write_bytes(w: &mut impl Write, bytes: &[u8]) -> io::Result<()> {
+    write_frame(w, BYTES, bytes)
+}
+
+fn write_frame(w: &mut impl Write, kind: u8, payload: &[u8]) -> io::Result<()> {
+    let len = u32::try_from(payload.len())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a frame over 4 GiB"))?;
+    w.write_all(&[kind])?;
+    w.write_all(&len.to_be_bytes())?;
+    w.write_all(payload)?;
+    w.flush()
+}
+
+/// Read a JSON frame; `None` at the end of the stream.
+pub fn read_json<T: for<'de> Deserialize<'de>>(r: &mut impl Read) -> io::Result<Option<T>> {
+    let Some(payload) = read_frame(r, JSON)? else {
+        return Ok(None);
+    };
+    serde_json::from_slice(&payload)
+        .map(Some)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+}
+
+/// Read a frame of raw bytes.
+pub fn read_bytes(r: &mut impl Read) -> io::Result<Vec<u8>> {
+    read_frame(r, BYTES)?.ok_or_else(|| io::Error::from(io::ErrorKind::UnexpectedEof))
+}
+
+fn read_frame(r: &mut impl Read, expected: u8) -> io::Result<Option<Vec<u8>>> {
+    let mut head = [0u8; 5];
+    match r.read_exact(&mut head[..1]) {
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+        other => other?,
+    }
+    r.read_exact(&mut head[1..])?;
+    if head[0] != expected {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("a frame of kind {} where {expected} was expected", head[0]),
+        ));
+    }
+    let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]);
+    if len > MAX_FRAME {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "an oversized frame",
+        ));
+    }
+    let mut payload = vec![0u8; len as usize];
+    r.read_exact(&mut payload)?;
+    Ok(Some(payload))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_round_trip_and_a_wrong_kind_is_an_error() {
+        let mut wire = Vec::new();
+        write_json(&mut wire, &Reply::Out("zwei Zeilen\nmit ü".into())).unwrap();
+        write_bytes(&mut wire, b"%PDF-1.4").unwrap();
+        write_json(&mut wire, &Reply::Exit(1)).unwrap();
+        let mut r = &wire[..];
+        assert!(
+            matches!(read_json::<Reply>(&mut r).unwrap(), Some(Reply::Out(s)) if s == "zwei Zeilen\nmit ü")
+        );
+        assert_eq!(read_bytes(&mut r).unwrap(), b"%PDF-1.4");
+        assert!(
+            read_bytes(&mut r).is_err(),
+            "a JSON frame is no bytes frame"
+        );
+        let mut r = &wire[..0];
+        assert!(
+            read_json::<Reply>(&mut r).unwrap().is_none(),
+            "the end of the stream"
+        );
+    }
+}

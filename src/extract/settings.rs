@@ -1,0 +1,40 @@
+//! What extraction is configured with: the `[ocr]` section and the limits on
+//! files of `[limits]` (the configuration builds these; extraction knows
+//! nothing of the configuration file).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Everything extraction is configured with (from `[ocr]` and `[limits]`).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub limits: Limits,
+    pub ocr: OcrSettings,
+    /// The configuration file, passed on to isolated extraction (see
+    /// [`isolated`]), which reads it again in the child process.
+    pub config_file: Option<PathBuf>,
+}
+
+/// Limits that protect the daemon from hostile or broken files.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub max_bytes: u64,
+    pub max_pixels_per_page: u64,
+    pub max_pages: u32,
+    /// Wall-clock limit for reading one PDF and for rendering one page of it.
+    pub tool_timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct OcrSettings {
+    /// tesseract language string, e.g. `deu` or `deu+eng`.
+    pub languages: String,
+    /// OCR engines (threads); one page at a time each. Default: number of cores.
+    pub workers: usize,
+    /// Where the `*.traineddata` files live; `None` uses libtesseract's default.
+    pub tessdata_dir: Option<PathBuf>,
+    /// Resolution at which scanned PDF pages are rasterised for OCR.
+    pub render_dpi: u32,
+    /// Upper bound for recognising one page; a slower page fails with a reason.
+    pub page_timeout: Duration,
+}

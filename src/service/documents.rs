@@ -1,0 +1,317 @@
+//! Documents and Akten: reading a document (its metadata, text or original),
+//! an Akte, searching, and filing into an Akte.
+
+use super::{Actor, ServiceError, Services, Visibility};
+use crate::index::{SearchIndex, SearchRequest, SearchResults};
+use crate::model::{BgNummer, Document, DocumentId, FileKind, Item, Role};
+use crate::pipeline::upload::{self, Filed, Upload};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Who may read documents at all.
+const READERS: &[Role] = &[Role::Caseworker, Role::Clearing, Role::Teamlead];
+
+/// What a read of a document is recorded as.
+#[derive(Debug, Clone, Copy)]
+pub enum Read {
+    Metadata,
+    Text,
+    Original,
+    /// The routing decision (`eakte route explain`).
+    Route,
+}
+
+impl Read {
+    fn action(self) -> &'static str {
+        match self {
+            Read::Metadata => "read_document",
+            Read::Text => "read_text",
+            Read::Original => "download_original",
+            Read::Route => "read_route",
+        }
+    }
+}
+
+/// A document with its postbox item, as read.
+#[derive(Debug)]
+pub struct Shown {
+    pub document: Document,
+    pub item: Option<Item>,
+    /// The original bytes, when they were asked for.
+    pub original: Option<Vec<u8>>,
+}
+
+/// Read document `id` if `actor` may see it, recording the read (or its
+/// refusal). Blocking.
+pub fn read(
+    services: &Services,
+    actor: &Actor,
+    id: DocumentId,
+    what: Read,
+) -> Result<Shown, ServiceError> {
+    services.audited(
+        actor,
+        what.action(),
+        format!("document {id}"),
+        |_| None,
+        |_| {
+            actor.require(READERS)?;
+            let visibility = services.visibility(actor)?;
+            let store = services.store();
+            let document = store.documents().get(id)?.ok_or(ServiceError::NotFound)?;
+            if !visibility.sees_document(store, &document)? {
+                return Err(ServiceError::NotFound);
+            }
+            let item = store.postboxes().item_of_document(id)?;
+            let original = match what {
+                Read::Original => Some(store.blobs().get(&document.sha256).map_err(|source| {
+                    crate::store::StoreError::Io {
+                        path: store.blobs().path(&document.sha256),
+                        source,
+                    }
+                })?),
+                Read::Metadata | Read::Text | Read::Route => None,
+            };
+            Ok(Shown {
+                document,
+                item,
+                original,
+            })
+        },
+    )
+}
+
+/// An Akte: the BG's members and its documents grouped by Schlagwort.
+#[derive(Debug, Serialize)]
+pub struct Akte {
+    pub bg: BgNummer,
+    pub members: Vec<Member>,
+    pub schlagworte: Vec<Group>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Member {
+    pub kundennummer: String,
+    pub vorname: String,
+    pub nachname: String,
+    pub geburtsdatum: String,
+    pub strasse: String,
+    pub plz: String,
+    pub ort: String,
+    pub standort: String,
+    pub antragsteller: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Group {
+    pub schlagwort: String,
+    /// Newest first (by Eingangsdatum).
+    pub documents: Vec<Entry>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Entry {
+    pub id: DocumentId,
+    pub name: String,
+    pub doc_type: String,
+    pub kind: FileKind,
+    pub received_at: String,
+    pub attachments: Vec<DocumentId>,
+}
+
+/// The BG `bg` (as typed) if `actor` may see its Akte.
+fn visible_bg(services: &Services, actor: &Actor, bg: &str) -> Result<BgNummer, ServiceError> {
+    actor.require(&[Role::Caseworker, Role::Teamlead])?;
+    let bg = BgNummer::parse(bg).ok_or(ServiceError::NotFound)?;
+    if !services.visibility(actor)?.sees_bg(&bg) {
+        return Err(ServiceError::NotFound);
+    }
+    Ok(bg)
+}
+
+/// The Akte of `bg` (as typed), if `actor` may see it. Blocking.
+pub fn akte(services: &Services, actor: &Actor, bg: &str) -> Result<Akte, ServiceError> {
+    services.audited(
+        actor,
+        "read_akte",
+        format!("akte {bg}"),
+        |_| None,
+        |_| {
+            let bg = visible_bg(services, actor, bg)?;
+            let registry = services.registry()?;
+            let members = registry
+                .members(&bg)
+                .map(|p| Member {
+                    kundennummer: p.kundennummer.to_string(),
+                    vorname: p.vorname.clone(),
+                    nachname: p.nachname.clone(),
+                    geburtsdatum: p.geburtsdatum.to_string(),
+                    strasse: p.strasse.clone(),
+                    plz: p.plz.clone(),
+                    ort: p.ort.clone(),
+                    standort: p.standort.clone(),
+                    antragsteller: p.antragsteller,
+                })
+                .collect();
+            let mut groups: BTreeMap<String, Vec<Entry>> = BTreeMap::new();
+            for doc in services.store().documents().of_bg(&bg)? {
+                let c = doc.classification.as_ref();
+                groups
+                    .entry(c.map(|c| c.schlagwort.clone()).unwrap_or_default())
+                    .or_default()
+                    .push(Entry {
+                        id: doc.id,
+                        name: doc.original_name.clone(),
+                        doc_type: c.map(|c| c.doc_type.clone()).unwrap_or_default(),
+                        kind: doc.kind,
+                        received_at: doc.received_at.clone(),
+                        attachments: doc.attachments.clone(),
+                    });
+            }
+            let schlagworte = groups
+                .into_iter()
+                .map(|(schlagwort, mut documents)| {
+                    documents.sort_by(|a, b| b.received_at.cmp(&a.received_at));
+                    Group {
+                        schlagwort,
+                        documents,
+                    }
+                })
+                .collect();
+            Ok(Akte {
+                bg,
+                members,
+                schlagworte,
+            })
+        },
+    )
+}
+
+/// What to file into an Akte, as a caller gives it.
+pub struct Filing {
+    pub schlagwort: String,
+    pub doc_type: Option<String>,
+    pub title: Option<String>,
+    pub content: upload::Content,
+}
+
+/// File a document into the Akte of `bg` (as typed); the documents and the
+/// audit entry are recorded in one transaction. Blocking.
+pub fn file(
+    services: &Services,
+    actor: &Actor,
+    bg: &str,
+    filing: Filing,
+) -> Result<Vec<Filed>, ServiceError> {
+    let ids = |filed: Option<&Vec<Filed>>| filed.map(documents_detail);
+    services.audited(
+        actor,
+        "file_document",
+        format!("akte {bg}"),
+        ids,
+        |ticket| {
+            let bg = visible_bg(services, actor, bg)?;
+            let Some(running) = services.running() else {
+                return Err(ServiceError::Conflict(
+                    "documents are filed into an Akte by the running daemon".into(),
+                ));
+            };
+            let Filing {
+                schlagwort,
+                doc_type,
+                title,
+                content,
+            } = filing;
+            let upload = Upload {
+                bg,
+                schlagwort,
+                doc_type,
+                title,
+                content,
+                by: actor.history_name(),
+            };
+            let prepared = upload::prepare(&running.pipeline, upload)?;
+            let detail = format!(
+                "documents {}",
+                prepared
+                    .document_ids()
+                    .iter()
+                    .map(|id| id.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let filed = upload::file(&running.pipeline, prepared, &ticket.events(Some(detail)))?;
+            running.indexing.wake();
+            Ok(filed)
+        },
+    )
+}
+
+fn documents_detail(filed: &Vec<Filed>) -> String {
+    format!(
+        "documents {}",
+        filed
+            .iter()
+            .map(|f| f.document_id.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+/// A search as a caller asks it (the words and filters of [`SearchRequest`]
+/// without the scope, which is the caller's).
+pub struct Search<'a> {
+    pub request: SearchRequest<'a>,
+    /// The filters as given, for the audit trail.
+    pub described: String,
+}
+
+/// Search within what `actor` may see; every hit shown is checked against
+/// the store (the index may lag behind a correction). Blocking.
+pub fn search(
+    services: &Services,
+    index: &SearchIndex,
+    actor: &Actor,
+    search: Search<'_>,
+) -> Result<SearchResults, ServiceError> {
+    actor.require(READERS)?;
+    let visibility = services.visibility(actor)?;
+    let store = services.store();
+    let mut request = search.request;
+    let (bgs, ids);
+    if let Visibility::Scoped(scope) = &visibility {
+        bgs = scope.bgs.iter().cloned().collect::<Vec<_>>();
+        let mut in_postboxes = Vec::new();
+        for postbox in &scope.postboxes {
+            in_postboxes.extend(store.postboxes().document_ids_in(postbox)?);
+        }
+        ids = in_postboxes;
+        request.within = Some((&bgs, &ids));
+    }
+    let mut results = index.search_with(&request)?;
+    let mut shown = Vec::with_capacity(results.hits.len());
+    for mut hit in std::mem::take(&mut results.hits) {
+        let visible = match store.documents().get(hit.id)? {
+            Some(doc) => visibility.sees_document(store, &doc)?,
+            None => false,
+        };
+        if visible {
+            // Scores computed on the whole index would tell how common a
+            // word is outside the caller's scope.
+            if matches!(visibility, Visibility::Scoped(_)) {
+                hit.score = None;
+            }
+            shown.push(hit);
+        }
+    }
+    results.hits = shown;
+    let ids: Vec<String> = results.hits.iter().map(|h| h.id.to_string()).collect();
+    let detail = format!("{}; shown: {}", search.described, ids.join(","));
+    services.record(
+        actor,
+        "search",
+        format!("{} hit(s)", results.total),
+        Some(detail),
+    )?;
+    Ok(results)
+}

@@ -1,0 +1,351 @@
+//! The audited operations every front end shares: the HTTP API, the command
+//! line (in its own process, or carried out by the daemon over its control
+//! socket) and the caseworkers' web UI. There is one implementation of "who
+//! sees what" and one of "what is recorded": each operation checks the
+//! caller's role and scope before anything else, does its work, and records it
+//! in the audit trail before its answer goes out. A change and its audit entry
+//! are written in one transaction (the operation hands its [`Ticket`] to the
+//! store write); reads and refusals are recorded on their own.
+//!
+//! Front ends only translate: HTTP requests or command-line arguments in,
+//! [`ServiceError`]s out as problem documents or messages.
+
+pub mod admin;
+pub mod documents;
+mod error;
+pub mod maintenance;
+pub mod postbox;
+pub mod trail;
+
+pub use error::{Class, ServiceError};
+
+use crate::access::{Responsibilities, Scope};
+use crate::audit::Audit;
+use crate::classify::doctype::Rules;
+use crate::config::Config;
+use crate::derived::Derived;
+use crate::index::thread::IndexHandle;
+use crate::index::SearchIndex;
+use crate::model::{AuditEvent, BgNummer, Document, PostboxId, Role, User};
+use crate::pipeline::Pipeline;
+use crate::registry::Registry;
+use crate::store::Store;
+use std::cell::Cell;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Who does something.
+#[derive(Debug, Clone)]
+pub enum Actor {
+    /// A user of the API or the web UI, from an address.
+    User { user: User, address: IpAddr },
+    /// Someone on the server's command line, as the operating system knows
+    /// them: whoever may run eakte there may do everything it does.
+    Operator { name: String, uid: u32 },
+}
+
+impl Actor {
+    /// The operator running this process.
+    pub fn this_process() -> Actor {
+        // SAFETY: getuid cannot fail.
+        let uid = unsafe { libc::getuid() };
+        Actor::Operator {
+            name: user_name(uid),
+            uid,
+        }
+    }
+
+    /// How the actor appears in the audit trail.
+    pub fn who(&self) -> String {
+        match self {
+            Actor::User { user, .. } => format!("{} ({})", user.name, user.id),
+            Actor::Operator { name, uid } => format!("{name} (uid {uid}, command line)"),
+        }
+    }
+
+    fn role(&self) -> Option<String> {
+        match self {
+            Actor::User { user, .. } => Some(user.role.to_string()),
+            Actor::Operator { .. } => None,
+        }
+    }
+
+    fn address(&self) -> String {
+        match self {
+            Actor::User { address, .. } => address.to_string(),
+            Actor::Operator { .. } => "cli".into(),
+        }
+    }
+
+    /// How the actor appears in an item's history: a caseworker's Kennung,
+    /// else the user's name.
+    pub fn history_name(&self) -> String {
+        match self {
+            Actor::User { user, .. } => match &user.caseworker {
+                Some(k) => k.to_string(),
+                None => user.name.clone(),
+            },
+            Actor::Operator { name, .. } => name.clone(),
+        }
+    }
+
+    pub fn user(&self) -> Option<&User> {
+        match self {
+            Actor::User { user, .. } => Some(user),
+            Actor::Operator { .. } => None,
+        }
+    }
+
+    /// Refuse (as "not found") unless the actor has one of `roles`;
+    /// operators have every role.
+    pub fn require(&self, roles: &[Role]) -> Result<(), ServiceError> {
+        match self {
+            Actor::Operator { .. } => Ok(()),
+            Actor::User { user, .. } if roles.contains(&user.role) => Ok(()),
+            Actor::User { .. } => Err(ServiceError::NotFound),
+        }
+    }
+}
+
+/// The login name of `uid`, or the number if it has none.
+pub fn user_name(uid: u32) -> String {
+    let mut buf = vec![0u8; 4096];
+    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut found: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: getpwuid_r writes into `pwd` and `buf`, which outlive the call;
+    // `found` is null or points to `pwd`.
+    let rc = unsafe {
+        libc::getpwuid_r(
+            uid,
+            &mut pwd,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            &mut found,
+        )
+    };
+    if rc != 0 || found.is_null() || pwd.pw_name.is_null() {
+        return uid.to_string();
+    }
+    // SAFETY: pw_name points into `buf`, NUL-terminated.
+    unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// What an actor may see today.
+#[derive(Debug, Clone)]
+pub enum Visibility {
+    /// Everything (operators).
+    All,
+    /// A user's scope.
+    Scoped(Scope),
+}
+
+impl Visibility {
+    pub fn sees_bg(&self, bg: &BgNummer) -> bool {
+        match self {
+            Visibility::All => true,
+            Visibility::Scoped(scope) => scope.sees_bg(bg),
+        }
+    }
+
+    pub fn sees_postbox(&self, postbox: &PostboxId) -> bool {
+        match self {
+            Visibility::All => true,
+            Visibility::Scoped(scope) => scope.sees_postbox(postbox),
+        }
+    }
+
+    pub fn sees_document(&self, store: &Store, document: &Document) -> Result<bool, ServiceError> {
+        match self {
+            Visibility::All => Ok(true),
+            Visibility::Scoped(scope) => Ok(scope.sees_document(store, document)?),
+        }
+    }
+}
+
+/// The audit entry of an operation that changes something, handed to the
+/// store write that makes the change, so that both commit together.
+pub struct Ticket {
+    event: AuditEvent,
+    used: Cell<bool>,
+}
+
+impl Ticket {
+    /// The entry as it is to be written with the change (outcome `ok`), with
+    /// `detail`, for the write's `audit` argument.
+    pub fn events(&self, detail: Option<String>) -> Vec<AuditEvent> {
+        self.used.set(true);
+        vec![AuditEvent {
+            detail,
+            outcome: "ok".into(),
+            ..self.event.clone()
+        }]
+    }
+}
+
+/// The daemon's running parts that some operations need.
+#[derive(Clone)]
+pub struct Running {
+    /// Extraction and the registry cache, for uploads and ingest.
+    pub pipeline: Pipeline,
+    /// The index's reader (searches take a fresh searcher each).
+    pub index: SearchIndex,
+    /// The indexer thread.
+    pub indexing: IndexHandle,
+}
+
+/// Everything the operations work with.
+pub struct Services {
+    store: Store,
+    rules: Arc<Rules>,
+    registry: Arc<Derived<Registry>>,
+    responsibilities: Derived<Responsibilities>,
+    audit: Audit,
+    /// Where the inbox and the index are (for `check`, and searches and
+    /// rebuilds outside the daemon).
+    inbox_dir: PathBuf,
+    index_dir: PathBuf,
+    running: Option<Running>,
+}
+
+impl Services {
+    /// The operations of a running daemon.
+    pub fn of_daemon(config: &Config, running: Running) -> Services {
+        let pipeline = &running.pipeline;
+        let (rules, registry) = pipeline.shared();
+        Services {
+            store: pipeline.store().clone(),
+            rules,
+            registry,
+            responsibilities: Derived::default(),
+            audit: Audit::new(pipeline.store().clone()),
+            inbox_dir: config.inbox_dir.clone(),
+            index_dir: config.index_dir.clone(),
+            running: Some(running),
+        }
+    }
+
+    /// The operations of a command-line process that holds the store itself.
+    pub fn of_process(config: &Config, store: Store, rules: Rules) -> Services {
+        Services {
+            audit: Audit::new(store.clone()),
+            store,
+            rules: Arc::new(rules),
+            registry: Arc::default(),
+            responsibilities: Derived::default(),
+            inbox_dir: config.inbox_dir.clone(),
+            index_dir: config.index_dir.clone(),
+            running: None,
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
+    /// The daemon's running parts, if this is the daemon.
+    pub fn running(&self) -> Option<&Running> {
+        self.running.as_ref()
+    }
+
+    /// The audit trail's writer (reads and refusals).
+    pub fn audit_log(&self) -> &Audit {
+        &self.audit
+    }
+
+    /// The current registry (see [`crate::pipeline::current_registry`]).
+    pub fn registry(&self) -> Result<Arc<Registry>, ServiceError> {
+        Ok(crate::pipeline::current_registry(
+            &self.store,
+            &self.registry,
+        )?)
+    }
+
+    /// What `actor` may see today. Users of roles that see no documents
+    /// (admins, auditors) get `NotFound`. Blocking.
+    pub fn visibility(&self, actor: &Actor) -> Result<Visibility, ServiceError> {
+        let Actor::User { user, .. } = actor else {
+            return Ok(Visibility::All);
+        };
+        let registry = self.registry()?;
+        let responsibilities = self.responsibilities.get(
+            |r| r.generation == registry.generation(),
+            || Ok::<_, ServiceError>(Responsibilities::compute(&registry)),
+        )?;
+        Scope::of(user, &registry, &responsibilities, crate::clock::today())
+            .map(Visibility::Scoped)
+            .ok_or(ServiceError::NotFound)
+    }
+
+    /// Run `work` for `actor` and record it: `work` hands its [`Ticket`] to
+    /// the store write of a change; when it wrote none (a read) or failed,
+    /// the entry is written on its own, with the outcome (`ok`, `denied` for
+    /// what is out of scope or not there, `refused` for an invalid request,
+    /// `failed` for eakte's own trouble) and the detail `detail` makes of the
+    /// result. Nothing is done that could not be recorded, and the entry is
+    /// durable before the answer. Blocking.
+    pub fn audited<T>(
+        &self,
+        actor: &Actor,
+        action: &str,
+        target: String,
+        detail: impl FnOnce(Option<&T>) -> Option<String>,
+        work: impl FnOnce(&Ticket) -> Result<T, ServiceError>,
+    ) -> Result<T, ServiceError> {
+        self.store.ensure_writable()?;
+        let ticket = Ticket {
+            event: AuditEvent {
+                who: actor.who(),
+                role: actor.role(),
+                address: actor.address(),
+                action: action.to_string(),
+                target,
+                outcome: "ok".into(),
+                detail: None,
+            },
+            used: Cell::new(false),
+        };
+        let result = work(&ticket);
+        if result.is_ok() && ticket.used.get() {
+            return result;
+        }
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(e) => e.class().outcome(),
+        };
+        let detail = detail(result.as_ref().ok());
+        self.audit.record(AuditEvent {
+            outcome: outcome.to_string(),
+            detail,
+            ..ticket.event
+        })?;
+        result
+    }
+
+    /// Record what `actor` did that has no result of its own (a poll with
+    /// news). Blocking (flushes).
+    pub fn record(
+        &self,
+        actor: &Actor,
+        action: &str,
+        target: String,
+        detail: Option<String>,
+    ) -> Result<(), ServiceError> {
+        self.audit.record(AuditEvent {
+            who: actor.who(),
+            role: actor.role(),
+            address: actor.address(),
+            action: action.to_string(),
+            target,
+            outcome: "ok".into(),
+            detail,
+        })?;
+        Ok(())
+    }
+}

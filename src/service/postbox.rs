@@ -1,0 +1,196 @@
+//! Postboxes: looking into them, following their changes (the long-poll's
+//! work, one look at a time), and changing an item.
+
+use super::{Actor, ServiceError, Services, Visibility};
+use crate::model::{Item, ItemId, PostboxId, Role};
+use crate::postbox::ops::{self, Command, Listed};
+use serde::Serialize;
+
+/// Who works with postboxes.
+pub const WORKERS: &[Role] = &[Role::Caseworker, Role::Clearing, Role::Teamlead];
+
+/// Most changes returned by one look (the cursor continues after them).
+const MAX_CHANGES: usize = 1000;
+
+/// A postbox as `eakte postbox list` shows it: a caseworker's own items and
+/// those of colleagues they deputise for today. Blocking.
+pub fn list(
+    services: &Services,
+    actor: &Actor,
+    postbox: &PostboxId,
+    all: bool,
+) -> Result<Vec<Listed>, ServiceError> {
+    let ids =
+        |listed: Option<&Vec<Listed>>| listed.map(|l| items_detail(l.iter().map(|l| l.item.id)));
+    services.audited(
+        actor,
+        "read_postbox",
+        format!("postbox {postbox}"),
+        ids,
+        |_| {
+            actor.require(WORKERS)?;
+            if !services.visibility(actor)?.sees_postbox(postbox) {
+                return Err(ServiceError::NotFound);
+            }
+            let registry = services.registry()?;
+            Ok(ops::view(
+                services.store(),
+                &registry,
+                postbox,
+                crate::clock::today(),
+                all,
+            )?)
+        },
+    )
+}
+
+fn items_detail(ids: impl Iterator<Item = ItemId>) -> String {
+    let ids: Vec<String> = ids.map(|id| id.to_string()).collect();
+    format!("items {}", ids.join(","))
+}
+
+/// The answer to a look into the caller's postboxes.
+#[derive(Debug, Serialize)]
+pub struct Poll {
+    pub items: Vec<Listed>,
+    /// Items that left the caller's postboxes (forwarded, re-routed) since the cursor.
+    pub removed: Vec<ItemId>,
+    /// Pass as `since` to get the changes after this answer.
+    pub cursor: u64,
+}
+
+/// One look into `actor`'s postboxes (as of `visibility`, taken once per
+/// long-poll): without `since` the current view (open items, urgent first);
+/// with `since` the items changed after that cursor and those that left the
+/// caller's postboxes since, whatever happened to them afterwards. Recorded
+/// when it shows anything. Also says whether a page of changes was full (more
+/// wait beyond it). Blocking.
+pub fn look(
+    services: &Services,
+    actor: &Actor,
+    visibility: &Visibility,
+    postboxes: &[PostboxId],
+    since: Option<u64>,
+) -> Result<(Poll, bool), ServiceError> {
+    let store = services.store();
+    let own = actor
+        .user()
+        .and_then(|u| u.caseworker.clone())
+        .map(PostboxId::Caseworker);
+    let (poll, page_full) = match since {
+        None => {
+            let cursor = store.postboxes().last_change();
+            let items = ops::list(store, postboxes, own.as_ref(), crate::clock::today(), false)?;
+            let poll = Poll {
+                items,
+                removed: Vec::new(),
+                cursor,
+            };
+            (poll, false)
+        }
+        Some(since) => {
+            let (changed, cursor) = store.postboxes().changed_after(since, MAX_CHANGES)?;
+            let page_full = changed.len() == MAX_CHANGES;
+            let (mut items, mut removed) = (Vec::new(), Vec::new());
+            for item in changed {
+                if visibility.sees_postbox(&item.postbox) {
+                    let deputising_for = match (&item.postbox, &own) {
+                        (PostboxId::Caseworker(k), Some(mine)) if &item.postbox != mine => {
+                            Some(k.clone())
+                        }
+                        _ => None,
+                    };
+                    items.push(Listed {
+                        item,
+                        deputising_for,
+                    });
+                } else if left_since(&item, since, visibility) {
+                    removed.push(item.id);
+                }
+            }
+            let poll = Poll {
+                items,
+                removed,
+                cursor,
+            };
+            (poll, page_full)
+        }
+    };
+    if !poll.items.is_empty() || !poll.removed.is_empty() {
+        let detail = items_detail(poll.items.iter().map(|l| l.item.id));
+        let target = format!("{} item(s)", poll.items.len());
+        services.record(actor, "read_postbox", target, Some(detail))?;
+    }
+    Ok((poll, page_full))
+}
+
+/// Whether `item` left a postbox the caller sees by a change after `since`.
+/// Each history event carries the number of its change, so a later move
+/// (forwarded on again, re-routed twice) does not hide the first one; events
+/// from before numbers were kept (0) count when they are the latest.
+fn left_since(item: &Item, since: u64, visibility: &Visibility) -> bool {
+    let last = item.history.len().saturating_sub(1);
+    item.history.iter().enumerate().any(|(i, event)| {
+        let recent = event.seq > since || (event.seq == 0 && i == last);
+        recent
+            && event
+                .action
+                .moved_from()
+                .is_some_and(|from| visibility.sees_postbox(from))
+    })
+}
+
+/// Change item `id` for `actor` (who must see the postbox it is in); the
+/// change and its audit entry commit together. Returns the item, or only its
+/// id when the change moved it out of the caller's scope (its new place is
+/// none of their business). `by` names the actor in the item's history (the
+/// Kennung given on the command line, or the caller). Blocking.
+pub fn change(
+    services: &Services,
+    actor: &Actor,
+    id: ItemId,
+    command: Command,
+    by: Option<&str>,
+) -> Result<Changed, ServiceError> {
+    let (name, detail) = (command.action(), format!("{command:?}"));
+    services.audited(
+        actor,
+        name,
+        format!("item {id}"),
+        |_| None,
+        |ticket| {
+            actor.require(WORKERS)?;
+            let visibility = services.visibility(actor)?;
+            let registry = services.registry()?;
+            let may_change = |item: &Item| visibility.sees_postbox(&item.postbox);
+            let by = by.map_or_else(|| actor.history_name(), str::to_string);
+            let actor = ops::Actor {
+                name: &by,
+                may_change: &may_change,
+            };
+            let changed = ops::execute(
+                services.store(),
+                &registry,
+                services.rules(),
+                id,
+                actor,
+                command,
+                crate::clock::today(),
+                &ticket.events(Some(detail)),
+            )?;
+            Ok(if visibility.sees_postbox(&changed.postbox) {
+                Changed::Item(Box::new(changed))
+            } else {
+                Changed::Moved(changed.id)
+            })
+        },
+    )
+}
+
+/// What a changed item looks like to whoever changed it.
+#[derive(Debug)]
+pub enum Changed {
+    Item(Box<Item>),
+    /// Moved out of the caller's scope.
+    Moved(ItemId),
+}
