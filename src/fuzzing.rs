@@ -107,37 +107,93 @@ fn fixtures() -> &'static Fixtures {
 }
 
 /// Recipient recognition: BG numbers and Kundennummern in any text, checked
-/// against a registry.
+/// against a registry. A number read without doubt is a valid number; a
+/// recipient recognised is one the registry knows.
 pub fn recipient_numbers(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     for pattern in crate::classify::identifiers::bg_numbers(&text) {
-        let _ = pattern.reading();
+        if let Some(reading) = pattern.reading() {
+            assert!(
+                crate::model::BgNummer::parse(&reading).is_some(),
+                "{reading:?} read as a BG number from {:?}",
+                pattern.raw
+            );
+        }
     }
     for pattern in crate::classify::identifiers::kundennummern(&text) {
-        let _ = pattern.reading();
+        if let Some(reading) = pattern.reading() {
+            assert!(
+                crate::model::Kundennummer::parse(&reading).is_some(),
+                "{reading:?} read as a Kundennummer from {:?}",
+                pattern.raw
+            );
+        }
     }
-    let _ = crate::classify::recognise(&text, &fixtures().registry);
+    let registry = &fixtures().registry;
+    if let Some(bg) = crate::classify::recognise(&text, registry).bg() {
+        assert!(
+            registry.has_bg(bg),
+            "recognised {bg}, which the registry lacks"
+        );
+    }
 }
 
-/// File type detection, and the header probe that follows it for images.
+/// File type detection, and the header probe that follows it for images: a
+/// probe that succeeds names between one and the allowed number of pages,
+/// none of them empty.
 pub fn file_type(data: &[u8]) {
     if let sniff::Sniffed::Accepted(kind @ (FileKind::Png | FileKind::Jpeg | FileKind::Tiff)) =
         sniff::sniff(data)
     {
-        let _ = image::probe(kind, data, 50);
+        if let Ok(info) = image::probe(kind, data, 50) {
+            assert!(
+                (1..=50).contains(&info.pages.len()),
+                "{} pages",
+                info.pages.len()
+            );
+            assert!(
+                info.pages.iter().all(|&(w, h)| w > 0 && h > 0),
+                "an empty page: {:?}",
+                info.pages
+            );
+        }
     }
 }
 
-/// CSV import of recipients and caseworkers (planned only, as a dry run does:
-/// the store is unchanged).
+/// CSV import of recipients and caseworkers, planned only, as a dry run does
+/// (the store is unchanged): every row is accounted for once, and nothing is
+/// applied.
 pub fn csv_import(data: &[u8]) {
     let store = &fixtures().store;
-    let _ = import::plan_recipients(store, data, &Silent);
-    let _ = import::plan_caseworkers(store, data, &Silent);
+    let rows = String::from_utf8_lossy(data).lines().count();
+    for plan in [
+        import::plan_recipients(store, data, &Silent),
+        import::plan_caseworkers(store, data, &Silent),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let r = &plan.report;
+        assert!(!r.applied);
+        let accounted = r.added + r.changed + r.unchanged + r.rejected.len();
+        assert!(accounted >= 1, "a plan for no row at all: {r:?}");
+        // Caseworkers count per Kennung, not per row; never more than the rows.
+        assert!(
+            accounted <= rows,
+            "{accounted} rows accounted for in {rows} lines: {r:?}"
+        );
+    }
 }
 
-/// The search syntax, parsed and run against an index.
+/// The search syntax, parsed and run against an index: it finds at most what
+/// it was asked for, and refuses only queries (never fails in the index).
 pub fn query(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
-    let _ = fixtures().index.search(&text, 10, 0);
+    match fixtures().index.search(&text, 10, 0) {
+        Ok(results) => {
+            assert!(results.hits.len() <= 10 && results.hits.len() <= results.total);
+        }
+        Err(crate::index::IndexError::Query(_)) => {}
+        Err(e) => panic!("{text:?} failed in the index: {e}"),
+    }
 }

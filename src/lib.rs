@@ -36,31 +36,31 @@
 //! - [`control`]   the command line's work, in its own process or through the daemon
 //! - [`daemon`]    `eakte serve`: the parts wired together
 
-pub mod access;
-pub mod api;
-pub mod audit;
-pub mod classify;
+mod access;
+mod api;
+mod audit;
+mod classify;
 pub mod clock;
 pub mod config;
 pub mod control;
 pub mod daemon;
-pub mod derived;
-pub mod durable;
+mod derived;
+mod durable;
 pub mod extract;
 pub mod failpoint;
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod health;
-pub mod inbox;
-pub mod index;
-pub mod metrics;
+mod health;
+mod inbox;
+mod index;
+mod metrics;
 pub mod model;
-pub mod pipeline;
-pub mod postbox;
+mod pipeline;
+mod postbox;
 pub mod progress;
 pub mod registry;
-pub mod route;
-pub mod service;
+mod route;
+mod service;
 pub mod shutdown;
 pub mod store;
 pub mod timefmt;

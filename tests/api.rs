@@ -834,8 +834,12 @@ fn admins_manage_users_registry_and_absences_over_http() {
     assert_eq!(status, 413, "{body}");
     assert!(body.contains("\"status\":413"), "{body}");
 
-    // Guessing tokens gets slower (seen in the log, not timed here).
+    // Guessing tokens gets slower: after three free guesses from an address,
+    // each answer waits 250 ms, then 500 ms, … (a lower bound the daemon's own
+    // sleep guarantees, not a measure of speed).
+    let mut waited = Vec::new();
     for _ in 0..5 {
+        let started = std::time::Instant::now();
         let response = w
             .agent
             .get(format!("{}/api/v1/postbox", w.base))
@@ -843,7 +847,12 @@ fn admins_manage_users_registry_and_absences_over_http() {
             .call()
             .unwrap();
         assert_eq!(response.status().as_u16(), 401);
+        waited.push(started.elapsed());
     }
+    assert!(
+        waited[3] >= Duration::from_millis(250) && waited[4] >= Duration::from_millis(500),
+        "the fourth and fifth guess are slowed down: {waited:?}"
+    );
     let log = w.daemon.as_ref().unwrap().log_text();
     assert!(
         log.contains("repeated bad API tokens; slowing down"),

@@ -194,3 +194,48 @@ fn scans_dropped_while_the_daemon_was_down_are_filed_at_start_and_duplicates_onc
     assert_eq!(report["documents"], 2);
     assert_eq!(report["arrivals"], 3);
 }
+
+/// An inbox on a network share sends no file events: with `[inbox] watch =
+/// false` the periodic rescan alone finds every scan. A writer that pauses for
+/// longer than the settle window (a stalled copy; smbd keeps the file open)
+/// is waited for, not taken half-written.
+#[test]
+fn without_file_events_rescans_file_every_scan_and_wait_for_a_paused_writer() {
+    let sb = Sandbox::with_settle(300, "");
+    // The sandbox's own [inbox] section gets the key (one section per file).
+    let config = std::fs::read_to_string(sb.config()).unwrap();
+    std::fs::write(
+        sb.config(),
+        config.replace("rescan_secs = 1\n", "rescan_secs = 1\nwatch = false\n"),
+    )
+    .unwrap();
+    let daemon = sb.serve();
+    daemon.wait_ready();
+    assert!(
+        daemon.log_text().contains("file events are off"),
+        "{}",
+        daemon.log_text()
+    );
+    scanmaker::put(
+        &sb.inbox().join("husum/ruhig.pdf"),
+        &letter_pdf("Hallighaus"),
+    );
+    only_hit(&sb, "Hallighaus");
+
+    let pdf = letter_pdf("Sielzugweg");
+    let path = sb.inbox().join("Sylt/gestockt.pdf");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut writer = std::fs::File::create(&path).unwrap();
+    use std::io::Write;
+    writer.write_all(&pdf[..pdf.len() / 2]).unwrap();
+    // Five settle windows and two rescans without a byte written.
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(path.exists(), "taken while its writer still held it");
+    assert!(sb.processing().is_empty() && sb.quarantined().is_empty());
+    writer.write_all(&pdf[pdf.len() / 2..]).unwrap();
+    drop(writer);
+    only_hit(&sb, "Sielzugweg");
+    assert!(sb.quarantined().is_empty(), "{:?}", sb.quarantined());
+    assert!(daemon.stop());
+    assert_eq!(sb.assert_check_passes()["documents"], 2);
+}

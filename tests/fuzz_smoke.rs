@@ -4,8 +4,12 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 const MUTATIONS: usize = 20_000;
+/// A whole replay takes a few seconds; one that takes this long hangs.
+const TIME_LIMIT: Duration = Duration::from_secs(300);
 
 /// A deterministic random source (xorshift), so a failure can be replayed.
 struct Rng(u64);
@@ -76,7 +80,11 @@ fn mutate(rng: &mut Rng, corpus: &[Vec<u8>]) -> Vec<u8> {
     data
 }
 
-fn smoke(target: &str, run: fn(&[u8])) {
+/// Replay the kept corpus of `target` and its mutations through `run`, which
+/// asserts the target's properties (a panic is a finding). The replay runs on
+/// a thread of its own, so that an input that hangs fails the test, naming the
+/// input, instead of hanging CI.
+fn smoke(target: &'static str, run: fn(&[u8])) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fuzz/corpus")
         .join(target);
@@ -85,15 +93,36 @@ fn smoke(target: &str, run: fn(&[u8])) {
         .map(|entry| std::fs::read(entry.unwrap().path()).unwrap())
         .collect();
     corpus.push(Vec::new());
-    let mut rng = Rng(0x5eed ^ target.len() as u64);
-    let inputs = corpus
-        .clone()
-        .into_iter()
-        .chain((0..MUTATIONS).map(|_| mutate(&mut rng, &corpus)));
-    for input in inputs {
-        if catch_unwind(AssertUnwindSafe(|| run(&input))).is_err() {
+    let current = Arc::new(Mutex::new((0usize, Vec::new())));
+    let (done, finished) = std::sync::mpsc::channel();
+    let replaying = current.clone();
+    std::thread::spawn(move || {
+        let mut rng = Rng(0x5eed ^ target.len() as u64);
+        let inputs = corpus
+            .clone()
+            .into_iter()
+            .chain((0..MUTATIONS).map(|_| mutate(&mut rng, &corpus)));
+        for (n, input) in inputs.enumerate() {
+            *replaying.lock().unwrap() = (n, input.clone());
+            if catch_unwind(AssertUnwindSafe(|| run(&input))).is_err() {
+                let _ = done.send(Err(format!(
+                    "{target} failed on input {n} ({} bytes): {:?}",
+                    input.len(),
+                    String::from_utf8_lossy(&input)
+                )));
+                return;
+            }
+        }
+        let _ = done.send(Ok(()));
+    });
+    match finished.recv_timeout(TIME_LIMIT) {
+        Ok(Ok(())) => {}
+        Ok(Err(finding)) => panic!("{finding}"),
+        Err(_) => {
+            let (n, input) = current.lock().unwrap().clone();
             panic!(
-                "{target} failed on {} bytes: {:?}",
+                "{target} did not finish within {} s; input {n} ({} bytes) may hang: {:?}",
+                TIME_LIMIT.as_secs(),
                 input.len(),
                 String::from_utf8_lossy(&input)
             );

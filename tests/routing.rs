@@ -657,7 +657,21 @@ fn letters_land_in_the_right_postbox_and_never_with_a_wrong_caseworker() {
         .collect();
     assert!(shown.contains(&(after_ids["21.pdf"], None)), "{shown:?}");
     assert!(shown.contains(&(ids["02.pdf"], Some("sb-h1"))), "{shown:?}");
-    assert_eq!(deputy_view[0]["urgent"], true, "urgent items come first");
+    // Urgent first, then oldest first: sb-h1's Kontoauszug (18) is older than
+    // sb-h3's own AU (21), so only the urgent-first rule puts 21 before 18.
+    let urgent: Vec<bool> = deputy_view
+        .iter()
+        .map(|l| l["urgent"].as_bool().unwrap())
+        .collect();
+    assert!(
+        urgent.contains(&false) && urgent.windows(2).all(|w| w[0] >= w[1]),
+        "urgent items come first: {urgent:?}"
+    );
+    let position = |doc: u64| deputy_view.iter().position(|l| l["document_id"] == doc);
+    assert!(
+        position(after_ids["21.pdf"]) < position(ids["18.pdf"]),
+        "the newer urgent item before the older ordinary one"
+    );
 
     // Nothing with a wrong caseworker: every item outside clearing sits with the
     // caseworker the fixture's own rules make responsible.

@@ -230,6 +230,16 @@ impl Site {
     }
 }
 
+/// Percent-encoding of everything but unreserved characters, for a query.
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// Import caseworkers and recipients straight into the store (no daemon runs).
 fn load_registry(store: &Store, caseworkers: &[u8], recipients: &[u8]) {
     import::plan_caseworkers(store, caseworkers, &Silent)
@@ -1169,10 +1179,7 @@ pub fn search(corpus: &Corpus, clients: usize, secs: u64) -> Vec<Row> {
     let classes: Vec<(&str, String)> = vec![
         ("rare term", "q=V{id}".into()),
         ("common term (10 %)", format!("q={COMMON}")),
-        (
-            "phrase",
-            format!("q={}", eakte::api::documents::percent_encode(PHRASE)),
-        ),
+        ("phrase", format!("q={}", percent_encode(PHRASE))),
         ("fuzzy term", format!("q={FUZZY}")),
         (
             "filtered",

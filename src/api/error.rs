@@ -56,10 +56,6 @@ impl ApiError {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", detail)
     }
 
-    pub fn conflict(detail: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::CONFLICT, "conflict", detail)
-    }
-
     pub fn too_large(detail: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", detail)
     }

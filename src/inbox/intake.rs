@@ -217,6 +217,11 @@ fn claim_unchanged(
         // Gone since the pass that found it (taken away by the scan office).
         return Ok(None);
     }
+    if super::open_for_writing(&found.path) == Some(true) {
+        // A writer that paused: it settles again once the writer lets go.
+        tracing::debug!(scan = %rel, "still open for writing; it waits");
+        return Ok(None);
+    }
     let arrival = store
         .documents()
         .new_arrival_id()

@@ -328,6 +328,34 @@ fn reason_text(rel: &str, reason_de: &str, technical: &str) -> String {
     )
 }
 
+/// Whether another process holds `path` open for writing: a scanner or a
+/// Samba server (`smbd`) still writing a scan that paused for longer than the
+/// settle window. Asked with a read lease, which the kernel refuses while the
+/// file is open for writing anywhere on this host. `None` when it cannot tell
+/// (not our file and no `CAP_LEASE`, a file system without leases, a writer on
+/// another machine of a network share): then only the settle window decides.
+pub fn open_for_writing(path: &Path) -> Option<bool> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .ok()?;
+    let fd = file.as_raw_fd();
+    // SAFETY: fcntl on a descriptor this function owns; a lease taken is
+    // released before the descriptor closes.
+    let taken = unsafe { libc::fcntl(fd, libc::F_SETLEASE, libc::F_RDLCK) };
+    if taken == 0 {
+        unsafe { libc::fcntl(fd, libc::F_SETLEASE, libc::F_UNLCK) };
+        return Some(false);
+    }
+    match io::Error::last_os_error().raw_os_error() {
+        Some(libc::EAGAIN) => Some(true),
+        _ => None,
+    }
+}
+
 fn describe_special(kind: &fs::FileType) -> Option<&'static str> {
     use std::os::unix::fs::FileTypeExt;
     if kind.is_file() {
@@ -448,6 +476,19 @@ mod tests {
         inbox.finish(&claimed).unwrap();
         fs::create_dir_all(claimed.path.parent().unwrap()).unwrap();
         inbox.finish(&claimed).unwrap();
+    }
+
+    #[test]
+    fn a_file_open_for_writing_is_seen_as_such() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("scan.pdf");
+        let mut writer = fs::File::create(&path).unwrap();
+        writer.write_all(b"%PDF-1.4 halb").unwrap();
+        assert_eq!(open_for_writing(&path), Some(true));
+        drop(writer);
+        assert_eq!(open_for_writing(&path), Some(false));
+        let _reader = fs::File::open(&path).unwrap();
+        assert_eq!(open_for_writing(&path), Some(false), "readers do not count");
     }
 
     #[test]

@@ -17,7 +17,7 @@ mod seekable;
 pub mod thread;
 
 use crate::model::{Document, DocumentId};
-pub use search::{Facets, Hit, SearchRequest, SearchResults};
+pub use search::{SearchRequest, SearchResults};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use tantivy::schema::{

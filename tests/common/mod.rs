@@ -106,10 +106,16 @@ impl Sandbox {
     }
 
     /// Document ids found by `eakte search --json`.
+    /// Fails the test on any other error than the two a starting daemon may
+    /// cause (no index yet; the store held by a daemon not answering yet).
     pub fn search(&self, query: &str) -> Vec<u64> {
         let out = self.eakte(&["search", "--json", "--limit", "50", query]);
         if !out.status.success() {
-            return Vec::new(); // e.g. no index yet while a daemon starts
+            let err = stderr(&out);
+            let starting =
+                err.contains("there is no search index") || err.contains("takes no commands");
+            assert!(starting, "eakte search {query:?} failed: {err}");
+            return Vec::new();
         }
         stdout(&out)
             .lines()
