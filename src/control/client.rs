@@ -77,12 +77,25 @@ fn local(config: &Config, store: crate::store::Store, request: Request) -> Resul
 }
 
 fn remote(stream: UnixStream, config: &Config, request: Request) -> Result<u8, ClientError> {
-    let mut writer = BufWriter::new(stream.try_clone().map_err(ClientError::Daemon)?);
-    protocol::write_json(&mut writer, &request).map_err(ClientError::Daemon)?;
+    let sending = stream.try_clone().map_err(ClientError::Daemon)?;
+    let mut writer = BufWriter::new(sending.try_clone().map_err(ClientError::Daemon)?);
+    // A daemon that refuses the caller answers and closes at once, maybe
+    // before the request is written: its answer is read all the same.
+    let sent = protocol::write_json(&mut writer, &request);
     // The files go on a thread of their own: the daemon answers (one line per
     // ingested file) while later files are still being sent.
     let mut files = LocalFiles::of(config, &request);
     let sender = std::thread::spawn(move || -> io::Result<()> {
+        sent?;
+        // Whatever happens, the daemon learns that no more comes (it reads
+        // the end of the stream instead of waiting for a file for ever).
+        struct Done(UnixStream);
+        impl Drop for Done {
+            fn drop(&mut self) {
+                let _ = self.0.shutdown(std::net::Shutdown::Write);
+            }
+        }
+        let _done = Done(sending);
         while let Some(named) = files.next_file() {
             match named.content {
                 Content::Read {

@@ -28,7 +28,7 @@ pub enum Reply {
 
 /// A file the command line read for the command.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "file", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum FileHeader {
     /// Its bytes follow in the next frame.
     Read {
@@ -103,6 +103,27 @@ fn read_frame(r: &mut impl Read, expected: u8) -> io::Result<Option<Vec<u8>>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_file_header_goes_over_the_wire() {
+        let headers = [
+            FileHeader::Read {
+                name: "brief.pdf".into(),
+                received_at: "2026-12-01T08:00:00Z".into(),
+            },
+            FileHeader::Rejected(crate::extract::Rejection::TooLarge { size: 9, max: 1 }),
+            FileHeader::Failed("cannot read fehlt.pdf".into()),
+        ];
+        let mut wire = Vec::new();
+        for header in &headers {
+            write_json(&mut wire, header).unwrap();
+        }
+        let mut r = &wire[..];
+        for header in &headers {
+            let read: FileHeader = read_json(&mut r).unwrap().unwrap();
+            assert_eq!(format!("{read:?}"), format!("{header:?}"));
+        }
+    }
 
     #[test]
     fn frames_round_trip_and_a_wrong_kind_is_an_error() {

@@ -88,7 +88,12 @@ pub async fn serve(
     }
 }
 
+/// How long a command line may go silent while it sends a file (a suspended
+/// command, say) before the file counts as not sent.
+const FILE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(300);
+
 fn handle(stream: UnixStream, uid: u32, services: &Services, config: &Config) -> io::Result<()> {
+    stream.set_read_timeout(Some(FILE_PATIENCE))?;
     let writer = Arc::new(Mutex::new(BufWriter::new(stream.try_clone()?)));
     let mut console = SocketConsole {
         writer: writer.clone(),

@@ -152,7 +152,12 @@ pub fn change(
     command: Command,
     by: Option<&str>,
 ) -> Result<Changed, ServiceError> {
-    let (name, detail) = (command.action(), format!("{command:?}"));
+    let name = command.action();
+    // On the command line `--by` names a caseworker; the actor is who ran it.
+    let detail = match by {
+        Some(by) => format!("{command:?}, by {by}"),
+        None => format!("{command:?}"),
+    };
     services.audited(
         actor,
         name,
