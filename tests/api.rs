@@ -1129,3 +1129,214 @@ fn schemathesis_finds_no_server_error_and_no_answer_outside_the_schema() {
     let verify = w.sb.eakte(&["audit", "verify"]);
     assert!(verify.status.success(), "{}", stderr(&verify));
 }
+
+/// The id of the user called `name` (admin's view).
+fn user_id(w: &World, name: &str) -> u64 {
+    w.get_json("admin", "/api/v1/admin/users")
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == name)
+        .unwrap_or_else(|| panic!("no user {name}"))["id"]
+        .as_u64()
+        .unwrap()
+}
+
+#[test]
+fn a_deputys_deputy_reads_and_searches_and_nobody_changes_a_foreign_item() {
+    let mut w = world();
+    // Every change to another caseworker's item is refused as if it did not
+    // exist, whatever the change and however valid its body.
+    let item = w.item_of("cw2", "petersen");
+    for (action, body) in [
+        ("start", json!({})),
+        ("done", json!({ "note": "zdA" })),
+        ("forward", json!({ "to": "sb-h1" })),
+        ("resubmit", json!({ "until": "31.12.2099" })),
+        ("correct", json!({ "type": "Widerspruch" })),
+        ("correct", json!({ "type": "kein Typ" })),
+        ("correct", json!({ "bg": "07450BG0000102" })),
+    ] {
+        let (status, body) = w.post_json(
+            "cw1",
+            &format!("/api/v1/postbox/items/{item}/{action}"),
+            body,
+        );
+        assert_eq!(status, 404, "cw1 {action} on sb-h2's item: {body}");
+    }
+
+    // sb-h1 is away with sb-h2 as deputy, and sb-h2 with sb-n1: Nils works for both.
+    let (status, body) = w.post_json(
+        "admin",
+        "/api/v1/admin/users",
+        json!({ "name": "Nils", "role": "caseworker", "caseworker": "sb-n1" }),
+    );
+    assert_eq!(status, 201, "{body}");
+    let nils = serde_json::from_str::<Value>(&body).unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    w.tokens.insert("cw-n1", nils);
+    let today = eakte::clock::today();
+    let soon = (today + jiff::Span::new().days(3)).to_string();
+    for (absent, deputy) in [("sb-h1", "sb-h2"), ("sb-h2", "sb-n1")] {
+        let absence =
+            json!({ "kennung": absent, "from": today.to_string(), "to": soon, "deputy": deputy });
+        let (status, body) = w.post_json("admin", "/api/v1/admin/absences", absence);
+        assert_eq!(status, 201, "{body}");
+    }
+    let view = w.get_json("cw-n1", "/api/v1/postbox");
+    let deputised: Vec<(&str, u64)> = view["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| Some((i["deputising_for"].as_str()?, i["document_id"].as_u64()?)))
+        .collect();
+    assert!(deputised.contains(&("sb-h1", w.docs["albers"])), "{view:#}");
+    assert!(
+        deputised.contains(&("sb-h2", w.docs["petersen"])),
+        "{view:#}"
+    );
+    for doc in ["albers", "petersen", "nissen"] {
+        assert_eq!(
+            w.get("cw-n1", &format!("/api/v1/documents/{}", w.docs[doc]))
+                .0,
+            200,
+            "{doc}"
+        );
+    }
+    assert_eq!(
+        w.get("cw-n1", "/api/v1/akten/07450BG0000102").0,
+        200,
+        "Albers' Akte"
+    );
+    let found = w.get_json("cw-n1", "/api/v1/search?q=Halligf%C3%A4hre");
+    assert_eq!(found["hits"][0]["id"], w.docs["albers"], "{found:#}");
+    // The absent deputy in the middle sees nothing of sb-h1's any more.
+    assert_eq!(
+        w.get("cw2", &format!("/api/v1/documents/{}", w.docs["albers"]))
+            .0,
+        404
+    );
+    w.stop();
+}
+
+#[test]
+fn clearing_corrects_type_and_recipient_and_the_document_moves_in_search() {
+    let w = world();
+    let item = w.item_of("clearing", "unknown");
+    let path = |action: &str| format!("/api/v1/postbox/items/{item}/{action}");
+    let hits = |who: &str| {
+        w.get_json(who, "/api/v1/search?q=Sturmflut")["hits"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!((hits("clearing"), hits("cw2")), (1, 0));
+
+    // The type alone: it stays in clearing, now urgent.
+    let (status, body) = w.post_json(
+        "clearing",
+        &path("correct"),
+        json!({ "type": "Widerspruch" }),
+    );
+    assert_eq!(status, 200, "{body}");
+    let corrected: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (
+            &corrected["postbox"],
+            &corrected["doc_type"],
+            &corrected["urgent"]
+        ),
+        (
+            &json!("klaerung:husum"),
+            &json!("Widerspruch"),
+            &json!(true)
+        ),
+        "{corrected:#}"
+    );
+    let (status, body) = w.post_json(
+        "clearing",
+        &path("correct"),
+        json!({ "type": "Brieftaube" }),
+    );
+    assert_eq!(status, 422, "an unknown type: {body}");
+    let (status, body) = w.post_json(
+        "clearing",
+        &path("correct"),
+        json!({ "bg": "07450BG7777777" }),
+    );
+    assert_eq!(status, 422, "a BG the registry does not know: {body}");
+    assert!(body.contains("not in the registry"), "{body}");
+
+    // The recipient: to sb-h2, and the search follows.
+    let (status, body) = w.post_json(
+        "clearing",
+        &path("correct"),
+        json!({ "bg": "07450BG0000101" }),
+    );
+    assert_eq!(status, 200, "{body}");
+    common::wait_for("the document to move in search", || {
+        hits("cw2") == 1 && hits("clearing") == 0
+    });
+    let (status, _) = w.post_json("cw2", &path("done"), json!({ "note": "zdA" }));
+    assert_eq!(status, 200);
+    let (status, body) = w.post_json("cw2", &path("correct"), json!({ "type": "Kontoauszug" }));
+    assert_eq!(status, 409, "a finished item is not corrected: {body}");
+}
+
+#[test]
+fn a_revoked_tokens_long_poll_ends_and_removed_names_every_item_that_left() {
+    let w = world();
+    // `removed` holds an item that left the caller's postbox, even when it
+    // moved on again afterwards.
+    let cursor = w.get_json("cw1", "/api/v1/postbox")["cursor"]
+        .as_u64()
+        .unwrap();
+    let albers = w.item_of("cw1", "albers");
+    let forward = |who: &str, to: &str| {
+        let (status, body) = w.post_json(
+            who,
+            &format!("/api/v1/postbox/items/{albers}/forward"),
+            json!({ "to": to }),
+        );
+        assert_eq!(status, 200, "{body}");
+    };
+    forward("cw1", "sb-h2");
+    forward("cw2", "sb-n1");
+    let polled = w.get_json("cw1", &format!("/api/v1/postbox?since={cursor}"));
+    assert_eq!(polled["removed"], json!([albers]), "{polled:#}");
+    assert!(polled["items"].as_array().unwrap().is_empty(), "{polled:#}");
+
+    // A long-poll whose token is revoked meanwhile ends at once, with nothing.
+    let cursor = w.get_json("cw2", "/api/v1/postbox")["cursor"]
+        .as_u64()
+        .unwrap();
+    let (base, token) = (w.base.clone(), w.tokens["cw2"].clone());
+    let poll = std::thread::spawn(move || {
+        let started = std::time::Instant::now();
+        let response = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .new_agent()
+            .get(format!("{base}/api/v1/postbox?since={cursor}&wait=60"))
+            .header("Authorization", format!("Bearer {token}"))
+            .call()
+            .unwrap();
+        (response.status().as_u16(), started.elapsed())
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let lena = user_id(&w, "Lena");
+    let (status, body) = w.post_json(
+        "admin",
+        &format!("/api/v1/admin/users/{lena}/revoke"),
+        json!({}),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (status, waited) = poll.join().unwrap();
+    assert_eq!(status, 401, "the poll ends with the token");
+    assert!(
+        waited < Duration::from_secs(30),
+        "it ended when the token was revoked, not at its 60 s: {waited:?}"
+    );
+}
