@@ -7,7 +7,7 @@
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use eakte::config::Config;
-use eakte::control::{Change, Request, Table};
+use eakte::control::{Request, Table};
 use eakte::model::{BgNummer, DocumentId, ItemId, Kennung, PostboxId, Role};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -317,28 +317,40 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Request::ListPostbox { postbox, all, json }
         }
         Command::Postbox(change) => {
-            let (item, by, change) = match change {
-                PostboxCommand::Start { item, by } => (item, by, Change::Start),
-                PostboxCommand::Done { item, by, note } => (item, by, Change::Done { note }),
+            use eakte::control::Command as C;
+            let (item, by, command) = match change {
+                PostboxCommand::Start { item, by } => (item, by, C::Start),
+                PostboxCommand::Done { item, by, note } => (item, by, C::Done { note }),
                 PostboxCommand::Forward { item, to, by, note } => {
-                    (item, by, Change::Forward { to, note })
+                    (item, by, C::Forward { to, note })
                 }
                 PostboxCommand::Resubmit {
                     item,
                     until,
                     by,
                     note,
-                } => (item, by, Change::Resubmit { until, note }),
+                } => (
+                    item,
+                    by,
+                    C::Resubmit {
+                        until: eakte::timefmt::day(&until)?,
+                        note,
+                    },
+                ),
                 PostboxCommand::Correct {
                     item,
                     bg,
                     doc_type,
                     by,
                     note,
-                } => (item, by, Change::Correct { bg, doc_type, note }),
+                } => (item, by, C::Correct { bg, doc_type, note }),
                 PostboxCommand::List { .. } => unreachable!("handled above"),
             };
-            Request::ChangeItem { item, by, change }
+            Request::ChangeItem {
+                item,
+                by,
+                change: command,
+            }
         }
         Command::Route(RouteCommand::Explain { document, json }) => {
             Request::ExplainRoute { document, json }

@@ -17,8 +17,15 @@ pub fn parse(s: &str) -> Option<Timestamp> {
     s.trim().parse().ok()
 }
 
-/// How a day must be written, for messages: "… is not a date like 2026-12-01".
-pub const DATE_EXAMPLE: &str = "2026-12-01 or 01.12.2026";
+/// A text that is no calendar day, said so with how a day is written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a date like 2026-12-01 or 01.12.2026")]
+pub struct NotADay(pub String);
+
+/// [`parse_date`], saying what is wrong.
+pub fn day(s: &str) -> Result<Date, NotADay> {
+    parse_date(s).ok_or_else(|| NotADay(s.to_string()))
+}
 
 /// A calendar day written `YYYY-MM-DD` or `DD.MM.YYYY` (`D.M.YYYY` too), as
 /// German users and the specialist software write it.
@@ -71,6 +78,10 @@ mod tests {
         assert_eq!(parse_date("morgen"), None);
         assert_eq!(parse_date("2026-1-2"), None);
         assert_eq!(parse_date("+2026-11-27"), None);
+        assert_eq!(
+            day("morgen").unwrap_err().to_string(),
+            "\"morgen\" is not a date like 2026-12-01 or 01.12.2026"
+        );
         assert_eq!(german_day(date(2026, 12, 1)), "01.12.2026");
         let winter = parse("2026-12-01T08:05:00Z").unwrap();
         assert_eq!(german_time(winter), "01.12.2026, 09:05 Uhr");

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{fixture, stderr, stdout, Sandbox};
+use common::{fixture, stderr, stdout, Api, Sandbox};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::process::Command;
@@ -82,33 +82,10 @@ fn a_store_written_by_release_0_1_0_opens_passes_check_and_serves() {
 
     let daemon = sb.serve();
     let base = daemon.api();
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let call = |who: &str, method: &str, path: &str, body: Option<Value>| {
-        let token = format!("Bearer {}", tokens[who]);
-        let url = format!("{base}{path}");
-        let mut response = match (method, body) {
-            ("GET", _) => agent.get(&url).header("Authorization", &token).call(),
-            (_, Some(body)) => agent
-                .post(&url)
-                .header("Authorization", &token)
-                .send_json(body),
-            (_, None) => agent
-                .post(&url)
-                .header("Authorization", &token)
-                .send_empty(),
-        }
-        .unwrap();
-        let status = response.status().as_u16();
-        (
-            status,
-            response
-                .body_mut()
-                .read_json::<Value>()
-                .unwrap_or(Value::Null),
-        )
+    let api = Api::new(&base);
+    let call = |who: &str, method: &str, path: &str, body: Option<Value>| match method {
+        "GET" => api.get(&tokens[who], path),
+        _ => api.post(&tokens[who], path, body),
     };
 
     // The old tokens work; the postboxes show what the old release left.

@@ -173,25 +173,8 @@ fn the_first_admin_is_made_while_the_daemon_runs_and_the_system_user_is_the_acto
     let changed: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(changed["history"][1]["by"], "sb-h2", "{changed:#}");
 
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let get = |token: &str, path: &str| {
-        let mut response = agent
-            .get(format!("{base}{path}"))
-            .header("Authorization", format!("Bearer {token}"))
-            .call()
-            .unwrap();
-        let status = response.status().as_u16();
-        (
-            status,
-            response
-                .body_mut()
-                .read_json::<Value>()
-                .unwrap_or(Value::Null),
-        )
-    };
+    let api = common::Api::new(&base);
+    let get = |token: &str, path: &str| api.get(token, path);
     let (status, users) = get(&admin, "/api/v1/admin/users");
     assert_eq!(status, 200, "the first admin's token works at once");
     assert_eq!(users.as_array().unwrap().len(), 2);

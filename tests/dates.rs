@@ -6,7 +6,7 @@
 mod common;
 
 use common::scanmaker::{self, Pose};
-use common::{wait_for, Daemon, Sandbox};
+use common::{wait_for, Api, Daemon, Sandbox};
 use serde_json::{json, Value};
 
 const CASEWORKERS: &str = "kennung,name,standort,von,bis\n\
@@ -21,7 +21,6 @@ const PEOPLE: &str =
 struct Clocked {
     sb: Sandbox,
     tokens: std::collections::HashMap<&'static str, String>,
-    agent: ureq::Agent,
 }
 
 impl Clocked {
@@ -37,28 +36,13 @@ impl Clocked {
     }
 
     fn get(&self, base: &str, who: &str, path: &str) -> Value {
-        let mut response = self
-            .agent
-            .get(format!("{base}{path}"))
-            .header("Authorization", format!("Bearer {}", self.tokens[who]))
-            .call()
-            .unwrap();
-        assert_eq!(response.status().as_u16(), 200, "GET {path}");
-        response.body_mut().read_json().unwrap()
+        let (status, body) = Api::new(base).get(&self.tokens[who], path);
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
     }
 
     fn post(&self, base: &str, who: &str, path: &str, body: Value) -> (u16, Value) {
-        let mut response = self
-            .agent
-            .post(format!("{base}{path}"))
-            .header("Authorization", format!("Bearer {}", self.tokens[who]))
-            .send_json(body)
-            .unwrap();
-        let status = response.status().as_u16();
-        (
-            status,
-            response.body_mut().read_json().unwrap_or(Value::Null),
-        )
+        Api::new(base).post(&self.tokens[who], path, Some(body))
     }
 
     /// Ids of the items `who` sees, with whom they deputise for.
@@ -118,11 +102,7 @@ fn a_wiedervorlage_reappears_on_its_day_and_an_absence_ends_after_its_last_day()
         sb.add_user(&["Hauke", "--role", "caseworker", "--caseworker", "sb-h3"]),
     );
     tokens.insert("admin", sb.add_user(&["Admin", "--role", "admin"]));
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let w = Clocked { sb, tokens, agent };
+    let w = Clocked { sb, tokens };
 
     // Wednesday 10 March 2027, 09:00 in Husum.
     let (daemon, base) = w.serve_at("2027-03-10T09:00:00+01:00");

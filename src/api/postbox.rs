@@ -157,9 +157,8 @@ fn command(action: &str, body: ChangeBody) -> Result<Command, ApiError> {
         }
         "resubmit" => {
             let until = body.until.ok_or_else(|| missing("until"))?;
-            let until = crate::timefmt::parse_date(&until).ok_or_else(|| {
-                ApiError::unprocessable(format!("{until:?} is not a date like 2026-12-01"))
-            })?;
+            let until =
+                crate::timefmt::day(&until).map_err(|e| ApiError::unprocessable(e.to_string()))?;
             Command::Resubmit {
                 until,
                 note: body.note,

@@ -60,9 +60,8 @@ pub async fn search(
                end: bool|
      -> Result<Option<jiff::Timestamp>, ApiError> {
         let Some(v) = value else { return Ok(None) };
-        let date = crate::timefmt::parse_date(v).ok_or_else(|| {
-            ApiError::bad_request(format!("{name} {v:?} is not a date like 2026-11-27"))
-        })?;
+        let date =
+            crate::timefmt::day(v).map_err(|e| ApiError::bad_request(format!("{name}: {e}")))?;
         let date = if end {
             date.tomorrow().unwrap_or(date)
         } else {

@@ -36,6 +36,11 @@ pub enum ClientError {
     Store(StoreError),
     #[error(transparent)]
     Rules(#[from] crate::classify::doctype::RulesError),
+    #[error(
+        "the store at {path} belongs to {owner} and no daemon runs: run the command as \
+         {owner} (sudo -u {owner} eakte …), so that no file of the store becomes root's"
+    )]
+    ForeignStore { path: PathBuf, owner: String },
 }
 
 /// Carry out `request` and return the exit status: through the running
@@ -47,6 +52,7 @@ pub fn run(config: &Config, request: Request) -> Result<u8, ClientError> {
         if let Ok(stream) = UnixStream::connect(&socket) {
             return remote(stream, config, request);
         }
+        refuse_foreign_store_for_root(config)?;
         match crate::pipeline::open_store(config) {
             Ok(store) => return local(config, store, request),
             Err(StoreError::Locked { path }) => {
@@ -136,6 +142,26 @@ fn remote(stream: UnixStream, config: &Config, request: Request) -> Result<u8, C
     // The daemon has answered; a failed send only means it stopped reading.
     let _ = sender.join();
     Ok(status)
+}
+
+/// Root may not work on another user's store without a daemon: a file the
+/// store wrote as root could not be written by the daemon's own user (the
+/// eakte system user of a packaged install) afterwards. Through a running
+/// daemon root may do everything.
+fn refuse_foreign_store_for_root(config: &Config) -> Result<(), ClientError> {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        return Ok(());
+    }
+    match std::fs::metadata(&config.store_dir) {
+        Ok(meta) if meta.uid() != 0 => Err(ClientError::ForeignStore {
+            path: config.store_dir.clone(),
+            owner: crate::service::user_name(meta.uid()),
+        }),
+        // A new store, or root's own: whoever creates it owns it.
+        _ => Ok(()),
+    }
 }
 
 /// The files a request names, read from this machine's disk one by one.

@@ -2,13 +2,12 @@
 //! process or by the daemon for it (see the module above); either way through
 //! the audited operations of [`crate::service`], with the operator as actor.
 
-use super::{Change, Console, Request, Table};
+use super::{Console, Request, Table};
 use crate::config::Config;
 use crate::index::SearchIndex;
 use crate::model::{Document, Item, Recognition};
 use crate::pipeline::ingest::{Content, IngestLine, Named};
 use crate::pipeline::Pipeline;
-use crate::postbox::ops::Command;
 use crate::registry::import::ImportReport;
 use crate::service::{
     admin, documents, maintenance, postbox, trail, Actor, ServiceError, Services,
@@ -153,18 +152,7 @@ fn execute(
             list_postbox(services, actor, &postbox, all, json, console)
         }
         Request::ChangeItem { item, by, change } => {
-            let command = match change {
-                Change::Start => Command::Start,
-                Change::Done { note } => Command::Done { note },
-                Change::Forward { to, note } => Command::Forward { to, note },
-                Change::Resubmit { until, note } => Command::Resubmit {
-                    until: admin::day(&until)?,
-                    note,
-                },
-                Change::Correct { bg, doc_type, note } => Command::Correct { bg, doc_type, note },
-            };
-            let changed = match postbox::change(services, actor, item, command, Some(by.as_str()))?
-            {
+            let changed = match postbox::change(services, actor, item, change, Some(by.as_str()))? {
                 postbox::Changed::Item(item) => serde_json::to_string(&item),
                 postbox::Changed::Moved(id) => {
                     serde_json::to_string(&serde_json::json!({ "id": id, "moved": true }))
@@ -338,11 +326,7 @@ fn show(
     json: bool,
     console: &mut dyn Console,
 ) -> Result<u8, CommandError> {
-    let shown = match documents::read(services, actor, id, documents::Read::Metadata) {
-        Err(ServiceError::NotFound) => return Err(CommandError::NoDocument(id)),
-        other => other?,
-    };
-    let doc = shown.document;
+    let doc = read(services, actor, id, documents::Read::Metadata)?.document;
     let store = services.store();
     let state = if store
         .documents()
@@ -416,6 +400,19 @@ fn show(
         ));
     }
     Ok(SUCCESS)
+}
+
+/// Read a document for an operator: one that is not there is named.
+fn read(
+    services: &Services,
+    actor: &Actor,
+    id: crate::model::DocumentId,
+    what: documents::Read,
+) -> Result<documents::Shown, CommandError> {
+    match documents::read(services, actor, id, what) {
+        Err(ServiceError::NotFound) => Err(CommandError::NoDocument(id)),
+        other => Ok(other?),
+    }
 }
 
 /// Mean OCR confidence over the OCRed pages, `None` if no page was OCRed.
@@ -605,10 +602,7 @@ fn explain(
     json: bool,
     console: &mut dyn Console,
 ) -> Result<u8, CommandError> {
-    let shown = match documents::read(services, actor, id, documents::Read::Route) {
-        Err(ServiceError::NotFound) => return Err(CommandError::NoDocument(id)),
-        other => other?,
-    };
+    let shown = read(services, actor, id, documents::Read::Route)?;
     let (doc, item) = (shown.document, shown.item);
     if json {
         let out = serde_json::json!({

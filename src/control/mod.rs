@@ -9,12 +9,14 @@
 //! same either way, and the operating-system user is the actor in the audit
 //! trail either way (from the socket's peer credentials, or from `getuid`).
 
+pub use crate::postbox::ops::Command;
+
 pub mod client;
 pub mod commands;
 mod protocol;
 pub mod server;
 
-use crate::model::{BgNummer, DocumentId, ItemId, Kennung, PostboxId, Role};
+use crate::model::{DocumentId, ItemId, Kennung, PostboxId, Role};
 use crate::progress::Progress;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -88,7 +90,7 @@ pub enum Request {
     ChangeItem {
         item: ItemId,
         by: Kennung,
-        change: Change,
+        change: Command,
     },
     ExplainRoute {
         document: DocumentId,
@@ -116,29 +118,6 @@ pub enum Request {
 pub enum Table {
     Recipients,
     Caseworkers,
-}
-
-/// A change to a postbox item, as typed.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "change", rename_all = "snake_case")]
-pub enum Change {
-    Start,
-    Done {
-        note: Option<String>,
-    },
-    Forward {
-        to: PostboxId,
-        note: Option<String>,
-    },
-    Resubmit {
-        until: String,
-        note: Option<String>,
-    },
-    Correct {
-        bg: Option<BgNummer>,
-        doc_type: Option<String>,
-        note: Option<String>,
-    },
 }
 
 impl Request {

@@ -7,7 +7,7 @@ use crate::model::{AuditEvent, BgNummer, Item, ItemId, Kennung, PostboxId};
 use crate::registry::Registry;
 use crate::store::{Store, StoreError, TxError};
 use jiff::civil::Date;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// An item as shown in a postbox.
 #[derive(Debug, Clone, Serialize)]
@@ -77,8 +77,9 @@ pub fn view(
     list(store, &postboxes, Some(postbox), today, all)
 }
 
-/// A change to an item.
-#[derive(Debug, Clone)]
+/// A change to an item (also as the command line sends it to the daemon).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
 pub enum Command {
     Start,
     Done {

@@ -144,13 +144,8 @@ pub struct AbsenceRequest {
 }
 
 /// A day as users write it: `2026-12-01` or `01.12.2026`.
-pub fn day(s: &str) -> Result<Date, ServiceError> {
-    crate::timefmt::parse_date(s).ok_or_else(|| {
-        ServiceError::Invalid(format!(
-            "{s:?} is not a date like {}",
-            crate::timefmt::DATE_EXAMPLE
-        ))
-    })
+fn day(s: &str) -> Result<Date, ServiceError> {
+    crate::timefmt::day(s).map_err(|e| ServiceError::Invalid(e.to_string()))
 }
 
 /// Record an absence (with its audit entry, in one transaction). Blocking.

@@ -64,6 +64,19 @@ impl Actor {
         }
     }
 
+    /// The audit event of `action` on `target` by this actor, outcome `ok`.
+    fn event(&self, action: &str, target: String, detail: Option<String>) -> AuditEvent {
+        AuditEvent {
+            who: self.who(),
+            role: self.role(),
+            address: self.address(),
+            action: action.to_string(),
+            target,
+            outcome: "ok".into(),
+            detail,
+        }
+    }
+
     fn role(&self) -> Option<String> {
         match self {
             Actor::User { user, .. } => Some(user.role.to_string()),
@@ -300,15 +313,7 @@ impl Services {
     ) -> Result<T, ServiceError> {
         self.store.ensure_writable()?;
         let ticket = Ticket {
-            event: AuditEvent {
-                who: actor.who(),
-                role: actor.role(),
-                address: actor.address(),
-                action: action.to_string(),
-                target,
-                outcome: "ok".into(),
-                detail: None,
-            },
+            event: actor.event(action, target, None),
             used: Cell::new(false),
         };
         let result = work(&ticket);
@@ -337,15 +342,7 @@ impl Services {
         target: String,
         detail: Option<String>,
     ) -> Result<(), ServiceError> {
-        self.audit.record(AuditEvent {
-            who: actor.who(),
-            role: actor.role(),
-            address: actor.address(),
-            action: action.to_string(),
-            target,
-            outcome: "ok".into(),
-            detail,
-        })?;
+        self.audit.record(actor.event(action, target, detail))?;
         Ok(())
     }
 }

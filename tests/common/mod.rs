@@ -335,3 +335,50 @@ pub fn rand_u64() -> u64 {
     h.write_u128(Instant::now().elapsed().as_nanos());
     h.finish()
 }
+
+/// A blocking client of the daemon's API for one user: answers as status and
+/// JSON (`Null` for a body that is none).
+pub struct Api {
+    pub base: String,
+    agent: ureq::Agent,
+}
+
+impl Api {
+    pub fn new(base: &str) -> Api {
+        Api {
+            base: base.to_string(),
+            agent: ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .build()
+                .into(),
+        }
+    }
+
+    pub fn get(&self, token: &str, path: &str) -> (u16, Value) {
+        let response = self
+            .agent
+            .get(format!("{}{path}", self.base))
+            .header("Authorization", format!("Bearer {token}"))
+            .call();
+        answer(response.unwrap())
+    }
+
+    /// POST `body` as JSON, or nothing.
+    pub fn post(&self, token: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let request = self
+            .agent
+            .post(format!("{}{path}", self.base))
+            .header("Authorization", format!("Bearer {token}"));
+        let response = match body {
+            Some(body) => request.send_json(body),
+            None => request.send_empty(),
+        };
+        answer(response.unwrap())
+    }
+}
+
+fn answer(mut response: ureq::http::Response<ureq::Body>) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let body = response.body_mut().read_json().unwrap_or(Value::Null);
+    (status, body)
+}
