@@ -121,6 +121,36 @@ pub enum Table {
 }
 
 impl Request {
+    /// The command as typed, for the log.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Request::Ingest { .. } => "ingest",
+            Request::Search { .. } => "search",
+            Request::Show { .. } => "show",
+            Request::Reindex => "reindex",
+            Request::Check { .. } => "check",
+            Request::Import {
+                table: Table::Recipients,
+                ..
+            } => "recipients import",
+            Request::Import {
+                table: Table::Caseworkers,
+                ..
+            } => "caseworkers import",
+            Request::ListCaseworkers => "caseworkers list",
+            Request::AddAbsence { .. } => "absence add",
+            Request::ListAbsences => "absence list",
+            Request::RemoveAbsence { .. } => "absence remove",
+            Request::ListPostbox { .. } => "postbox list",
+            Request::ChangeItem { change, .. } => change.action(),
+            Request::ExplainRoute { .. } => "route explain",
+            Request::AddUser { .. } => "users add",
+            Request::ListUsers => "users list",
+            Request::RevokeUser { .. } => "users revoke",
+            Request::VerifyAudit { .. } => "audit verify",
+        }
+    }
+
     /// The files the command reads, in the order it reads them.
     pub fn files(&self) -> Vec<&str> {
         match self {

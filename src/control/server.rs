@@ -114,7 +114,7 @@ fn handle(stream: UnixStream, uid: u32, services: &Services, config: &Config) ->
         name: crate::service::user_name(uid),
         uid,
     };
-    tracing::info!(who = %actor.who(), command = ?std::mem::discriminant(&request), "command");
+    tracing::info!(who = %actor.who(), command = request.name(), "command");
     let mut files = SocketFiles {
         names: request.files().into_iter().map(str::to_string).collect(),
         reader,
