@@ -301,7 +301,7 @@ impl Pipeline {
                 key: sha.to_string(),
                 document: None,
             };
-            let recorded = self.record(&[], &[duplicate], &[], DUPLICATE)?;
+            let recorded = self.record(&[], || Ok(vec![duplicate]), &[], DUPLICATE)?;
             return Ok(outcome(recorded[0], sha, None));
         }
         let extracted = match mode {
@@ -327,30 +327,33 @@ impl Pipeline {
             PostboxId::Caseworker(_) => "caseworker",
             PostboxId::Clearing { .. } => "clearing",
         };
-        let documents = self.store.documents();
-        let id = documents.new_id()?;
-        let item = Item::routed(
-            crate::model::ItemId(self.store.generate_id()?),
-            id,
-            &arrival.received_at,
-            Some(&classification),
-            route,
-        );
-        let recording = Recording {
-            arrival,
-            key: sha.to_string(),
-            document: Some(NewDocument {
+        // The item is made once the original is durable: its routing is
+        // dated when it reaches the postbox, not before the blob's fsync.
+        let make = || -> Result<Vec<Recording>, PipelineError> {
+            let id = self.store.documents().new_id()?;
+            let item = Item::routed(
+                crate::model::ItemId(self.store.generate_id()?),
                 id,
-                sha256: sha.clone(),
-                size: bytes.len() as u64,
-                kind,
-                pages: extracted.pages,
-                classification: Some(classification),
-                item: Some(item),
-                attachments_in_batch: Vec::new(),
-            }),
+                &arrival.received_at,
+                Some(&classification),
+                route,
+            );
+            Ok(vec![Recording {
+                arrival,
+                key: sha.to_string(),
+                document: Some(NewDocument {
+                    id,
+                    sha256: sha.clone(),
+                    size: bytes.len() as u64,
+                    kind,
+                    pages: extracted.pages,
+                    classification: Some(classification),
+                    item: Some(item),
+                    attachments_in_batch: Vec::new(),
+                }),
+            }])
         };
-        let recorded = self.record(&[(&sha, bytes)], &[recording], &[], SCAN)?;
+        let recorded = self.record(&[(&sha, bytes)], make, &[], SCAN)?;
         if matches!(recorded[0], Recorded::New(_)) {
             crate::metrics::metrics().routed(postbox_kind);
         }
@@ -358,11 +361,12 @@ impl Pipeline {
     }
 
     /// The one way documents become durable: their originals first (fsynced),
-    /// then the records that point to them, with `audit`, in one transaction.
+    /// then the records that point to them (made by `batch` once the originals
+    /// are durable), with `audit`, in one transaction.
     fn record(
         &self,
         originals: &[(&Sha256, &[u8])],
-        batch: &[Recording],
+        batch: impl FnOnce() -> Result<Vec<Recording>, PipelineError>,
         audit: &[AuditEvent],
         failpoints: Failpoints,
     ) -> Result<Vec<Recorded>, PipelineError> {
@@ -373,10 +377,11 @@ impl Pipeline {
                 .map_err(PipelineError::Blob)?;
         }
         failpoint::hit(failpoints.after_blobs);
+        let batch = batch()?;
         let (recorded, _) = self
             .store
             .documents()
-            .record(batch, audit, Durability::Flushed)?;
+            .record(&batch, audit, Durability::Flushed)?;
         failpoint::hit(failpoints.after_record);
         Ok(recorded)
     }

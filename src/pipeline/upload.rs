@@ -231,7 +231,7 @@ pub fn file(
         .zip(&parts)
         .map(|(sha, part)| (sha, part.bytes.as_slice()))
         .collect();
-    let recorded = pipeline.record(&originals, &batch, audit, UPLOAD)?;
+    let recorded = pipeline.record(&originals, || Ok(batch), audit, UPLOAD)?;
     Ok(parts
         .iter()
         .zip(recorded)
