@@ -322,6 +322,8 @@ fn hundreds_of_scans_and_uploads_survive_two_dozen_sigkills() {
     const ROUNDS: usize = 24;
     const SCANS: usize = 288;
     const MAILS: usize = 36;
+    // Sent in each upload round; the six upload rounds could file them all.
+    const MAILS_PER_ROUND: usize = 6;
     let mut rng = Rng::seeded();
     let (sb, token, _) = sandbox_with_registry();
     let scans: Vec<(String, Vec<u8>, String)> = (0..SCANS)
@@ -357,18 +359,23 @@ fn hundreds_of_scans_and_uploads_survive_two_dozen_sigkills() {
         }
         let aim = aims[round % aims.len()];
         let daemon = sb.serve();
+        // Mails the upload client has had answered in this round.
+        let answered = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let pending: Vec<(usize, String)> = mails
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !filed[*i])
+            .map(|(i, m)| (i, m.clone()))
+            .take(MAILS_PER_ROUND)
+            .collect();
         let uploads = (aim == Moment::Upload).then(|| {
             let base = daemon.api();
             let token = token.clone();
-            let pending: Vec<(usize, String)> = mails
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| !filed[*i])
-                .map(|(i, m)| (i, m.clone()))
-                .collect();
+            let pending = pending.clone();
+            let answered = answered.clone();
             std::thread::spawn(move || {
                 let (mut done, mut cut_off) = (Vec::new(), false);
-                for (i, marker) in pending.iter().take(4) {
+                for (i, marker) in &pending {
                     match post(&base, &token, MAIL_PATH, "message/rfc822", &mail(marker)) {
                         Some(201) => done.push(*i),
                         Some(status) => panic!("mail {i}: status {status}"),
@@ -377,6 +384,7 @@ fn hundreds_of_scans_and_uploads_survive_two_dozen_sigkills() {
                             break;
                         }
                     }
+                    answered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 }
                 (done, cut_off)
             })
@@ -391,14 +399,22 @@ fn hundreds_of_scans_and_uploads_survive_two_dozen_sigkills() {
                 within(Duration::from_secs(20), || killed_while_filing(&sb));
             }
             Moment::Upload => {
+                // Kill after a random number of answers, while the client
+                // is already sending the next mail (sending one takes far
+                // longer than the kill takes to land): the kill always finds
+                // an upload in flight, whatever this machine's speed.
                 daemon.wait_ready();
+                let answers = rng.below(pending.len() as u64) as usize;
+                within(Duration::from_secs(60), || {
+                    answered.load(std::sync::atomic::Ordering::SeqCst) >= answers
+                });
             }
         }
         std::thread::sleep(Duration::from_millis(match aim {
             Moment::StartUp => 50 + rng.below(900),
             Moment::Ocr => rng.below(200),
             Moment::Filing => rng.below(2),
-            Moment::Upload => rng.below(150),
+            Moment::Upload => 0,
         }));
         let ocr_running = claimed_png(&sb);
         daemon.kill();
