@@ -7,8 +7,10 @@
 //!
 //! For tests of date-driven behaviour (a Wiedervorlage reappearing on its day,
 //! an absence ending) the clock can be set with `EAKTE_TEST_CLOCK=<RFC 3339
-//! time>`: the process then starts at that time and runs on from there. It is
-//! meant for tests only, and `eakte serve` says so loudly in its log.
+//! time>`: the process then starts at that time and runs on from there. Only
+//! debug builds (the ones `cargo test` runs) honour it, and `eakte serve` says
+//! so loudly in its log; a release build, as installed, ignores it (and warns),
+//! so that nobody can backdate the audit trail with an environment variable.
 
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -22,6 +24,9 @@ pub const TEST_CLOCK_VAR: &str = "EAKTE_TEST_CLOCK";
 fn offset() -> SignedDuration {
     static OFFSET: OnceLock<SignedDuration> = OnceLock::new();
     *OFFSET.get_or_init(|| {
+        if !cfg!(debug_assertions) {
+            return SignedDuration::ZERO;
+        }
         std::env::var(TEST_CLOCK_VAR)
             .ok()
             .and_then(|set| set.trim().parse::<Timestamp>().ok())
@@ -34,6 +39,11 @@ fn offset() -> SignedDuration {
 /// Whether the clock was set for a test (see the module comment).
 pub fn is_set_for_test() -> bool {
     !offset().is_zero()
+}
+
+/// Whether the test clock was asked for but is ignored (a release build).
+pub fn is_ignored_setting() -> bool {
+    !cfg!(debug_assertions) && std::env::var_os(TEST_CLOCK_VAR).is_some()
 }
 
 /// The current time.

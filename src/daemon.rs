@@ -16,6 +16,7 @@
 //! so nothing is lost either way.
 
 use crate::config::Config;
+use crate::control::server::Control;
 use crate::inbox::intake::{Intake, Watching};
 use crate::inbox::Inbox;
 use crate::index::thread::IndexThread;
@@ -50,6 +51,11 @@ pub enum DaemonError {
         address: std::net::SocketAddr,
         source: std::io::Error,
     },
+    #[error("cannot open the control socket {path}: {source}")]
+    Control {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
     #[error("a startup task failed: {0}")]
     Join(#[from] tokio::task::JoinError),
 }
@@ -81,6 +87,12 @@ pub async fn serve(config: Config, shutdown: Shutdown) -> Result<(), DaemonError
             crate::clock::TEST_CLOCK_VAR
         );
     }
+    if crate::clock::is_ignored_setting() {
+        tracing::warn!(
+            "{} is set but ignored: only test builds let the clock be set",
+            crate::clock::TEST_CLOCK_VAR
+        );
+    }
     let inbox = Inbox::open(&config.inbox_dir).map_err(|source| DaemonError::Inbox {
         path: config.inbox_dir.clone(),
         source,
@@ -109,21 +121,21 @@ pub async fn serve(config: Config, shutdown: Shutdown) -> Result<(), DaemonError
             address: config.listen,
             source,
         })?;
+    let socket = crate::control::socket_path(&config.store_dir);
+    // Without the socket, commands would open the store beside the daemon
+    // and fail on its lock: better not to start than to run deaf.
+    let control = Control::bind(&socket).map_err(|source| DaemonError::Control {
+        path: socket.clone(),
+        source,
+    })?;
     let api_state = crate::api::Inner::new(services.clone(), &config.limits, shutdown.clone());
     let api = tokio::spawn(crate::api::serve(listener, api_state, API_GRACE));
-    let socket = crate::control::socket_path(&config.store_dir);
-    let control = match crate::control::server::bind(&socket) {
-        Ok(listener) => Some(tokio::spawn(crate::control::server::serve(
-            listener,
-            services.clone(),
-            Arc::new(config.clone()),
-            shutdown.clone(),
-        ))),
-        Err(e) => {
-            tracing::error!(socket = %socket.display(), error = %e, "no control socket: commands cannot reach the daemon");
-            None
-        }
-    };
+    let control = tokio::spawn(control.serve(
+        services.clone(),
+        Arc::new(config.clone()),
+        shutdown.clone(),
+        SHUTDOWN_GRACE,
+    ));
     let watching = Watching {
         settle: config.inbox.settle,
         rescan: config.inbox.rescan,
@@ -151,9 +163,7 @@ pub async fn serve(config: Config, shutdown: Shutdown) -> Result<(), DaemonError
         tracing::warn!("scans still in progress stay claimed and are resumed at the next start");
     }
     let _ = api.await;
-    if let Some(control) = control {
-        let _ = control.await;
-    }
+    let _ = control.await;
     let _ = std::fs::remove_file(&socket);
     tokio::task::spawn_blocking(move || index_thread.finish()).await??;
     store.flush()?;

@@ -224,20 +224,34 @@ fn only_the_daemons_user_and_root_may_give_commands() {
         "the socket is the daemon's user's alone"
     );
 
-    // Even with the socket opened to everyone by mistake, the daemon checks
-    // who is calling and refuses anybody else.
-    std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o666)).unwrap();
     for dir in [sb.path().to_path_buf(), sb.path().join("store")] {
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
     std::fs::set_permissions(sb.config(), std::fs::Permissions::from_mode(0o644)).unwrap();
-    let out = Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-        .arg(env!("CARGO_BIN_EXE_eakte"))
-        .args(["caseworkers", "list", "--config"])
-        .arg(sb.config())
-        .output()
-        .expect("setpriv (util-linux) runs a command as another user; run the tests as root");
+    let as_nobody = || {
+        Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(env!("CARGO_BIN_EXE_eakte"))
+            .args(["caseworkers", "list", "--config"])
+            .arg(sb.config())
+            .output()
+            .expect("setpriv (util-linux) runs a command as another user; run the tests as root")
+    };
+    // The socket refuses the connection: the command line says who may.
+    let out = as_nobody();
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("you may not give the daemon of")
+            && stderr(&out).contains("only root may (sudo eakte …)"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+
+    // Even with the socket opened to everyone by mistake, the daemon checks
+    // who is calling and refuses anybody else.
+    std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let out = as_nobody();
     assert!(!out.status.success());
     assert!(
         stderr(&out).contains("may not give the running daemon commands"),

@@ -41,6 +41,27 @@ pub enum ClientError {
          {owner} (sudo -u {owner} eakte …), so that no file of the store becomes root's"
     )]
     ForeignStore { path: PathBuf, owner: String },
+    #[error("{}", not_allowed(.path, .owner))]
+    NotAllowed { path: PathBuf, owner: String },
+    #[error(
+        "the control socket {socket} is served by {server}, neither the store's owner nor \
+         root: nothing was sent to it"
+    )]
+    StrangeServer { socket: PathBuf, server: String },
+}
+
+fn not_allowed(path: &std::path::Path, owner: &str) -> String {
+    let (who, how) = match owner {
+        "root" => ("root".to_string(), "sudo eakte …".to_string()),
+        _ => (
+            format!("its own user ({owner}) and root"),
+            format!("sudo -u {owner} eakte …"),
+        ),
+    };
+    format!(
+        "you may not give the daemon of {} commands: only {who} may ({how})",
+        path.display()
+    )
 }
 
 /// Carry out `request` and return the exit status: through the running
@@ -49,10 +70,38 @@ pub fn run(config: &Config, request: Request) -> Result<u8, ClientError> {
     let socket = super::socket_path(&config.store_dir);
     let deadline = Instant::now() + STARTING_DAEMON;
     loop {
-        if let Ok(stream) = UnixStream::connect(&socket) {
-            return remote(stream, config, request);
+        match UnixStream::connect(&socket) {
+            Ok(stream) => {
+                trust_server(&stream, config, &socket)?;
+                return remote(stream, config, request);
+            }
+            // The daemon runs as someone else: opening its store here would
+            // only fail on its files' permissions, less clearly.
+            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+                return Err(ClientError::NotAllowed {
+                    path: config.store_dir.clone(),
+                    owner: store_owner(config).unwrap_or_else(|| "eakte".into()),
+                })
+            }
+            Err(_) => {}
         }
-        refuse_foreign_store_for_root(config)?;
+        if root_on_foreign_store(config).is_some() && !store_is_locked(config) {
+            return Err(ClientError::ForeignStore {
+                path: config.store_dir.clone(),
+                owner: store_owner(config).unwrap_or_default(),
+            });
+        }
+        if store_is_locked(config) {
+            // A daemon starting up (its socket comes last), or a command
+            // running in its own process: wait for either.
+            if Instant::now() >= deadline {
+                return Err(ClientError::Busy {
+                    path: config.store_dir.clone(),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(200));
+            continue;
+        }
         match crate::pipeline::open_store(config) {
             Ok(store) => return local(config, store, request),
             Err(StoreError::Locked { path }) => {
@@ -126,7 +175,7 @@ fn remote(stream: UnixStream, config: &Config, request: Request) -> Result<u8, C
     let mut console = Terminal::new();
     let progress = console.progress();
     let status = loop {
-        match protocol::read_json::<Reply>(&mut reader) {
+        match protocol::read_json::<Reply>(&mut reader, protocol::MAX_REPLY) {
             Ok(Some(Reply::Out(line))) => console.out(&line),
             Ok(Some(Reply::Err(line))) => console.err(&line),
             Ok(Some(Reply::Progress { what, done, total })) => progress.update(&what, done, total),
@@ -147,21 +196,75 @@ fn remote(stream: UnixStream, config: &Config, request: Request) -> Result<u8, C
 /// Root may not work on another user's store without a daemon: a file the
 /// store wrote as root could not be written by the daemon's own user (the
 /// eakte system user of a packaged install) afterwards. Through a running
-/// daemon root may do everything.
-fn refuse_foreign_store_for_root(config: &Config) -> Result<(), ClientError> {
+/// daemon root may do everything. Gives the owner's uid when that is the case.
+fn root_on_foreign_store(config: &Config) -> Option<u32> {
     use std::os::unix::fs::MetadataExt;
     // SAFETY: geteuid cannot fail.
     if unsafe { libc::geteuid() } != 0 {
+        return None;
+    }
+    // A new store, or root's own: whoever creates it owns it.
+    let owner = std::fs::metadata(&config.store_dir).ok()?.uid();
+    (owner != 0).then_some(owner)
+}
+
+fn store_owner(config: &Config) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(&config.store_dir).ok()?;
+    Some(crate::service::user_name(meta.uid()))
+}
+
+/// Whether some process holds the store open (sled locks its database file
+/// with `flock` for as long as it is open). Only asks: a shared lock taken and
+/// dropped at once; a daemon opening the store meanwhile retries.
+fn store_is_locked(config: &Config) -> bool {
+    use std::os::fd::AsRawFd;
+    let Ok(file) = std::fs::File::open(config.store_dir.join("db").join("db")) else {
+        return false;
+    };
+    // SAFETY: flock on a descriptor this function owns; closing it drops the lock.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) };
+    rc != 0 && io::Error::last_os_error().raw_os_error() == Some(libc::EWOULDBLOCK)
+}
+
+/// Send nothing to a socket that someone else put there: the daemon runs as
+/// the store's owner (or root, or this very user).
+fn trust_server(
+    stream: &UnixStream,
+    config: &Config,
+    socket: &std::path::Path,
+) -> Result<(), ClientError> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::MetadataExt;
+    let mut cred = libc::ucred {
+        pid: 0,
+        uid: 0,
+        gid: 0,
+    };
+    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+    // SAFETY: SO_PEERCRED writes a `ucred` of `len` bytes into `cred`.
+    let rc = unsafe {
+        libc::getsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            (&mut cred as *mut libc::ucred).cast(),
+            &mut len,
+        )
+    };
+    if rc != 0 {
+        return Err(ClientError::Daemon(io::Error::last_os_error()));
+    }
+    let owner = std::fs::metadata(&config.store_dir).map(|m| m.uid()).ok();
+    // SAFETY: geteuid cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if cred.uid == 0 || cred.uid == me || Some(cred.uid) == owner {
         return Ok(());
     }
-    match std::fs::metadata(&config.store_dir) {
-        Ok(meta) if meta.uid() != 0 => Err(ClientError::ForeignStore {
-            path: config.store_dir.clone(),
-            owner: crate::service::user_name(meta.uid()),
-        }),
-        // A new store, or root's own: whoever creates it owns it.
-        _ => Ok(()),
-    }
+    Err(ClientError::StrangeServer {
+        socket: socket.to_path_buf(),
+        server: format!("{} (uid {})", crate::service::user_name(cred.uid), cred.uid),
+    })
 }
 
 /// The files a request names, read from this machine's disk one by one.

@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::index::SearchIndex;
 use crate::model::{Document, Item, Recognition};
 use crate::pipeline::ingest::{Content, IngestLine, Named};
-use crate::pipeline::Pipeline;
+use crate::pipeline::{Extraction, Pipeline};
 use crate::registry::import::ImportReport;
 use crate::service::{
     admin, documents, maintenance, postbox, trail, Actor, ServiceError, Services,
@@ -235,6 +235,7 @@ fn ingest(
                 &running.pipeline,
                 site,
                 workers,
+                Extraction::Isolated,
                 || files.next_file(),
                 &mut emit,
             );
@@ -247,6 +248,7 @@ fn ingest(
                 &pipeline,
                 site,
                 workers,
+                Extraction::InProcess,
                 || files.next_file(),
                 &mut emit,
             );

@@ -12,9 +12,11 @@ use std::io::{self, Read, Write};
 const JSON: u8 = 1;
 const BYTES: u8 = 2;
 
-/// The largest frame: a file to ingest at the largest `limits.max_bytes`
-/// there can be, with room to spare; anything larger is not eakte talking.
-const MAX_FRAME: u32 = u32::MAX;
+/// The largest message the daemon takes (a request, a file's header).
+pub const MAX_REQUEST: u32 = 1024 * 1024;
+/// The largest reply line: `show --json` of a document with the most text
+/// layer a PDF may have (32 MiB), escaped.
+pub const MAX_REPLY: u32 = 128 * 1024 * 1024;
 
 /// What the daemon sends back.
 #[derive(Debug, Serialize, Deserialize)]
@@ -60,9 +62,12 @@ fn write_frame(w: &mut impl Write, kind: u8, payload: &[u8]) -> io::Result<()> {
     w.flush()
 }
 
-/// Read a JSON frame; `None` at the end of the stream.
-pub fn read_json<T: for<'de> Deserialize<'de>>(r: &mut impl Read) -> io::Result<Option<T>> {
-    let Some(payload) = read_frame(r, JSON)? else {
+/// Read a JSON frame of at most `max` bytes; `None` at the end of the stream.
+pub fn read_json<T: for<'de> Deserialize<'de>>(
+    r: &mut impl Read,
+    max: u32,
+) -> io::Result<Option<T>> {
+    let Some(payload) = read_frame(r, JSON, max)? else {
         return Ok(None);
     };
     serde_json::from_slice(&payload)
@@ -70,12 +75,14 @@ pub fn read_json<T: for<'de> Deserialize<'de>>(r: &mut impl Read) -> io::Result<
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
 }
 
-/// Read a frame of raw bytes.
-pub fn read_bytes(r: &mut impl Read) -> io::Result<Vec<u8>> {
-    read_frame(r, BYTES)?.ok_or_else(|| io::Error::from(io::ErrorKind::UnexpectedEof))
+/// Read a frame of at most `max` raw bytes.
+pub fn read_bytes(r: &mut impl Read, max: u32) -> io::Result<Vec<u8>> {
+    read_frame(r, BYTES, max)?.ok_or_else(|| io::Error::from(io::ErrorKind::UnexpectedEof))
 }
 
-fn read_frame(r: &mut impl Read, expected: u8) -> io::Result<Option<Vec<u8>>> {
+/// A frame's payload. Its memory grows with the bytes that arrive, not with
+/// the length a header claims.
+fn read_frame(r: &mut impl Read, expected: u8, max: u32) -> io::Result<Option<Vec<u8>>> {
     let mut head = [0u8; 5];
     match r.read_exact(&mut head[..1]) {
         Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
@@ -89,14 +96,17 @@ fn read_frame(r: &mut impl Read, expected: u8) -> io::Result<Option<Vec<u8>>> {
         ));
     }
     let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]);
-    if len > MAX_FRAME {
+    if len > max {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
-            "an oversized frame",
+            format!("a frame of {len} bytes, over the {max} allowed here"),
         ));
     }
-    let mut payload = vec![0u8; len as usize];
-    r.read_exact(&mut payload)?;
+    let mut payload = Vec::new();
+    r.take(u64::from(len)).read_to_end(&mut payload)?;
+    if payload.len() != len as usize {
+        return Err(io::Error::from(io::ErrorKind::UnexpectedEof));
+    }
     Ok(Some(payload))
 }
 
@@ -120,7 +130,7 @@ mod tests {
         }
         let mut r = &wire[..];
         for header in &headers {
-            let read: FileHeader = read_json(&mut r).unwrap().unwrap();
+            let read: FileHeader = read_json(&mut r, MAX_REQUEST).unwrap().unwrap();
             assert_eq!(format!("{read:?}"), format!("{header:?}"));
         }
     }
@@ -133,17 +143,32 @@ mod tests {
         write_json(&mut wire, &Reply::Exit(1)).unwrap();
         let mut r = &wire[..];
         assert!(
-            matches!(read_json::<Reply>(&mut r).unwrap(), Some(Reply::Out(s)) if s == "zwei Zeilen\nmit ü")
+            matches!(read_json::<Reply>(&mut r, MAX_REPLY).unwrap(), Some(Reply::Out(s)) if s == "zwei Zeilen\nmit ü")
         );
-        assert_eq!(read_bytes(&mut r).unwrap(), b"%PDF-1.4");
+        assert_eq!(read_bytes(&mut r, MAX_REQUEST).unwrap(), b"%PDF-1.4");
         assert!(
-            read_bytes(&mut r).is_err(),
+            read_bytes(&mut r, MAX_REQUEST).is_err(),
             "a JSON frame is no bytes frame"
         );
         let mut r = &wire[..0];
         assert!(
-            read_json::<Reply>(&mut r).unwrap().is_none(),
+            read_json::<Reply>(&mut r, MAX_REPLY).unwrap().is_none(),
             "the end of the stream"
         );
+    }
+
+    #[test]
+    fn a_frame_over_the_limit_or_cut_short_is_refused() {
+        let mut wire = Vec::new();
+        write_bytes(&mut wire, &[7u8; 100]).unwrap();
+        assert!(read_bytes(&mut &wire[..], 99).is_err(), "over the limit");
+        assert_eq!(read_bytes(&mut &wire[..], 100).unwrap().len(), 100);
+        assert!(
+            read_bytes(&mut &wire[..50], 100).is_err(),
+            "a frame cut short"
+        );
+        // A header claiming 4 GiB ends in an error, not an allocation of 4 GiB.
+        let claim = [BYTES, 0xff, 0xff, 0xff, 0xff];
+        assert!(read_bytes(&mut &claim[..], u32::MAX).is_err());
     }
 }

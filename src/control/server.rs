@@ -1,13 +1,19 @@
 //! The daemon's side of the control socket: who may connect, and carrying out
 //! their commands.
 //!
-//! The socket lies in the store directory with mode 0600; on top of that each
-//! connection's peer credentials (SO_PEERCRED) are checked: only the daemon's
-//! own system user and root may give commands, as only they may open the
-//! store's files without a daemon.
+//! The socket lies in the store directory with mode 0600 (made in a private
+//! directory and renamed into place, so it never exists with a wider mode); on
+//! top of that each connection's peer credentials (SO_PEERCRED) are checked:
+//! only the daemon's own system user and root may give commands, as only they
+//! may open the store's files without a daemon.
+//!
+//! Each command runs on a thread of its own (at most [`MAX_COMMANDS`] at once,
+//! so that commands never take the API's blocking threads), its output goes
+//! through a writer thread, and a command line that stops reading loses its
+//! output, never the daemon a thread.
 
 use super::commands::{self, Files, FAILURE};
-use super::protocol::{self, FileHeader, Reply};
+use super::protocol::{self, FileHeader, Reply, MAX_REQUEST};
 use super::{Console, Request};
 use crate::config::Config;
 use crate::pipeline::ingest::{Content, Named};
@@ -19,20 +25,145 @@ use std::io::{self, BufReader, BufWriter};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
 
-/// Bind the control socket at `path`, replacing one left by a daemon that
-/// died (this process holds the store's lock, so no other daemon uses it).
-pub fn bind(path: &Path) -> io::Result<tokio::net::UnixListener> {
-    match std::fs::remove_file(path) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-        _ => {}
+/// Commands carried out at once; more wait for their turn.
+pub const MAX_COMMANDS: usize = 4;
+/// How long a command line may go silent while it sends a file (a suspended
+/// command, say) before the file counts as not sent.
+const FILE_PATIENCE: Duration = Duration::from_secs(300);
+/// How long the daemon waits for a command line to take its output.
+const WRITE_PATIENCE: Duration = Duration::from_secs(60);
+/// Lines of output waiting for a slow command line; progress beyond this is
+/// dropped, lines wait.
+const OUTPUT_QUEUE: usize = 256;
+
+/// The control socket, bound.
+pub struct Control {
+    listener: tokio::net::UnixListener,
+    commands: Arc<Semaphore>,
+}
+
+impl Control {
+    /// Bind the control socket at `path`, replacing one left by a daemon that
+    /// died (this process holds the store's lock, so no other daemon uses it).
+    pub fn bind(path: &Path) -> io::Result<Control> {
+        match std::fs::remove_file(path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        let parent = path.parent().unwrap_or(Path::new("."));
+        let private = tempfile::Builder::new()
+            .prefix(".control-")
+            .tempdir_in(parent)?;
+        let fresh = private.path().join("socket");
+        let listener = tokio::net::UnixListener::bind(&fresh)?;
+        std::fs::set_permissions(&fresh, std::fs::Permissions::from_mode(0o600))?;
+        std::fs::rename(&fresh, path)?;
+        Ok(Control {
+            listener,
+            commands: Arc::new(Semaphore::new(MAX_COMMANDS)),
+        })
     }
-    let listener = tokio::net::UnixListener::bind(path)?;
-    // Connections are checked one by one as well; the mode keeps everyone
-    // else from even connecting.
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    Ok(listener)
+
+    /// Carry out commands until the shutdown, then wait up to `grace` for the
+    /// running ones (they may be storing documents).
+    pub async fn serve(
+        self,
+        services: Arc<Services>,
+        config: Arc<Config>,
+        shutdown: Shutdown,
+        grace: Duration,
+    ) {
+        let limits = Limits::of(&config);
+        loop {
+            let accepted = tokio::select! {
+                accepted = self.listener.accept() => accepted,
+                _ = shutdown.triggered() => break,
+            };
+            let stream = match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot accept a command");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            };
+            let peer = match stream.peer_cred() {
+                Ok(cred) => Peer {
+                    uid: cred.uid(),
+                    pid: cred.pid(),
+                },
+                Err(e) => {
+                    tracing::warn!(error = %e, "a command without peer credentials; refused");
+                    continue;
+                }
+            };
+            let stream = match stream
+                .into_std()
+                .and_then(|s| s.set_nonblocking(false).map(|()| s))
+            {
+                Ok(stream) => stream,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot take a command");
+                    continue;
+                }
+            };
+            let permit = tokio::select! {
+                permit = self.commands.clone().acquire_owned() => permit.expect("never closed"),
+                _ = shutdown.triggered() => break,
+            };
+            let (services, config) = (services.clone(), config.clone());
+            let spawned = std::thread::Builder::new()
+                .name("command".into())
+                .spawn(move || {
+                    if let Err(e) = handle(stream, peer, &services, &config, limits) {
+                        tracing::warn!(error = %e, uid = peer.uid, "a command's connection failed");
+                    }
+                    drop(permit);
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "cannot start a thread for a command");
+            }
+        }
+        let all = u32::try_from(MAX_COMMANDS).unwrap_or(u32::MAX);
+        if tokio::time::timeout(grace, self.commands.acquire_many(all))
+            .await
+            .is_err()
+        {
+            tracing::warn!("commands still running at shutdown were cut off");
+        }
+    }
+}
+
+/// Who is on the other end of a connection.
+#[derive(Debug, Clone, Copy)]
+struct Peer {
+    uid: u32,
+    pid: Option<i32>,
+}
+
+/// How much a command line may send.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    /// A file to ingest or import.
+    file_bytes: u32,
+}
+
+impl Limits {
+    fn of(config: &Config) -> Limits {
+        let largest = config
+            .extract
+            .limits
+            .max_bytes
+            .max(config.limits.max_upload_bytes);
+        Limits {
+            file_bytes: u32::try_from(largest).unwrap_or(u32::MAX),
+        }
+    }
 }
 
 /// Who may give commands: the daemon's own user, and root.
@@ -41,131 +172,120 @@ fn may_command(uid: u32) -> bool {
     uid == 0 || uid == unsafe { libc::geteuid() }
 }
 
-/// Carry out commands from `listener` until the shutdown. Each connection is
-/// one command, worked on a blocking thread.
-pub async fn serve(
-    listener: tokio::net::UnixListener,
-    services: Arc<Services>,
-    config: Arc<Config>,
-    shutdown: Shutdown,
-) {
-    loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            _ = shutdown.triggered() => return,
-        };
-        let stream = match accepted {
-            Ok((stream, _)) => stream,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot accept a command");
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                continue;
-            }
-        };
-        let uid = match stream.peer_cred() {
-            Ok(cred) => cred.uid(),
-            Err(e) => {
-                tracing::warn!(error = %e, "a command without peer credentials; refused");
-                continue;
-            }
-        };
-        let stream = match stream
-            .into_std()
-            .and_then(|s| s.set_nonblocking(false).map(|()| s))
-        {
-            Ok(stream) => stream,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot take a command");
-                continue;
-            }
-        };
-        let (services, config) = (services.clone(), config.clone());
-        tokio::task::spawn_blocking(move || {
-            if let Err(e) = handle(stream, uid, &services, &config) {
-                tracing::warn!(error = %e, uid, "a command's connection failed");
-            }
-        });
-    }
-}
-
-/// How long a command line may go silent while it sends a file (a suspended
-/// command, say) before the file counts as not sent.
-const FILE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(300);
-
-fn handle(stream: UnixStream, uid: u32, services: &Services, config: &Config) -> io::Result<()> {
+fn handle(
+    stream: UnixStream,
+    peer: Peer,
+    services: &Services,
+    config: &Config,
+    limits: Limits,
+) -> io::Result<()> {
     stream.set_read_timeout(Some(FILE_PATIENCE))?;
-    let writer = Arc::new(Mutex::new(BufWriter::new(stream.try_clone()?)));
-    let mut console = SocketConsole {
-        writer: writer.clone(),
-    };
-    if !may_command(uid) {
-        let name = crate::service::user_name(uid);
-        tracing::warn!(uid, user = %name, "a command from another user; refused");
+    stream.set_write_timeout(Some(WRITE_PATIENCE))?;
+    let (mut console, writer) = SocketConsole::start(stream.try_clone()?)?;
+    let status = if may_command(peer.uid) {
+        run(stream, peer, services, config, limits, &mut console)?
+    } else {
+        let name = crate::service::user_name(peer.uid);
+        tracing::warn!(uid = peer.uid, user = %name, "a command from another user; refused");
         console.err(&format!(
             "eakte: {name} may not give the running daemon commands (only its own user and root may)"
         ));
-        return send(&writer, &Reply::Exit(FAILURE));
-    }
+        FAILURE
+    };
+    console.finish(status);
+    let _ = writer.join();
+    Ok(())
+}
+
+fn run(
+    stream: UnixStream,
+    peer: Peer,
+    services: &Services,
+    config: &Config,
+    limits: Limits,
+    console: &mut SocketConsole,
+) -> io::Result<u8> {
     let mut reader = BufReader::new(stream);
-    let Some(request) = protocol::read_json::<Request>(&mut reader)? else {
-        return Ok(());
+    let Some(request) = protocol::read_json::<Request>(&mut reader, MAX_REQUEST)? else {
+        return Ok(FAILURE);
     };
     let actor = Actor::Operator {
-        name: crate::service::user_name(uid),
-        uid,
+        name: crate::service::user_name(peer.uid),
+        uid: peer.uid,
+        login: peer
+            .pid
+            .and_then(|pid| crate::service::login_of(pid, peer.uid)),
     };
     tracing::info!(who = %actor.who(), command = request.name(), "command");
     let mut files = SocketFiles {
         names: request.files().into_iter().map(str::to_string).collect(),
         reader,
+        limits,
     };
-    let status = commands::run(services, config, &actor, request, &mut files, &mut console);
-    send(&writer, &Reply::Exit(status))
+    Ok(commands::run(
+        services, config, &actor, request, &mut files, console,
+    ))
 }
 
-type Writer = Arc<Mutex<BufWriter<UnixStream>>>;
-
-fn send(writer: &Writer, reply: &Reply) -> io::Result<()> {
-    let mut w = writer.lock().unwrap_or_else(|e| e.into_inner());
-    protocol::write_json(&mut *w, reply)
-}
-
-/// A command's output, sent back to the command line. A command line that
-/// went away does not stop the command (it is finished and recorded).
+/// A command's output, sent back to the command line by a writer thread of
+/// its own. A command line that went away, or stopped reading, does not stop
+/// the command (it is finished and recorded); its output is dropped.
 struct SocketConsole {
-    writer: Writer,
+    lines: mpsc::SyncSender<Reply>,
+}
+
+impl SocketConsole {
+    fn start(stream: UnixStream) -> io::Result<(SocketConsole, std::thread::JoinHandle<()>)> {
+        let (lines, queued) = mpsc::sync_channel::<Reply>(OUTPUT_QUEUE);
+        let writer = std::thread::Builder::new()
+            .name("command-output".into())
+            .spawn(move || {
+                let mut out = BufWriter::new(stream);
+                for reply in queued {
+                    if protocol::write_json(&mut out, &reply).is_err() {
+                        // Gone or stuck: the rest is dropped as it comes.
+                        return;
+                    }
+                }
+            })?;
+        Ok((SocketConsole { lines }, writer))
+    }
+
+    fn finish(self, status: u8) {
+        let _ = self.lines.send(Reply::Exit(status));
+    }
 }
 
 impl Console for SocketConsole {
     fn out(&mut self, line: &str) {
-        let _ = send(&self.writer, &Reply::Out(line.to_string()));
+        let _ = self.lines.send(Reply::Out(line.to_string()));
     }
 
     fn err(&mut self, line: &str) {
-        let _ = send(&self.writer, &Reply::Err(line.to_string()));
+        let _ = self.lines.send(Reply::Err(line.to_string()));
     }
 
     fn progress(&self) -> Arc<dyn Progress> {
         Arc::new(SocketProgress {
-            writer: self.writer.clone(),
+            lines: self.lines.clone(),
         })
     }
 }
 
+/// Progress for the command line. Reported from wherever the work runs (the
+/// indexer thread, for a rebuild), so it never waits: a report that finds the
+/// queue full is dropped, the next one says more anyway.
 struct SocketProgress {
-    writer: Writer,
+    lines: mpsc::SyncSender<Reply>,
 }
 
 impl Progress for SocketProgress {
     fn update(&self, what: &str, done: u64, total: u64) {
-        let _ = send(
-            &self.writer,
-            &Reply::Progress {
-                what: what.to_string(),
-                done,
-                total,
-            },
-        );
+        let _ = self.lines.try_send(Reply::Progress {
+            what: what.to_string(),
+            done,
+            total,
+        });
     }
 }
 
@@ -173,20 +293,25 @@ impl Progress for SocketProgress {
 struct SocketFiles {
     names: VecDeque<String>,
     reader: BufReader<UnixStream>,
+    limits: Limits,
 }
 
 impl Files for SocketFiles {
     fn next_file(&mut self) -> Option<Named> {
         let file = self.names.pop_front()?;
-        let content = match protocol::read_json::<FileHeader>(&mut self.reader) {
+        let content = match protocol::read_json::<FileHeader>(&mut self.reader, MAX_REQUEST) {
             Ok(Some(FileHeader::Read { name, received_at })) => {
-                match protocol::read_bytes(&mut self.reader) {
-                    Ok(bytes) => Content::Read {
+                let bytes = protocol::read_bytes(&mut self.reader, self.limits.file_bytes);
+                match (bytes, crate::timefmt::parse(&received_at)) {
+                    (Ok(bytes), Some(at)) => Content::Read {
                         name,
-                        received_at,
+                        received_at: at.to_string(),
                         bytes,
                     },
-                    Err(e) => Content::Failed(format!("{file} did not arrive whole: {e}")),
+                    (Ok(_), None) => {
+                        Content::Failed(format!("{file}: {received_at:?} is no receipt time"))
+                    }
+                    (Err(e), _) => Content::Failed(format!("{file} did not arrive whole: {e}")),
                 }
             }
             Ok(Some(FileHeader::Rejected(rejection))) => Content::Rejected(rejection),

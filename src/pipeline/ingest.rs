@@ -86,11 +86,14 @@ pub fn read_named(path: &Path, max_bytes: u64) -> Named {
 
 /// Ingest the files `next` hands out (several at a time, so a short document
 /// does not leave cores idle) and call `emit` with each result in the order
-/// they were handed out.
+/// they were handed out. `mode` says where files are read: the daemon reads
+/// them in a child process (a file that crashes the reader must not take
+/// the daemon down); a command in its own process may read them itself.
 pub fn ingest(
     pipeline: &Pipeline,
     site: Option<&str>,
     workers: usize,
+    mode: Extraction,
     next: impl FnMut() -> Option<Named> + Send,
     mut emit: impl FnMut(&IngestLine),
 ) {
@@ -107,7 +110,7 @@ pub fn ingest(
                     next.0 += 1;
                     (turn, named)
                 };
-                let line = ingest_one(pipeline, named, site);
+                let line = ingest_one(pipeline, named, site, mode);
                 let _ = tx.send((turn, line));
             });
         }
@@ -125,7 +128,12 @@ pub fn ingest(
     });
 }
 
-fn ingest_one(pipeline: &Pipeline, named: Named, site: Option<&str>) -> IngestLine {
+fn ingest_one(
+    pipeline: &Pipeline,
+    named: Named,
+    site: Option<&str>,
+    mode: Extraction,
+) -> IngestLine {
     let Named { file, content } = named;
     let result = match content {
         Content::Failed(error) => Err(error),
@@ -147,7 +155,7 @@ fn ingest_one(pipeline: &Pipeline, named: Named, site: Option<&str>) -> IngestLi
                     source: file.clone(),
                 };
                 pipeline
-                    .process(origin.arrived(received_at), &bytes, Extraction::InProcess)
+                    .process(origin.arrived(received_at), &bytes, mode)
                     .map_err(|e| e.to_string())
             }),
     };

@@ -32,7 +32,7 @@ use crate::registry::Registry;
 use crate::store::Store;
 use std::cell::Cell;
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Who does something.
@@ -41,8 +41,22 @@ pub enum Actor {
     /// A user of the API or the web UI, from an address.
     User { user: User, address: IpAddr },
     /// Someone on the server's command line, as the operating system knows
-    /// them: whoever may run eakte there may do everything it does.
-    Operator { name: String, uid: u32 },
+    /// them: whoever may run eakte there may do everything it does. `login`
+    /// is the person who logged in, when that differs from the account the
+    /// command runs as (`sudo eakte …` runs as root, but anna logged in).
+    Operator {
+        name: String,
+        uid: u32,
+        login: Option<Login>,
+    },
+}
+
+/// The account a person logged in with (the kernel's login uid, which `sudo`
+/// and `su` keep).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Login {
+    pub name: String,
+    pub uid: u32,
 }
 
 impl Actor {
@@ -53,6 +67,7 @@ impl Actor {
         Actor::Operator {
             name: user_name(uid),
             uid,
+            login: login_at(Path::new("/proc/self/loginuid"), uid),
         }
     }
 
@@ -60,7 +75,19 @@ impl Actor {
     pub fn who(&self) -> String {
         match self {
             Actor::User { user, .. } => format!("{} ({})", user.name, user.id),
-            Actor::Operator { name, uid } => format!("{name} (uid {uid}, command line)"),
+            Actor::Operator {
+                name,
+                uid,
+                login: None,
+            } => format!("{name} (uid {uid}, command line)"),
+            Actor::Operator {
+                name,
+                uid,
+                login: Some(login),
+            } => format!(
+                "{name} (uid {uid}, command line, logged in as {} uid {})",
+                login.name, login.uid
+            ),
         }
     }
 
@@ -119,6 +146,22 @@ impl Actor {
             Actor::User { .. } => Err(ServiceError::NotFound),
         }
     }
+}
+
+/// Who logged in to start the process `pid`, if that is not `running_as`
+/// (and is known: daemons and containers often have no login uid).
+pub fn login_of(pid: i32, running_as: u32) -> Option<Login> {
+    login_at(Path::new(&format!("/proc/{pid}/loginuid")), running_as)
+}
+
+fn login_at(file: &Path, running_as: u32) -> Option<Login> {
+    /// What the kernel reports for a process started without a login.
+    const UNSET: u32 = u32::MAX;
+    let uid: u32 = std::fs::read_to_string(file).ok()?.trim().parse().ok()?;
+    (uid != UNSET && uid != running_as).then(|| Login {
+        name: user_name(uid),
+        uid,
+    })
 }
 
 /// The login name of `uid`, or the number if it has none.
@@ -189,6 +232,8 @@ impl Ticket {
     /// The entry as it is to be written with the change (outcome `ok`), with
     /// `detail`, for the write's `audit` argument.
     pub fn events(&self, detail: Option<String>) -> Vec<AuditEvent> {
+        // One operation, one entry: a second write would record it twice.
+        debug_assert!(!self.used.get(), "a ticket is used once");
         self.used.set(true);
         vec![AuditEvent {
             detail,
@@ -344,5 +389,42 @@ impl Services {
     ) -> Result<(), ServiceError> {
         self.audit.record(actor.event(action, target, detail))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_person_behind_sudo_is_named_and_an_unset_login_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("loginuid");
+        std::fs::write(&file, "1001\n").unwrap();
+        assert_eq!(login_at(&file, 0).map(|l| l.uid), Some(1001));
+        assert_eq!(
+            login_at(&file, 1001),
+            None,
+            "the same account twice says nothing"
+        );
+        std::fs::write(&file, "4294967295").unwrap();
+        assert_eq!(
+            login_at(&file, 0),
+            None,
+            "started without a login (a service)"
+        );
+        assert_eq!(login_at(&dir.path().join("missing"), 0), None);
+        let actor = Actor::Operator {
+            name: "root".into(),
+            uid: 0,
+            login: Some(Login {
+                name: "anna".into(),
+                uid: 1001,
+            }),
+        };
+        assert_eq!(
+            actor.who(),
+            "root (uid 0, command line, logged in as anna uid 1001)"
+        );
     }
 }
