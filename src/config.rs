@@ -16,6 +16,10 @@ use std::time::Duration;
 
 /// The file looked for in the working directory when no `--config` is given.
 pub const DEFAULT_FILE: &str = "eakte.toml";
+/// The installed configuration (the Debian package's), looked for next: so
+/// that `sudo eakte status` in any directory means the installed daemon's
+/// store, never a fresh one in the working directory.
+pub const SYSTEM_FILE: &str = "/etc/eakte/eakte.toml";
 
 /// The default of `[limits] min_free_disk_mb`.
 pub const DEFAULT_MIN_FREE_BYTES: u64 = 256 * 1024 * 1024;
@@ -188,18 +192,20 @@ pub struct Limits {
 }
 
 impl Config {
-    /// Load `path`, or `./eakte.toml` if it exists, or the built-in defaults.
+    /// Load `path`; without one `./eakte.toml` if it exists, else
+    /// `/etc/eakte/eakte.toml` if it exists, else the built-in defaults.
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
-        let (raw, base, source) = match path {
+        let found = path.map(Path::to_path_buf).or_else(|| {
+            [Path::new(DEFAULT_FILE), Path::new(SYSTEM_FILE)]
+                .into_iter()
+                .find(|p| p.exists())
+                .map(Path::to_path_buf)
+        });
+        let (raw, base, source) = match found {
             Some(p) => (
-                read_raw(p)?,
-                parent_dir(p),
-                Some(absolute(&current_dir(), p)),
-            ),
-            None if Path::new(DEFAULT_FILE).exists() => (
-                read_raw(Path::new(DEFAULT_FILE))?,
-                current_dir(),
-                Some(current_dir().join(DEFAULT_FILE)),
+                read_raw(&p)?,
+                parent_dir(&p),
+                Some(absolute(&current_dir(), &p)),
             ),
             None => (RawConfig::default(), current_dir(), None),
         };

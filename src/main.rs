@@ -19,7 +19,7 @@ use std::process::ExitCode;
     about = "E-Akte for jobcenters: scan inbox, OCR, durable store, full-text search, postboxes"
 )]
 struct Cli {
-    /// Configuration file (default: ./eakte.toml if present, else built-in defaults).
+    /// Configuration file (default: ./eakte.toml, else /etc/eakte/eakte.toml, else built-in defaults).
     #[arg(long, global = true, value_name = "PATH")]
     config: Option<PathBuf>,
     #[command(subcommand)]
