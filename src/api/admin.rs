@@ -9,7 +9,7 @@ use crate::model::{Absence, AuditEntry, Kennung};
 use crate::progress::Silent;
 use crate::registry::import::ImportReport;
 use crate::service::admin::{self, Table};
-use crate::service::{trail, ServiceError};
+use crate::service::trail;
 use crate::users::NewUser;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -151,9 +151,6 @@ pub async fn remove_absence(
     Path(id): Path<u64>,
 ) -> Result<Json<Absence>, ApiError> {
     Ok(Json(
-        blocking(move || {
-            Ok::<_, ServiceError>(admin::remove_absence(&state.services, &actor, id)?)
-        })
-        .await?,
+        blocking(move || admin::remove_absence(&state.services, &actor, id)).await?,
     ))
 }

@@ -38,19 +38,29 @@ pub async fn poll(
 ) -> Result<Json<Poll>, ApiError> {
     actor.require(postbox::WORKERS)?;
     let deadline = Instant::now() + Duration::from_secs(q.wait.unwrap_or(0).min(MAX_WAIT_SECS));
+    let store = state.services.store().clone();
+    // Subscribed before the account is looked at, so that a revocation
+    // after the token's check either shows below or wakes the wait.
+    let mut accounts = store.accounts().changes();
+    let user = actor.user().map(|u| u.id);
     // The scope is taken once per poll: a change of responsibility (an absence
     // starting, a registry import) shows from the next poll on.
     let (s, a) = (state.clone(), actor.clone());
-    let visibility = Arc::new(blocking(move || s.services.visibility(&a)).await?);
+    let (visibility, gone) = blocking(move || {
+        let gone = revoked(s.services.store(), user)?;
+        Ok::<_, ServiceError>((s.services.visibility(&a)?, gone))
+    })
+    .await?;
+    if gone {
+        return Err(ApiError::unauthorized("The token was revoked."));
+    }
+    let visibility = Arc::new(visibility);
     let postboxes = match visibility.as_ref() {
         Visibility::Scoped(scope) => scope.postboxes.clone(),
         Visibility::All => return Err(ApiError::not_found()),
     };
-    let store = state.services.store().clone();
     // Subscribed before the first look, so no change slips between look and wait.
     let wake = store.postboxes().subscribe(&postboxes);
-    let mut accounts = store.accounts().changes();
-    let user = actor.user().map(|u| u.id);
     let postboxes = Arc::new(postboxes);
     let mut since = q.since;
     // Whether this poll waited for news (only those count as deliveries).
@@ -86,20 +96,21 @@ pub async fn poll(
             _ = wake.notified() => waited = true,
             _ = accounts.changed() => {
                 let store = store.clone();
-                let revoked = blocking(move || {
-                    let user = match user {
-                        Some(id) => store.accounts().get(id)?,
-                        None => None,
-                    };
-                    Ok::<_, ServiceError>(user.is_none_or(|u| u.revoked_at.is_some()))
-                })
-                .await?;
-                if revoked {
+                if blocking(move || revoked(&store, user)).await? {
                     return Err(ApiError::unauthorized("The token was revoked."));
                 }
             }
         }
     }
+}
+
+/// Whether the polling user's account is gone or revoked.
+fn revoked(store: &crate::store::Store, user: Option<u64>) -> Result<bool, ServiceError> {
+    let user = match user {
+        Some(id) => store.accounts().get(id)?,
+        None => None,
+    };
+    Ok(user.is_none_or(|u| u.revoked_at.is_some()))
 }
 
 /// The body of an item change; which fields apply depends on the action.

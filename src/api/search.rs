@@ -11,9 +11,6 @@ use axum::extract::{Query, State};
 use axum::Json;
 use serde::Deserialize;
 
-pub const MAX_LIMIT: usize = 100;
-pub const MAX_OFFSET: usize = 10_000;
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SearchQuery {
@@ -43,16 +40,6 @@ pub async fn search(
     ])?;
     let limit = q.limit.unwrap_or(20);
     let offset = q.offset.unwrap_or(0);
-    if limit == 0 || limit > MAX_LIMIT {
-        return Err(ApiError::bad_request(format!(
-            "limit must be between 1 and {MAX_LIMIT}"
-        )));
-    }
-    if offset > MAX_OFFSET {
-        return Err(ApiError::bad_request(format!(
-            "offset must be at most {MAX_OFFSET}; narrow the search instead"
-        )));
-    }
     // Receipt days are German days: from the German midnight that starts
     // `from` to the one that ends `to`.
     let day = |name: &str,

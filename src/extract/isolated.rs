@@ -32,9 +32,7 @@ impl Extractor {
         let (input, output) = (dir.path().join("input"), dir.path().join("output.json"));
         std::fs::write(&input, bytes)
             .map_err(|e| ExtractError::environment("cannot write a temporary file", e))?;
-        let exe = std::env::current_exe()
-            .map_err(|e| ExtractError::environment("cannot find the eakte executable", e))?;
-        let mut command = Command::new(exe);
+        let mut command = Command::new(super::tool::this_executable());
         command
             .arg(SUBCOMMAND)
             .arg(&input)

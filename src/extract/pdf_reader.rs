@@ -167,9 +167,7 @@ struct Reader {
 
 impl Reader {
     fn start() -> Result<Reader, ExtractError> {
-        let exe = std::env::current_exe()
-            .map_err(|e| ExtractError::environment("cannot find the eakte executable", e))?;
-        let mut child = tool::limited(&exe)
+        let mut child = tool::limited(&tool::this_executable())
             .arg(SUBCOMMAND)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

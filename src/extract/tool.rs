@@ -124,6 +124,14 @@ pub fn limited(program: &Path) -> Command {
     cmd
 }
 
+/// This very executable, for the helpers eakte starts from itself. Not the
+/// path it was started from: a package upgrade replaces that file under a
+/// running daemon, and the helper must be the daemon's own version. Named by
+/// this process's id, so that it also holds in a child that `prlimit` execs.
+pub fn this_executable() -> PathBuf {
+    PathBuf::from(format!("/proc/{}/exe", std::process::id()))
+}
+
 /// The tool's executable in `PATH`.
 fn locate(tool: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;

@@ -342,6 +342,14 @@ pub fn open_for_writing(path: &Path) -> Option<bool> {
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(path)
         .ok()?;
+    // A writer opening the file in the instant the lease is held breaks it, and
+    // the kernel tells the holder with SIGIO, whose default is to end the
+    // process. The lease is dropped at once anyway: the signal is not needed.
+    static IGNORE_LEASE_BREAKS: std::sync::Once = std::sync::Once::new();
+    // SAFETY: SIG_IGN for a signal nothing else in eakte uses.
+    IGNORE_LEASE_BREAKS.call_once(|| unsafe {
+        libc::signal(libc::SIGIO, libc::SIG_IGN);
+    });
     let fd = file.as_raw_fd();
     // SAFETY: fcntl on a descriptor this function owns; a lease taken is
     // released before the descriptor closes.

@@ -121,20 +121,31 @@ pub struct Actor<'a> {
     pub may_change: &'a dyn Fn(&Item) -> bool,
 }
 
+/// What a command is judged against: where items may be forwarded, which
+/// document types exist, and which day it is (for a Wiedervorlage).
+pub struct Facts<'a> {
+    pub registry: &'a Registry,
+    pub rules: &'a Rules,
+    pub today: Date,
+}
+
 /// Apply `command` to item `id` on behalf of `actor`, with `audit` recording
 /// it in the same transaction. An item the actor may not change answers as
 /// one that does not exist, before anything about the command is judged.
 pub fn execute(
     store: &Store,
-    registry: &Registry,
-    rules: &Rules,
+    facts: Facts<'_>,
     id: ItemId,
     actor: Actor<'_>,
     command: Command,
-    today: Date,
     audit: &[AuditEvent],
 ) -> Result<Item, TxError<ItemError>> {
     let (by, may_change) = (actor.name, actor.may_change);
+    let Facts {
+        registry,
+        rules,
+        today,
+    } = facts;
     match store.postboxes().item(id)? {
         Some(item) if may_change(&item) => {}
         _ => return Err(TxError::Refused(ItemError::NotFound(id))),

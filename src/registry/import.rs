@@ -698,6 +698,21 @@ mod tests {
     }
 
     #[test]
+    fn a_kennung_with_an_umlaut_is_rejected_saying_what_a_kennung_may_hold() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("store")).unwrap();
+        let csv = "kennung,name,standort,von,bis\ntön-sb1,Tönnies,Tönning,A,Z\ntoen-sb2,Toensen,Tönning,A,Z\n";
+        let plan = plan_caseworkers(&store, csv.as_bytes(), &Silent).unwrap();
+        let rejected = &plan.report.rejected;
+        assert_eq!(rejected.len(), 1, "{rejected:?}");
+        let reason = &rejected[0].reason;
+        assert!(
+            reason.contains("'ö'") && reason.contains("a–z") && reason.contains("toen-sb1"),
+            "{reason}"
+        );
+    }
+
+    #[test]
     fn caseworker_ranges_must_not_overlap() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("store")).unwrap();

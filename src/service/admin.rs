@@ -29,7 +29,8 @@ pub fn add_user(
         actor,
         "add_user",
         "users".into(),
-        |_| None,
+        // A refused or failed change is recorded with what was asked.
+        |_| Some(detail.clone()),
         |ticket| {
             actor.require(ADMINS)?;
             let registry = services.registry()?;
@@ -162,7 +163,7 @@ pub fn add_absence(
         actor,
         "add_absence",
         "absences".into(),
-        |_| None,
+        |_| Some(detail.clone()),
         |ticket| {
             actor.require(ADMINS)?;
             let new = NewAbsence {
@@ -172,7 +173,7 @@ pub fn add_absence(
                 deputy: request.deputy,
             };
             let registry = services.registry()?;
-            let events = ticket.events(Some(detail));
+            let events = ticket.events(Some(detail.clone()));
             Ok(import::add_absence(
                 services.store(),
                 &registry,

@@ -203,7 +203,9 @@ pub fn file(
     bg: &str,
     filing: Filing,
 ) -> Result<Vec<Filed>, ServiceError> {
-    let ids = |filed: Option<&Vec<Filed>>| filed.map(documents_detail);
+    let ids = |filed: Option<&Vec<Filed>>| {
+        filed.map(|filed| documents_detail(filed.iter().map(|f| f.document_id)))
+    };
     services.audited(
         actor,
         "file_document",
@@ -231,15 +233,9 @@ pub fn file(
                 by: actor.history_name(),
             };
             let prepared = upload::prepare(&running.pipeline, upload)?;
-            let detail = format!(
-                "documents {}",
-                prepared
-                    .document_ids()
-                    .iter()
-                    .map(|id| id.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
+            // Documents are content-addressed: these are the ids recorded
+            // below, new or already in the Akte.
+            let detail = documents_detail(prepared.document_ids().iter().copied());
             let filed = upload::file(&running.pipeline, prepared, &ticket.events(Some(detail)))?;
             running.indexing.wake();
             Ok(filed)
@@ -247,16 +243,18 @@ pub fn file(
     )
 }
 
-fn documents_detail(filed: &Vec<Filed>) -> String {
-    format!(
-        "documents {}",
-        filed
-            .iter()
-            .map(|f| f.document_id.to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    )
+/// The audit detail of a filing: which documents it concerns.
+fn documents_detail(ids: impl Iterator<Item = DocumentId>) -> String {
+    let ids: Vec<String> = ids.map(|id| id.to_string()).collect();
+    format!("documents {}", ids.join(", "))
 }
+
+/// The most hits one search shows a user (a screenful or two) and an
+/// operator (a list to work through on the command line).
+pub const MAX_LIMIT: usize = 100;
+pub const MAX_OPERATOR_LIMIT: usize = 10_000;
+/// How deep a search may page: the index collects `offset + limit` hits.
+pub const MAX_OFFSET: usize = 10_000;
 
 /// A search as a caller asks it (the words and filters of [`SearchRequest`]
 /// without the scope, which is the caller's).
@@ -275,9 +273,23 @@ pub fn search(
     search: Search<'_>,
 ) -> Result<SearchResults, ServiceError> {
     actor.require(READERS)?;
+    let max_limit = match actor {
+        Actor::User { .. } => MAX_LIMIT,
+        Actor::Operator { .. } => MAX_OPERATOR_LIMIT,
+    };
+    let mut request = search.request;
+    if request.limit == 0 || request.limit > max_limit {
+        return Err(ServiceError::BadRequest(format!(
+            "limit must be between 1 and {max_limit}"
+        )));
+    }
+    if request.offset > MAX_OFFSET {
+        return Err(ServiceError::BadRequest(format!(
+            "offset must be at most {MAX_OFFSET}; narrow the search instead"
+        )));
+    }
     let visibility = services.visibility(actor)?;
     let store = services.store();
-    let mut request = search.request;
     let (bgs, ids);
     if let Visibility::Scoped(scope) = &visibility {
         bgs = scope.bgs.iter().cloned().collect::<Vec<_>>();

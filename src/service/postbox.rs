@@ -162,7 +162,8 @@ pub fn change(
         actor,
         name,
         format!("item {id}"),
-        |_| None,
+        // A refused or failed change is recorded with what was asked.
+        |_| Some(detail.clone()),
         |ticket| {
             actor.require(WORKERS)?;
             let visibility = services.visibility(actor)?;
@@ -173,15 +174,18 @@ pub fn change(
                 name: &by,
                 may_change: &may_change,
             };
+            let facts = ops::Facts {
+                registry: &registry,
+                rules: services.rules(),
+                today: crate::clock::today(),
+            };
             let changed = ops::execute(
                 services.store(),
-                &registry,
-                services.rules(),
+                facts,
                 id,
                 actor,
                 command,
-                crate::clock::today(),
-                &ticket.events(Some(detail)),
+                &ticket.events(Some(detail.clone())),
             )?;
             Ok(if visibility.sees_postbox(&changed.postbox) {
                 Changed::Item(Box::new(changed))
