@@ -35,6 +35,8 @@ pub enum ConfigError {
     Parse { path: PathBuf, message: String },
     #[error("invalid value for `{key}`: {message}")]
     Invalid { key: &'static str, message: String },
+    #[error("root does not read {path}: {why}; name it with --config to use it knowingly")]
+    Untrusted { path: PathBuf, why: String },
 }
 
 /// The file as written, before validation. Every field has a default.
@@ -201,6 +203,11 @@ impl Config {
                 .find(|p| p.exists())
                 .map(Path::to_path_buf)
         });
+        if path.is_none() {
+            if let Some(found) = &found {
+                trusted_by_root(found)?;
+            }
+        }
         let (raw, base, source) = match found {
             Some(p) => (
                 read_raw(&p)?,
@@ -356,6 +363,32 @@ fn parse_raw(text: &str, path: &Path) -> Result<RawConfig, ConfigError> {
     })
 }
 
+/// A file root found by itself in the working directory (which may be anyone's,
+/// `/tmp` or a share) must be root's own and writable by nobody else: it says
+/// which store root's command goes to.
+fn trusted_by_root(path: &Path) -> Result<(), ConfigError> {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        return Ok(());
+    }
+    let meta = std::fs::metadata(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let why = if meta.uid() != 0 {
+        format!("it belongs to uid {}, not to root", meta.uid())
+    } else if meta.mode() & 0o022 != 0 {
+        "others may write it".to_string()
+    } else {
+        return Ok(());
+    };
+    Err(ConfigError::Untrusted {
+        path: absolute(&current_dir(), path),
+        why,
+    })
+}
+
 fn parent_dir(path: &Path) -> PathBuf {
     let parent = path.parent().unwrap_or(Path::new(""));
     if parent.as_os_str().is_empty() {
@@ -435,5 +468,30 @@ mod tests {
         assert!(err.to_string().contains("ocr.workers"), "{err}");
         let err = Config::from_toml("inbox_dir = \".\"\n", Path::new("/srv")).unwrap_err();
         assert!(err.to_string().contains("lies inside inbox_dir"), "{err}");
+    }
+
+    #[test]
+    fn root_reads_only_its_own_unshared_file_from_the_working_directory() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("eakte.toml");
+        std::fs::write(&file, "").unwrap();
+        let chmod = |mode| std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode));
+        // SAFETY: geteuid cannot fail.
+        let root = unsafe { libc::geteuid() } == 0;
+        chmod(0o644).unwrap();
+        assert!(trusted_by_root(&file).is_ok());
+        chmod(0o666).unwrap();
+        assert_eq!(
+            trusted_by_root(&file).is_err(),
+            root,
+            "a file others may write is refused by root only"
+        );
+        chmod(0o644).unwrap();
+        if root {
+            std::os::unix::fs::chown(&file, Some(65534), None).unwrap();
+            let err = trusted_by_root(&file).unwrap_err();
+            assert!(err.to_string().contains("belongs to uid 65534"), "{err}");
+        }
     }
 }

@@ -17,6 +17,7 @@
 //! - [`metrics`]   counters and histograms for Prometheus
 //! - [`progress`]  how long work reports how far it is
 //! - [`shutdown`]  the one signal every task stops on
+//! - [`os_user`]   operating-system accounts: a uid's name, the login behind `sudo`
 //! - [`derived`]   values kept until the registry changes
 //! - [`store`]     sled trees and blobs, one face per relation: the source of truth
 //! - [`extract`]   file types, PDF text layer, rasterising, tesseract OCR (pure: bytes in, text out)
@@ -55,6 +56,7 @@ mod inbox;
 mod index;
 mod metrics;
 pub mod model;
+mod os_user;
 mod pipeline;
 mod postbox;
 pub mod progress;

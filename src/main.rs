@@ -22,6 +22,9 @@ struct Cli {
     /// Configuration file (default: ./eakte.toml, else /etc/eakte/eakte.toml, else built-in defaults).
     #[arg(long, global = true, value_name = "PATH")]
     config: Option<PathBuf>,
+    /// Read no configuration file: the built-in defaults.
+    #[arg(long, global = true, conflicts_with = "config")]
+    no_config_file: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -271,7 +274,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
         eakte::extract::pdf::serve_reader_requests()?;
         return Ok(ExitCode::SUCCESS);
     }
-    let config = Config::load(cli.config.as_deref())?;
+    let config = if cli.no_config_file {
+        Config::defaults(&std::env::current_dir()?)
+    } else {
+        Config::load(cli.config.as_deref())?
+    };
     let request = match cli.command {
         Command::Serve => return serve(config),
         Command::PdfReader => unreachable!("handled before the configuration is read"),

@@ -17,6 +17,7 @@ const TOOLS: &[&str] = &[
     "progress",
     "shutdown",
     "derived",
+    "os_user",
 ];
 
 /// What each module may use besides the tools (ARCHITECTURE.md, "The rooms").

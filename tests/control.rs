@@ -353,3 +353,80 @@ fn ingest_reindex_and_check_run_in_the_daemon_and_long_work_shows_progress_on_a_
     );
     assert!(daemon.stop());
 }
+
+#[test]
+fn a_file_over_the_daemons_limit_is_refused_alone_and_the_files_after_it_are_stored() {
+    let sb = Sandbox::with_config("[limits]\nmax_bytes = 60000\nmax_upload_bytes = 60000\n");
+    let daemon = sb.serve();
+    daemon.wait_ready();
+    // A command line whose own limit is higher (another configuration, or a
+    // file that grew while it was read) sends more than the daemon takes.
+    let generous = std::fs::read_to_string(sb.config())
+        .unwrap()
+        .replace("max_bytes = 60000", "max_bytes = 10000000");
+    let client_config = sb.path().join("client.toml");
+    std::fs::write(&client_config, generous).unwrap();
+    let big = sb.path().join("gross.pdf");
+    std::fs::write(&big, vec![b'%'; 100_000]).unwrap();
+    let small = sb.path().join("klein.pdf");
+    std::fs::write(
+        &small,
+        letter(&["Kontrollnummer 4711 nach dem grossen Brief."]),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_eakte"))
+        .args([
+            "ingest",
+            big.to_str().unwrap(),
+            small.to_str().unwrap(),
+            "--config",
+        ])
+        .arg(&client_config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let lines: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines[0]["status"], "rejected", "{lines:?}");
+    assert_eq!(lines[0]["code"], "too_large", "{lines:?}");
+    assert_eq!(lines[1]["status"], "stored", "{lines:?}");
+    assert_eq!(sb.search("Kontrollnummer").len(), 1);
+    assert!(daemon.stop());
+}
+
+#[test]
+fn a_command_beyond_the_fourth_waits_its_turn_and_a_silent_caller_is_let_go() {
+    use std::io::Read;
+    let sb = Sandbox::new();
+    sb.import("caseworkers", CASEWORKERS);
+    let daemon = sb.serve();
+    daemon.wait_ready();
+    // Four callers that connect and never send their command hold every
+    // place until the daemon gives up on them.
+    let socket = sb.path().join("store/control.sock");
+    let silent: Vec<_> = (0..4)
+        .map(|_| std::os::unix::net::UnixStream::connect(&socket).unwrap())
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let out = sb.eakte(&["caseworkers", "list"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("commands are running; this one waits for its turn"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains("sb-h1"), "{}", stdout(&out));
+    for mut caller in silent {
+        let mut answer = Vec::new();
+        caller.read_to_end(&mut answer).unwrap();
+        assert!(
+            String::from_utf8_lossy(&answer).contains("the daemon did not get the command"),
+            "{}",
+            String::from_utf8_lossy(&answer)
+        );
+    }
+    assert!(daemon.stop());
+}

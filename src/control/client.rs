@@ -36,11 +36,6 @@ pub enum ClientError {
     Store(StoreError),
     #[error(transparent)]
     Rules(#[from] crate::classify::doctype::RulesError),
-    #[error(
-        "the store at {path} belongs to {owner} and no daemon runs: run the command as \
-         {owner} (sudo -u {owner} eakte …), so that no file of the store becomes root's"
-    )]
-    ForeignStore { path: PathBuf, owner: String },
     #[error("{}", not_allowed(.path, .owner))]
     NotAllowed { path: PathBuf, owner: String },
     #[error(
@@ -84,12 +79,6 @@ pub fn run(config: &Config, request: Request) -> Result<u8, ClientError> {
                 })
             }
             Err(_) => {}
-        }
-        if root_on_foreign_store(config).is_some() && !store_is_locked(config) {
-            return Err(ClientError::ForeignStore {
-                path: config.store_dir.clone(),
-                owner: store_owner(config).unwrap_or_default(),
-            });
         }
         if store_is_locked(config) {
             // A daemon starting up (its socket comes last), or a command
@@ -171,11 +160,27 @@ fn remote(stream: UnixStream, config: &Config, request: Request) -> Result<u8, C
         }
         writer.flush()
     });
-    let mut reader = BufReader::new(stream);
+    // The replies are taken off the socket as they come, whatever this
+    // terminal does: a pager left waiting must not make the daemon give up
+    // on the output of a command that succeeded.
+    let (replies, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(stream);
+        loop {
+            let reply = protocol::read_json::<Reply>(&mut reader, protocol::MAX_REPLY);
+            let last = !matches!(
+                reply,
+                Ok(Some(Reply::Out(_) | Reply::Err(_) | Reply::Progress { .. }))
+            );
+            if replies.send(reply).is_err() || last {
+                return;
+            }
+        }
+    });
     let mut console = Terminal::new();
     let progress = console.progress();
     let status = loop {
-        match protocol::read_json::<Reply>(&mut reader, protocol::MAX_REPLY) {
+        match received.recv().unwrap_or(Ok(None)) {
             Ok(Some(Reply::Out(line))) => console.out(&line),
             Ok(Some(Reply::Err(line))) => console.err(&line),
             Ok(Some(Reply::Progress { what, done, total })) => progress.update(&what, done, total),
@@ -193,25 +198,10 @@ fn remote(stream: UnixStream, config: &Config, request: Request) -> Result<u8, C
     Ok(status)
 }
 
-/// Root may not work on another user's store without a daemon: a file the
-/// store wrote as root could not be written by the daemon's own user (the
-/// eakte system user of a packaged install) afterwards. Through a running
-/// daemon root may do everything. Gives the owner's uid when that is the case.
-fn root_on_foreign_store(config: &Config) -> Option<u32> {
-    use std::os::unix::fs::MetadataExt;
-    // SAFETY: geteuid cannot fail.
-    if unsafe { libc::geteuid() } != 0 {
-        return None;
-    }
-    // A new store, or root's own: whoever creates it owns it.
-    let owner = std::fs::metadata(&config.store_dir).ok()?.uid();
-    (owner != 0).then_some(owner)
-}
-
 fn store_owner(config: &Config) -> Option<String> {
     use std::os::unix::fs::MetadataExt;
     let meta = std::fs::metadata(&config.store_dir).ok()?;
-    Some(crate::service::user_name(meta.uid()))
+    Some(crate::os_user::user_name(meta.uid()))
 }
 
 /// Whether some process holds the store open (sled locks its database file
@@ -263,7 +253,7 @@ fn trust_server(
     }
     Err(ClientError::StrangeServer {
         socket: socket.to_path_buf(),
-        server: format!("{} (uid {})", crate::service::user_name(cred.uid), cred.uid),
+        server: format!("{} (uid {})", crate::os_user::user_name(cred.uid), cred.uid),
     })
 }
 

@@ -13,7 +13,9 @@ const JSON: u8 = 1;
 const BYTES: u8 = 2;
 
 /// The largest message the daemon takes (a request, a file's header).
-pub const MAX_REQUEST: u32 = 1024 * 1024;
+/// Above Linux's 2 MiB for a command line's arguments: the file names of an
+/// `eakte ingest archive/*.pdf` that the shell accepted fit.
+pub const MAX_REQUEST: u32 = 4 * 1024 * 1024;
 /// The largest reply line: `show --json` of a document with the most text
 /// layer a PDF may have (32 MiB), escaped.
 pub const MAX_REPLY: u32 = 128 * 1024 * 1024;
@@ -62,6 +64,21 @@ fn write_frame(w: &mut impl Write, kind: u8, payload: &[u8]) -> io::Result<()> {
     w.flush()
 }
 
+/// A frame over the limit of where it was read; skipped, the stream goes on.
+#[derive(Debug, thiserror::Error)]
+#[error("a frame of {len} bytes, over the {max} allowed here")]
+pub struct Oversized {
+    pub len: u32,
+    pub max: u32,
+}
+
+impl Oversized {
+    /// The oversized frame behind `e`, if that is what it was.
+    pub fn of(e: &io::Error) -> Option<&Oversized> {
+        e.get_ref()?.downcast_ref::<Oversized>()
+    }
+}
+
 /// Read a JSON frame of at most `max` bytes; `None` at the end of the stream.
 pub fn read_json<T: for<'de> Deserialize<'de>>(
     r: &mut impl Read,
@@ -97,9 +114,11 @@ fn read_frame(r: &mut impl Read, expected: u8, max: u32) -> io::Result<Option<Ve
     }
     let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]);
     if len > max {
+        // Skipped, so that the next frame is read from its start.
+        io::copy(&mut r.take(u64::from(len)), &mut io::sink())?;
         return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("a frame of {len} bytes, over the {max} allowed here"),
+            io::ErrorKind::FileTooLarge,
+            Oversized { len, max },
         ));
     }
     let mut payload = Vec::new();
@@ -161,7 +180,17 @@ mod tests {
     fn a_frame_over_the_limit_or_cut_short_is_refused() {
         let mut wire = Vec::new();
         write_bytes(&mut wire, &[7u8; 100]).unwrap();
-        assert!(read_bytes(&mut &wire[..], 99).is_err(), "over the limit");
+        write_json(&mut wire, &Reply::Exit(0)).unwrap();
+        let mut r = &wire[..];
+        let over = read_bytes(&mut r, 99).unwrap_err();
+        assert_eq!(Oversized::of(&over).map(|o| o.len), Some(100));
+        assert!(
+            matches!(
+                read_json::<Reply>(&mut r, MAX_REPLY),
+                Ok(Some(Reply::Exit(0)))
+            ),
+            "the frame after an oversized one is read whole"
+        );
         assert_eq!(read_bytes(&mut &wire[..], 100).unwrap().len(), 100);
         assert!(
             read_bytes(&mut &wire[..50], 100).is_err(),

@@ -16,6 +16,7 @@ use super::commands::{self, Files, FAILURE};
 use super::protocol::{self, FileHeader, Reply, MAX_REQUEST};
 use super::{Console, Request};
 use crate::config::Config;
+use crate::extract::Rejection;
 use crate::pipeline::ingest::{Content, Named};
 use crate::progress::Progress;
 use crate::service::{Actor, Services};
@@ -32,6 +33,8 @@ use tokio::sync::Semaphore;
 
 /// Commands carried out at once; more wait for their turn.
 pub const MAX_COMMANDS: usize = 4;
+/// How long a command line may take to send its request once connected.
+const REQUEST_PATIENCE: Duration = Duration::from_secs(10);
 /// How long a command line may go silent while it sends a file (a suspended
 /// command, say) before the file counts as not sent.
 const FILE_PATIENCE: Duration = Duration::from_secs(300);
@@ -78,10 +81,11 @@ impl Control {
         shutdown: Shutdown,
         grace: Duration,
     ) {
+        let Control { listener, commands } = self;
         let limits = Limits::of(&config);
         loop {
             let accepted = tokio::select! {
-                accepted = self.listener.accept() => accepted,
+                accepted = listener.accept() => accepted,
                 _ = shutdown.triggered() => break,
             };
             let stream = match accepted {
@@ -93,13 +97,35 @@ impl Control {
                 }
             };
             let peer = match stream.peer_cred() {
+                // Who logged in is read now, while the caller surely runs
+                // (later its pid could already be another process's).
                 Ok(cred) => Peer {
                     uid: cred.uid(),
-                    pid: cred.pid(),
+                    login: cred
+                        .pid()
+                        .and_then(|pid| crate::os_user::login_of(pid, cred.uid())),
                 },
                 Err(e) => {
                     tracing::warn!(error = %e, "a command without peer credentials; refused");
                     continue;
+                }
+            };
+            let permit = match commands.clone().try_acquire_owned() {
+                Ok(permit) => permit,
+                Err(_) => {
+                    // Said on the socket's empty buffer, so it never blocks.
+                    let mut note = Vec::new();
+                    let waiting = format!(
+                        "eakte: {MAX_COMMANDS} commands are running; this one waits for its turn"
+                    );
+                    if may_command(peer.uid) {
+                        let _ = protocol::write_json(&mut note, &Reply::Err(waiting));
+                        let _ = stream.try_write(&note);
+                    }
+                    tokio::select! {
+                        permit = commands.clone().acquire_owned() => permit.expect("never closed"),
+                        _ = shutdown.triggered() => break,
+                    }
                 }
             };
             let stream = match stream
@@ -112,15 +138,11 @@ impl Control {
                     continue;
                 }
             };
-            let permit = tokio::select! {
-                permit = self.commands.clone().acquire_owned() => permit.expect("never closed"),
-                _ = shutdown.triggered() => break,
-            };
             let (services, config) = (services.clone(), config.clone());
             let spawned = std::thread::Builder::new()
                 .name("command".into())
                 .spawn(move || {
-                    if let Err(e) = handle(stream, peer, &services, &config, limits) {
+                    if let Err(e) = handle(stream, &peer, &services, &config, limits) {
                         tracing::warn!(error = %e, uid = peer.uid, "a command's connection failed");
                     }
                     drop(permit);
@@ -129,8 +151,11 @@ impl Control {
                 tracing::error!(error = %e, "cannot start a thread for a command");
             }
         }
+        // New commands are refused from here on (the command line then waits
+        // for the store, and says it is busy), running ones may finish.
+        drop(listener);
         let all = u32::try_from(MAX_COMMANDS).unwrap_or(u32::MAX);
-        if tokio::time::timeout(grace, self.commands.acquire_many(all))
+        if tokio::time::timeout(grace, commands.acquire_many(all))
             .await
             .is_err()
         {
@@ -140,10 +165,10 @@ impl Control {
 }
 
 /// Who is on the other end of a connection.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Peer {
     uid: u32,
-    pid: Option<i32>,
+    login: Option<crate::os_user::Login>,
 }
 
 /// How much a command line may send.
@@ -174,18 +199,26 @@ fn may_command(uid: u32) -> bool {
 
 fn handle(
     stream: UnixStream,
-    peer: Peer,
+    peer: &Peer,
     services: &Services,
     config: &Config,
     limits: Limits,
 ) -> io::Result<()> {
-    stream.set_read_timeout(Some(FILE_PATIENCE))?;
+    stream.set_read_timeout(Some(REQUEST_PATIENCE))?;
     stream.set_write_timeout(Some(WRITE_PATIENCE))?;
     let (mut console, writer) = SocketConsole::start(stream.try_clone()?)?;
     let status = if may_command(peer.uid) {
-        run(stream, peer, services, config, limits, &mut console)?
+        match run(stream, peer, services, config, limits, &mut console) {
+            Ok(status) => status,
+            // The request itself did not arrive: say so, rather than leave
+            // the command line with a connection that just ends.
+            Err(e) => {
+                console.err(&format!("eakte: the daemon did not get the command: {e}"));
+                FAILURE
+            }
+        }
     } else {
-        let name = crate::service::user_name(peer.uid);
+        let name = crate::os_user::user_name(peer.uid);
         tracing::warn!(uid = peer.uid, user = %name, "a command from another user; refused");
         console.err(&format!(
             "eakte: {name} may not give the running daemon commands (only its own user and root may)"
@@ -199,7 +232,7 @@ fn handle(
 
 fn run(
     stream: UnixStream,
-    peer: Peer,
+    peer: &Peer,
     services: &Services,
     config: &Config,
     limits: Limits,
@@ -207,20 +240,20 @@ fn run(
 ) -> io::Result<u8> {
     let mut reader = BufReader::new(stream);
     let Some(request) = protocol::read_json::<Request>(&mut reader, MAX_REQUEST)? else {
-        return Ok(FAILURE);
+        return Err(io::Error::from(io::ErrorKind::UnexpectedEof));
     };
+    reader.get_ref().set_read_timeout(Some(FILE_PATIENCE))?;
     let actor = Actor::Operator {
-        name: crate::service::user_name(peer.uid),
+        name: crate::os_user::user_name(peer.uid),
         uid: peer.uid,
-        login: peer
-            .pid
-            .and_then(|pid| crate::service::login_of(pid, peer.uid)),
+        login: peer.login.clone(),
     };
     tracing::info!(who = %actor.who(), command = request.name(), "command");
     let mut files = SocketFiles {
         names: request.files().into_iter().map(str::to_string).collect(),
         reader,
         limits,
+        broken: None,
     };
     Ok(commands::run(
         services, config, &actor, request, &mut files, console,
@@ -273,19 +306,26 @@ impl Console for SocketConsole {
 }
 
 /// Progress for the command line. Reported from wherever the work runs (the
-/// indexer thread, for a rebuild), so it never waits: a report that finds the
-/// queue full is dropped, the next one says more anyway.
+/// indexer thread, for a rebuild), so it hardly waits: a report that finds the
+/// queue full is dropped, the next one says more anyway; only a step's last
+/// one waits (at most as long as the writer waits for the command line).
 struct SocketProgress {
     lines: mpsc::SyncSender<Reply>,
 }
 
 impl Progress for SocketProgress {
     fn update(&self, what: &str, done: u64, total: u64) {
-        let _ = self.lines.try_send(Reply::Progress {
+        let report = Reply::Progress {
             what: what.to_string(),
             done,
             total,
-        });
+        };
+        // The last report of a step waits for its place: it closes the bar.
+        let _ = if done >= total {
+            self.lines.send(report).map_err(|_| ())
+        } else {
+            self.lines.try_send(report).map_err(|_| ())
+        };
     }
 }
 
@@ -294,30 +334,54 @@ struct SocketFiles {
     names: VecDeque<String>,
     reader: BufReader<UnixStream>,
     limits: Limits,
+    /// Why the stream cannot be read on, once a frame was lost: every later
+    /// file fails with this one reason instead of garbled ones.
+    broken: Option<String>,
+}
+
+impl SocketFiles {
+    fn read(&mut self, file: &str) -> Result<Content, String> {
+        let header = protocol::read_json::<FileHeader>(&mut self.reader, MAX_REQUEST)
+            .map_err(|e| format!("{file} did not arrive: {e}"))?;
+        Ok(match header {
+            Some(FileHeader::Read { name, received_at }) => {
+                let bytes = match protocol::read_bytes(&mut self.reader, self.limits.file_bytes) {
+                    Ok(bytes) => bytes,
+                    Err(e) => match protocol::Oversized::of(&e) {
+                        Some(over) => {
+                            return Ok(Content::Rejected(Rejection::TooLarge {
+                                size: u64::from(over.len),
+                                max: u64::from(over.max),
+                            }))
+                        }
+                        None => return Err(format!("{file} did not arrive whole: {e}")),
+                    },
+                };
+                match crate::timefmt::parse(&received_at) {
+                    Some(at) => Content::Read {
+                        name,
+                        received_at: at.to_string(),
+                        bytes,
+                    },
+                    None => Content::Failed(format!("{file}: {received_at:?} is no receipt time")),
+                }
+            }
+            Some(FileHeader::Rejected(rejection)) => Content::Rejected(rejection),
+            Some(FileHeader::Failed(message)) => Content::Failed(message),
+            None => return Err(format!("{file} was not sent")),
+        })
+    }
 }
 
 impl Files for SocketFiles {
     fn next_file(&mut self) -> Option<Named> {
         let file = self.names.pop_front()?;
-        let content = match protocol::read_json::<FileHeader>(&mut self.reader, MAX_REQUEST) {
-            Ok(Some(FileHeader::Read { name, received_at })) => {
-                let bytes = protocol::read_bytes(&mut self.reader, self.limits.file_bytes);
-                match (bytes, crate::timefmt::parse(&received_at)) {
-                    (Ok(bytes), Some(at)) => Content::Read {
-                        name,
-                        received_at: at.to_string(),
-                        bytes,
-                    },
-                    (Ok(_), None) => {
-                        Content::Failed(format!("{file}: {received_at:?} is no receipt time"))
-                    }
-                    (Err(e), _) => Content::Failed(format!("{file} did not arrive whole: {e}")),
-                }
-            }
-            Ok(Some(FileHeader::Rejected(rejection))) => Content::Rejected(rejection),
-            Ok(Some(FileHeader::Failed(message))) => Content::Failed(message),
-            Ok(None) => Content::Failed(format!("{file} was not sent")),
-            Err(e) => Content::Failed(format!("{file} did not arrive: {e}")),
+        let content = match &self.broken {
+            Some(why) => Content::Failed(format!("{file} was not read: {why}")),
+            None => self.read(&file).unwrap_or_else(|why| {
+                self.broken = Some(format!("an earlier file was lost ({why})"));
+                Content::Failed(why)
+            }),
         };
         Some(Named { file, content })
     }

@@ -39,9 +39,12 @@ impl Extractor {
             .arg(&output)
             .stdin(Stdio::null())
             .stdout(Stdio::null());
-        if let Some(config) = &self.settings.config_file {
-            command.arg("--config").arg(config);
-        }
+        // The child reads the daemon's configuration, never one it would find
+        // by itself (the daemon may run on the built-in defaults).
+        match &self.settings.config_file {
+            Some(config) => command.arg("--config").arg(config),
+            None => command.arg("--no-config-file"),
+        };
         let mut child = command
             .spawn()
             .map_err(|e| ExtractError::environment("cannot start isolated extraction", e))?;

@@ -109,5 +109,12 @@ pub fn read(path: &Path, max_bytes: u64) -> Result<ReadFile, Unread> {
     file.take(max_bytes + 1)
         .read_to_end(&mut bytes)
         .map_err(Unread::Failed)?;
+    // A file still growing while it was read (the size above was smaller).
+    if bytes.len() as u64 > max_bytes {
+        return Err(Unread::Rejected(Rejection::TooLarge {
+            size: bytes.len() as u64,
+            max: max_bytes,
+        }));
+    }
     Ok(ReadFile { bytes, received_at })
 }

@@ -400,9 +400,30 @@ impl Pipeline {
 
 /// Open the store with the configuration's reserve of free disk space.
 pub fn open_store(config: &Config) -> Result<Store, StoreError> {
+    refuse_root_on_foreign_store(&config.store_dir)?;
     let store = Store::open(&config.store_dir)?;
     store.set_min_free_bytes(config.limits.min_free_disk_bytes);
     Ok(store)
+}
+
+/// Root may not open another user's store (a daemon, or a command without
+/// one): a file it wrote as root could not be written by the store's own user
+/// (the eakte system user of a packaged install) afterwards. Through the
+/// running daemon root may do everything.
+fn refuse_root_on_foreign_store(dir: &std::path::Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        return Ok(());
+    }
+    match std::fs::metadata(dir) {
+        Ok(meta) if meta.uid() != 0 => Err(StoreError::NotOurs {
+            path: dir.to_path_buf(),
+            owner: crate::os_user::user_name(meta.uid()),
+        }),
+        // A new store, or root's own: whoever creates it owns it.
+        _ => Ok(()),
+    }
 }
 
 /// How long opening the store waits for a command-line process that holds it

@@ -134,6 +134,7 @@ fn store(e: &StoreError) -> Class {
     match e {
         StoreError::NotWritable { .. } => Class::Unavailable,
         StoreError::Locked { .. }
+        | StoreError::NotOurs { .. }
         | StoreError::Sled(_)
         | StoreError::Io { .. }
         | StoreError::Corrupt { .. }

@@ -51,6 +51,11 @@ use std::sync::Arc;
 pub enum StoreError {
     #[error("the store at {path} is in use by another eakte process (is `eakte serve` running?)")]
     Locked { path: PathBuf },
+    #[error(
+        "the store at {path} belongs to {owner}: run the command as {owner} \
+         (sudo -u {owner} eakte …), so that no file of the store becomes root's"
+    )]
+    NotOurs { path: PathBuf, owner: String },
     #[error("store database error: {0}")]
     Sled(#[from] sled::Error),
     /// Refused before writing: the disk is (nearly) full or read-only.
