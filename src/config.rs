@@ -51,6 +51,38 @@ struct RawConfig {
     inbox: RawInbox,
     limits: RawLimits,
     classify: RawClassify,
+    audit: RawAudit,
+    access: RawAccess,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawAccess {
+    four_eyes: bool,
+}
+
+impl Default for RawAccess {
+    fn default() -> Self {
+        RawAccess { four_eyes: true }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawAudit {
+    anchor_file: Option<PathBuf>,
+    anchor_every_entries: u64,
+    anchor_every_secs: u64,
+}
+
+impl Default for RawAudit {
+    fn default() -> Self {
+        RawAudit {
+            anchor_file: None,
+            anchor_every_entries: 1000,
+            anchor_every_secs: 300,
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -70,6 +102,8 @@ impl Default for RawConfig {
             inbox: RawInbox::default(),
             limits: RawLimits::default(),
             classify: RawClassify::default(),
+            audit: RawAudit::default(),
+            access: RawAccess::default(),
         }
     }
 }
@@ -125,6 +159,10 @@ struct RawLimits {
     min_free_disk_mb: u64,
     max_connections: u64,
     bad_tokens_before_slowdown: u32,
+    max_connections_per_address: u64,
+    max_body_memory_mb: u64,
+    max_polls_per_user: u64,
+    max_attachments_per_mail: u64,
 }
 
 impl Default for RawLimits {
@@ -138,6 +176,10 @@ impl Default for RawLimits {
             min_free_disk_mb: DEFAULT_MIN_FREE_BYTES / (1024 * 1024),
             max_connections: 4096,
             bad_tokens_before_slowdown: 3,
+            max_connections_per_address: 1024,
+            max_body_memory_mb: 256,
+            max_polls_per_user: 4,
+            max_attachments_per_mail: 50,
         }
     }
 }
@@ -157,6 +199,21 @@ pub struct Config {
     pub inbox: InboxConfig,
     pub limits: Limits,
     pub classify: ClassifyConfig,
+    pub audit: AuditConfig,
+    /// `[access] four_eyes`: changes that widen someone's access over the
+    /// API wait for a second admin (off for an office with one admin; each
+    /// such change is then flagged to the auditor).
+    pub four_eyes: bool,
+}
+
+/// `[audit]`: where the trail's head is anchored outside the store.
+#[derive(Debug, Clone)]
+pub struct AuditConfig {
+    /// The anchor file (append-only, best on another machine's mount);
+    /// `None`: the head is only logged at start and stop.
+    pub anchor_file: Option<PathBuf>,
+    pub anchor_every_entries: u64,
+    pub anchor_every: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -188,9 +245,18 @@ pub struct Limits {
     pub min_free_disk_bytes: u64,
     /// Open API connections at most; further clients wait to be accepted.
     pub max_connections: usize,
-    /// Failed authentications one address may make before its answers slow
-    /// down (raise it when many users share one address, e.g. a proxy).
+    /// Failed authentications one address may make before it is turned away
+    /// for a while (raise it when many users share one address, e.g. a proxy).
     pub bad_tokens_before_slowdown: u32,
+    /// Open API connections one address may hold (a proxy in front of eakte
+    /// is one address: raise it there).
+    pub max_connections_per_address: usize,
+    /// Request bodies held in memory at once, all requests together.
+    pub max_body_memory_bytes: u64,
+    /// Long-polls one user may have waiting at once.
+    pub max_polls_per_user: usize,
+    /// Attachments of one e-mail filed; a mail with more is refused.
+    pub max_attachments_per_mail: usize,
 }
 
 impl Config {
@@ -271,6 +337,18 @@ impl Config {
         positive("limits.tool_timeout_secs", raw.limits.tool_timeout_secs)?;
         positive("limits.max_upload_bytes", raw.limits.max_upload_bytes)?;
         positive("limits.max_connections", raw.limits.max_connections)?;
+        positive("audit.anchor_every_entries", raw.audit.anchor_every_entries)?;
+        positive("audit.anchor_every_secs", raw.audit.anchor_every_secs)?;
+        positive(
+            "limits.max_connections_per_address",
+            raw.limits.max_connections_per_address,
+        )?;
+        positive("limits.max_body_memory_mb", raw.limits.max_body_memory_mb)?;
+        positive("limits.max_polls_per_user", raw.limits.max_polls_per_user)?;
+        positive(
+            "limits.max_attachments_per_mail",
+            raw.limits.max_attachments_per_mail,
+        )?;
         let (inbox_dir, index_dir, store_dir) = (
             absolute(base, &raw.inbox_dir),
             absolute(base, &raw.index_dir),
@@ -295,6 +373,20 @@ impl Config {
                         ),
                     ));
                 }
+            }
+        }
+        let anchor_file = raw.audit.anchor_file.as_ref().map(|p| absolute(base, p));
+        if let Some(anchor) = &anchor_file {
+            // Whoever puts back an older store would put back its anchor too.
+            if anchor.starts_with(&store_dir) {
+                return Err(invalid(
+                    "audit.anchor_file",
+                    format!(
+                        "{} lies inside store_dir ({}); it belongs outside the store, best on another machine",
+                        anchor.display(),
+                        store_dir.display()
+                    ),
+                ));
             }
         }
         Ok(Config {
@@ -327,14 +419,29 @@ impl Config {
             classify: ClassifyConfig {
                 rules_file: raw.classify.rules_file.map(|p| absolute(base, &p)),
             },
+            four_eyes: raw.access.four_eyes,
+            audit: AuditConfig {
+                anchor_file,
+                anchor_every_entries: raw.audit.anchor_every_entries,
+                anchor_every: Duration::from_secs(raw.audit.anchor_every_secs),
+            },
             limits: Limits {
                 max_upload_bytes: raw.limits.max_upload_bytes,
                 min_free_disk_bytes: raw.limits.min_free_disk_mb * 1024 * 1024,
-                max_connections: usize::try_from(raw.limits.max_connections).unwrap_or(usize::MAX),
+                max_connections: count(raw.limits.max_connections),
                 bad_tokens_before_slowdown: raw.limits.bad_tokens_before_slowdown,
+                max_connections_per_address: count(raw.limits.max_connections_per_address),
+                max_body_memory_bytes: raw.limits.max_body_memory_mb.saturating_mul(1024 * 1024),
+                max_polls_per_user: count(raw.limits.max_polls_per_user),
+                max_attachments_per_mail: count(raw.limits.max_attachments_per_mail),
             },
         })
     }
+}
+
+/// A configured count as the platform's size.
+fn count(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
 }
 
 fn invalid(key: &'static str, message: String) -> ConfigError {

@@ -15,6 +15,7 @@
 //! A job still running then stays claimed and is resumed at the next start,
 //! so nothing is lost either way.
 
+use crate::audit::anchor::Anchoring;
 use crate::config::Config;
 use crate::control::server::Control;
 use crate::inbox::intake::{Intake, Watching};
@@ -154,6 +155,23 @@ pub async fn serve(config: Config, shutdown: Shutdown) -> Result<(), DaemonError
         "eakte is running"
     );
     log_audit_head(&store);
+    if let Some(file) = &config.audit.anchor_file {
+        compare_with_anchor(&store, file);
+    }
+    let anchoring = config.audit.anchor_file.clone().map(|file| Anchoring {
+        file,
+        every_entries: config.audit.anchor_every_entries,
+        every: config.audit.anchor_every,
+    });
+    let anchored = anchoring.clone().map(|anchoring| {
+        let (store, stop) = (store.clone(), shutdown.clone());
+        std::thread::spawn(move || {
+            crate::audit::anchor::keep(&store, &anchoring, |pause| {
+                std::thread::sleep(pause);
+                stop.is_triggered()
+            })
+        })
+    });
 
     let taking = tokio::spawn(scans.clone().run(intake));
     shutdown.triggered().await;
@@ -168,8 +186,40 @@ pub async fn serve(config: Config, shutdown: Shutdown) -> Result<(), DaemonError
     tokio::task::spawn_blocking(move || index_thread.finish()).await??;
     store.flush()?;
     log_audit_head(&store);
+    if let Some(anchoring) = &anchoring {
+        if let Some(keeper) = anchored {
+            let _ = keeper.join();
+        }
+        // The last word: the head as the daemon leaves it.
+        if let Err(e) = crate::audit::anchor::anchor_head(&store, &anchoring.file) {
+            tracing::error!(error = %e, "the audit trail could not be anchored at the stop");
+        }
+    }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Say loudly, at the start, when the store's trail is behind or other than
+/// what its anchor file recorded: the store was put back to an older copy
+/// or rewritten. The daemon still starts (refusing would stop the
+/// jobcenter's post); the auditor checks with `eakte audit verify`.
+fn compare_with_anchor(store: &Store, file: &std::path::Path) {
+    let bytes = match std::fs::read(file) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+        Err(e) => {
+            tracing::error!(file = %file.display(), error = %e, "cannot read the audit anchor file");
+            return;
+        }
+    };
+    let (anchors, unread) = crate::audit::anchor::read(&bytes);
+    let checked = crate::audit::anchor::check(store, &anchors);
+    let problems = unread
+        .into_iter()
+        .chain(checked.unwrap_or_else(|e| vec![e.to_string()]));
+    for problem in problems {
+        tracing::error!(file = %file.display(), problem, "the audit trail does not match its anchor");
+    }
 }
 
 /// Log the audit trail's head, so that it can be compared from outside the store

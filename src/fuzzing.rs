@@ -85,10 +85,10 @@ fn fixtures() -> &'static Fixtures {
         let _ = std::fs::remove_dir_all(&dir);
         let store = Store::open(&dir.join("store")).expect("a store for fuzzing");
         import::plan_caseworkers(&store, CASEWORKERS, &Silent)
-            .and_then(|plan| Ok(plan.apply(&store, &[], &Silent)?))
+            .and_then(|plan| Ok(plan.apply(&store, None, &[], &Silent)?))
             .expect("caseworkers");
         import::plan_recipients(&store, PEOPLE, &Silent)
-            .and_then(|plan| Ok(plan.apply(&store, &[], &Silent)?))
+            .and_then(|plan| Ok(plan.apply(&store, None, &[], &Silent)?))
             .expect("recipients");
         let registry = Registry::load(&store).expect("the registry");
         for (n, text) in LETTERS.iter().enumerate() {

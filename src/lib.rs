@@ -18,6 +18,7 @@
 //! - [`progress`]  how long work reports how far it is
 //! - [`shutdown`]  the one signal every task stops on
 //! - [`os_user`]   operating-system accounts: a uid's name, the login behind `sudo`
+//! - [`untrusted`] names and text from outside, cleaned to store and escaped to print
 //! - [`derived`]   values kept until the registry changes
 //! - [`store`]     sled trees and blobs, one face per relation: the source of truth
 //! - [`extract`]   file types, PDF text layer, rasterising, tesseract OCR (pure: bytes in, text out)
@@ -66,4 +67,5 @@ mod service;
 pub mod shutdown;
 pub mod store;
 pub mod timefmt;
+pub mod untrusted;
 pub mod users;

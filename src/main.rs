@@ -229,8 +229,27 @@ enum UsersCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Check the whole trail for altered, removed or cut-off entries.
+    /// Check the whole trail for altered, removed or cut-off entries; with
+    /// --anchor also against the heads anchored outside the store (a trail
+    /// rolled back to an older copy of the store).
     Verify {
+        #[arg(long)]
+        json: bool,
+        /// The anchor file or a copy of it (default: `[audit] anchor_file`).
+        #[arg(long, value_name = "FILE")]
+        anchor: Option<String>,
+    },
+    /// Who saw or tried to see what of a BG, and when (§ 83 SGB X): every
+    /// entry that touched its social data, in any spelling of the number.
+    WhoRead {
+        bg: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Did anyone search for these words? Searches are recorded as keyed
+    /// hashes of their words; this finds those that held all of them.
+    SearchedFor {
+        words: String,
         #[arg(long)]
         json: bool,
     },
@@ -377,7 +396,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
         },
         Command::Users(UsersCommand::List) => Request::ListUsers,
         Command::Users(UsersCommand::Revoke { user }) => Request::RevokeUser { user },
-        Command::Audit(AuditCommand::Verify { json }) => Request::VerifyAudit { json },
+        Command::Audit(AuditCommand::Verify { json, anchor }) => Request::VerifyAudit {
+            json,
+            // The configured anchor unless another copy is named.
+            anchor: anchor.or_else(|| {
+                let file = config.audit.anchor_file.as_ref()?;
+                Some(file.display().to_string())
+            }),
+        },
+        Command::Audit(AuditCommand::WhoRead { bg, json }) => Request::AuditEntries {
+            bg: Some(bg),
+            searched: None,
+            json,
+        },
+        Command::Audit(AuditCommand::SearchedFor { words, json }) => Request::AuditEntries {
+            bg: None,
+            searched: Some(words),
+            json,
+        },
     };
     let status = match eakte::control::client::run(&config, request) {
         Ok(status) => status,

@@ -18,6 +18,7 @@ const TOOLS: &[&str] = &[
     "shutdown",
     "derived",
     "os_user",
+    "untrusted",
 ];
 
 /// What each module may use besides the tools (ARCHITECTURE.md, "The rooms").

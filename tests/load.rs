@@ -54,7 +54,13 @@ struct Office {
 }
 
 fn office() -> Office {
-    let sb = Sandbox::with_settle(100, "");
+    // 600 long-polls between ten accounts: the load of 600 screens, not the
+    // four polls one real user needs; and a thousand clients from one
+    // address, as behind a proxy.
+    let sb = Sandbox::with_settle(
+        100,
+        "[limits]\nmax_polls_per_user = 100\nmax_connections_per_address = 4096\n",
+    );
     let mut caseworkers = String::from("kennung,name,standort,von,bis,team\n");
     let mut people = String::from(
         "bg_nummer,kundennummer,nachname,vorname,geburtsdatum,strasse,plz,ort,standort\n",

@@ -890,10 +890,14 @@ fn caseworkers_work_their_items_and_clearing_corrects_and_reroutes() {
         "--by",
         "kl-husum",
     ]);
+    // Not refused (that would tell which BG numbers exist): back to
+    // clearing, with the reason.
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(postbox(&sb, "klaerung:husum", false).len(), 1);
+    let text = run_ok(&sb, &["route", "explain", &ids["10.pdf"].to_string()]);
     assert!(
-        !out.status.success() && stderr(&out).contains("not in the registry"),
-        "{}",
-        stderr(&out)
+        text.contains("BG 07450BG7777777 is not in the registry"),
+        "{text}"
     );
     sb.assert_check_passes();
 }

@@ -8,7 +8,7 @@ use crate::audit::Filter;
 use crate::model::{Absence, AuditEntry, Kennung};
 use crate::progress::Silent;
 use crate::registry::import::ImportReport;
-use crate::service::admin::{self, Table};
+use crate::service::admin::{self, Approved, Granted, Table};
 use crate::service::trail;
 use crate::users::NewUser;
 use axum::body::Bytes;
@@ -42,18 +42,95 @@ pub async fn list_users(
     .await
 }
 
+/// An answer that is either the change done (`done`, with its status) or
+/// the change waiting for a second admin (202, the pending change).
+fn granted<T>(
+    granted: Granted<T>,
+    done: StatusCode,
+    body: impl FnOnce(T) -> Result<Value, ApiError>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    match granted {
+        Granted::Done(t) => Ok((done, Json(body(t)?))),
+        Granted::Pending(p) => Ok((StatusCode::ACCEPTED, Json(pending_view(&p)?))),
+    }
+}
+
+/// A pending change as admins see it (an import's file left out).
+fn pending_view(p: &crate::model::PendingChange) -> Result<Value, ApiError> {
+    let mut view = serde_json::to_value(p).map_err(ApiError::internal)?;
+    if let Some(change) = view["change"].as_object_mut() {
+        change.remove("csv");
+    }
+    Ok(view)
+}
+
+/// A user with its token, the only time it is shown.
+fn user_with_token(user: &crate::model::User, token: &str) -> Result<Value, ApiError> {
+    let mut body = serde_json::to_value(crate::users::public(user)).map_err(ApiError::internal)?;
+    body["token"] = json!(token);
+    Ok(body)
+}
+
+fn to_value(value: &impl serde::Serialize) -> Result<Value, ApiError> {
+    serde_json::to_value(value).map_err(ApiError::internal)
+}
+
 /// Create a user; the answer holds the token, the only time it is shown.
+/// With four eyes it waits for a second admin (202).
 pub async fn add_user(
     State(state): State<AppState>,
     Caller(actor): Caller,
     Json(new): Json<NewUser>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     blocking(move || {
-        let (user, token) = admin::add_user(&state.services, &actor, new)?;
-        let mut body =
-            serde_json::to_value(crate::users::public(&user)).map_err(ApiError::internal)?;
-        body["token"] = json!(token);
-        Ok::<_, ApiError>((StatusCode::CREATED, Json(body)))
+        let done = admin::add_user(&state.services, &actor, new)?;
+        granted(done, StatusCode::CREATED, |(user, token)| {
+            user_with_token(&user, &token)
+        })
+    })
+    .await
+}
+
+/// The access changes waiting for a second admin.
+pub async fn list_pending(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+) -> Result<Json<Vec<Value>>, ApiError> {
+    blocking(move || {
+        let pending = admin::pending(&state.services, &actor)?;
+        Ok::<_, ApiError>(Json(
+            pending.iter().map(pending_view).collect::<Result<_, _>>()?,
+        ))
+    })
+    .await
+}
+
+/// Approve and carry out a pending change (a second admin).
+pub async fn approve_pending(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<u64>,
+) -> Result<Json<Value>, ApiError> {
+    blocking(move || {
+        let body = match admin::approve(&state.services, &actor, id)? {
+            Approved::User(user, token) => user_with_token(&user, &token)?,
+            Approved::Absence(absence) => to_value(&absence)?,
+            Approved::Import(report) => to_value(&report)?,
+        };
+        Ok::<_, ApiError>(Json(body))
+    })
+    .await
+}
+
+/// Drop a pending change.
+pub async fn reject_pending(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<u64>,
+) -> Result<Json<Value>, ApiError> {
+    blocking(move || {
+        let pending = admin::reject(&state.services, &actor, id)?;
+        Ok::<_, ApiError>(Json(pending_view(&pending)?))
     })
     .await
 }
@@ -85,7 +162,7 @@ pub async fn import_recipients(
     Caller(actor): Caller,
     Query(q): Query<ImportQuery>,
     body: Bytes,
-) -> Result<Json<ImportReport>, ApiError> {
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     run_import(state, actor, Table::Recipients, q.dry_run, body).await
 }
 
@@ -95,7 +172,7 @@ pub async fn import_caseworkers(
     Caller(actor): Caller,
     Query(q): Query<ImportQuery>,
     body: Bytes,
-) -> Result<Json<ImportReport>, ApiError> {
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     run_import(state, actor, Table::Caseworkers, q.dry_run, body).await
 }
 
@@ -105,11 +182,14 @@ async fn run_import(
     table: Table,
     dry_run: bool,
     body: Bytes,
-) -> Result<Json<ImportReport>, ApiError> {
-    Ok(Json(
-        blocking(move || admin::import(&state.services, &actor, table, &body, dry_run, &Silent))
-            .await?,
-    ))
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    blocking(move || {
+        let done = admin::import(&state.services, &actor, table, &body, dry_run, &Silent)?;
+        granted(done, StatusCode::OK, |report: ImportReport| {
+            to_value(&report)
+        })
+    })
+    .await
 }
 
 pub async fn list_absences(
@@ -134,15 +214,20 @@ pub async fn add_absence(
     State(state): State<AppState>,
     Caller(actor): Caller,
     Json(new): Json<NewAbsence>,
-) -> Result<(StatusCode, Json<Absence>), ApiError> {
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let request = admin::AbsenceRequest {
         kennung: new.kennung,
         from: new.from,
         to: new.to,
         deputy: new.deputy,
     };
-    let absence = blocking(move || admin::add_absence(&state.services, &actor, request)).await?;
-    Ok((StatusCode::CREATED, Json(absence)))
+    blocking(move || {
+        let done = admin::add_absence(&state.services, &actor, request)?;
+        granted(done, StatusCode::CREATED, |absence: Absence| {
+            to_value(&absence)
+        })
+    })
+    .await
 }
 
 pub async fn remove_absence(

@@ -115,6 +115,12 @@ pub async fn original(
         [
             (header::CONTENT_TYPE, doc.kind.mime_type().to_string()),
             (header::CONTENT_DISPOSITION, disposition),
+            // A PDF or image opened in a browser tab of the API's origin
+            // runs nothing and reaches nothing.
+            (
+                header::CONTENT_SECURITY_POLICY,
+                super::headers::ORIGINAL_POLICY.to_string(),
+            ),
         ],
         shown.original.unwrap_or_default(),
     )

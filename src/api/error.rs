@@ -15,6 +15,8 @@ pub struct ApiError {
     /// A short, stable identifier, e.g. `not-found` (part of the `type` URI).
     pub kind: &'static str,
     pub detail: String,
+    /// For 429 and 503: when to try again.
+    pub retry_after: Option<std::time::Duration>,
 }
 
 #[derive(Serialize)]
@@ -32,6 +34,7 @@ impl ApiError {
             status,
             kind,
             detail: detail.into(),
+            retry_after: None,
         }
     }
 
@@ -66,6 +69,14 @@ impl ApiError {
             "unsupported-media-type",
             detail,
         )
+    }
+
+    /// The client is turned away for `wait` (Retry-After, whole seconds).
+    pub fn too_many_requests(detail: impl Into<String>, wait: std::time::Duration) -> ApiError {
+        ApiError {
+            retry_after: Some(wait),
+            ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too-many-requests", detail)
+        }
     }
 
     /// The client sent its request too slowly and was cut off.
@@ -111,6 +122,13 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if let Some(wait) = self.retry_after {
+            // Whole seconds, rounded up: never an invitation to come back early.
+            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+        }
         response
     }
 }
@@ -122,6 +140,7 @@ impl From<ServiceError> for ApiError {
             Class::BadRequest => (StatusCode::BAD_REQUEST, "bad-request"),
             Class::Unprocessable => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
             Class::Conflict => (StatusCode::CONFLICT, "conflict"),
+            Class::Expired => (StatusCode::GONE, "expired"),
             Class::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Class::Internal => return ApiError::internal(e),
         };

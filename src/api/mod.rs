@@ -11,10 +11,13 @@ pub mod admin;
 pub mod auth;
 pub mod documents;
 pub mod error;
+pub mod gate;
+pub mod headers;
 pub mod openapi;
 pub mod postbox;
 pub mod search;
 pub mod slow_clients;
+pub mod tally;
 
 use crate::service::Services;
 use crate::shutdown::Shutdown;
@@ -36,8 +39,13 @@ pub struct Inner {
     pub limiter: Limiter,
     /// Largest request body (uploads, CSV imports).
     pub max_body_bytes: usize,
-    /// Open connections at most.
+    /// Open connections at most, and from one address.
     pub max_connections: usize,
+    pub max_connections_per_address: usize,
+    /// Request bodies in memory at once.
+    pub body_budget: gate::BodyBudget,
+    /// Long-polls waiting, per user.
+    pub polls: tally::Tally<u64>,
     /// Long-polls answer at once when the daemon stops.
     pub shutdown: Shutdown,
 }
@@ -55,6 +63,12 @@ impl Inner {
             limiter: Limiter::new(limits.bad_tokens_before_slowdown),
             max_body_bytes: usize::try_from(limits.max_upload_bytes).unwrap_or(usize::MAX),
             max_connections: limits.max_connections,
+            max_connections_per_address: limits.max_connections_per_address,
+            body_budget: gate::BodyBudget::new(
+                limits.max_body_memory_bytes,
+                limits.max_upload_bytes,
+            ),
+            polls: tally::Tally::new(limits.max_polls_per_user),
             shutdown,
         })
     }
@@ -103,10 +117,21 @@ pub fn router(state: AppState) -> Router {
             get(admin::list_absences).post(admin::add_absence),
         )
         .route("/api/v1/admin/absences/{id}", delete(admin::remove_absence))
+        .route("/api/v1/admin/pending", get(admin::list_pending))
+        .route(
+            "/api/v1/admin/pending/{id}/approve",
+            post(admin::approve_pending),
+        )
+        .route(
+            "/api/v1/admin/pending/{id}/reject",
+            post(admin::reject_pending),
+        )
         .fallback(|| async { ApiError::not_found() })
         .layer(DefaultBodyLimit::max(state.max_body_bytes))
         .layer(middleware::from_fn(slow_clients::cut_off_slow_bodies))
+        .layer(middleware::from_fn_with_state(state.clone(), gate::pass))
         .layer(middleware::from_fn(observe))
+        .layer(middleware::from_fn(headers::secure))
         .with_state(state)
 }
 
@@ -129,6 +154,8 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState, grace: Du
     // connection has closed.
     let slots = Arc::new(tokio::sync::Semaphore::new(state.max_connections));
     let connections = u32::try_from(state.max_connections).unwrap_or(u32::MAX);
+    // IPv6 counted per /64, as failed logins are.
+    let per_address = tally::Tally::new(state.max_connections_per_address);
     let shutdown = state.shutdown.clone();
     let app = router(state);
     loop {
@@ -148,13 +175,19 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState, grace: Du
             },
             _ = shutdown.triggered() => break,
         };
+        let Some(held) = per_address.take(auth::source(remote.ip())) else {
+            // One address holds its share already: closed at once, so that
+            // it cannot take the slots everyone else needs.
+            tracing::warn!(address = %remote.ip(), "too many API connections from one address; closing the newest");
+            continue;
+        };
         let service = app
             .clone()
             .layer(axum::Extension(ConnectInfo(remote)))
             .into_service::<hyper::body::Incoming>();
         let close = shutdown.clone();
         tokio::spawn(async move {
-            let _slot = slot;
+            let _slot = (slot, held);
             let mut builder = Builder::new(TokioExecutor::new());
             builder
                 .http1()

@@ -172,6 +172,8 @@ pub const ENDPOINTS: &[Endpoint] = &[
             query("who", "string", "Exact user."),
             query("action", "string", "Exact action."),
             query("target", "string", "Part of the target."),
+            limited(query("bg", "string", "Who saw what of this BG, when (§ 83 SGB X): entries that touched its social data, in any spelling of the number."), BG_NUMBER),
+            query("searched", "string", "Searches whose query held all these words (recorded as keyed hashes, checked here)."),
             limited(query("from", "string", "RFC 3339 lower bound."), r#"{"format":"date-time"}"#),
             limited(query("to", "string", "RFC 3339 upper bound."), r#"{"format":"date-time"}"#),
             limited(query("limit", "integer", "1 to 1000 (default 100)."), r#"{"minimum":1,"maximum":1000}"#),
@@ -180,19 +182,28 @@ pub const ENDPOINTS: &[Endpoint] = &[
         ok: (200, JSON, "AuditEntries"),
     },
     Endpoint { method: "get", path: "/api/v1/admin/users", summary: "All users (never their tokens).", roles: &["admin"], params: &[], body: None, ok: (200, JSON, "Users") },
-    Endpoint { method: "post", path: "/api/v1/admin/users", summary: "Create a user; the answer holds the token, shown only this once.", roles: &["admin"], params: &[], body: body(JSON_BODY, "NewUser"), ok: (201, JSON, "User") },
+    Endpoint { method: "post", path: "/api/v1/admin/users", summary: "Create a user; the answer holds the token, shown only this once. With four eyes (the default) it waits for a second admin: 202 with the pending change.", roles: &["admin"], params: &[], body: body(JSON_BODY, "NewUser"), ok: (201, JSON, "User") },
     Endpoint { method: "post", path: "/api/v1/admin/users/{id}/revoke", summary: "Revoke a user's token.", roles: &["admin"], params: &[path("id", "integer", "User id.")], body: None, ok: (200, JSON, "User") },
-    Endpoint { method: "post", path: "/api/v1/admin/recipients/import", summary: "Import recipients from a CSV body.", roles: &["admin"], params: &[query("dry_run", "boolean", "Report only.")], body: body(CSV_BODY, "Text"), ok: (200, JSON, "ImportReport") },
-    Endpoint { method: "post", path: "/api/v1/admin/caseworkers/import", summary: "Import caseworkers and surname ranges from a CSV body.", roles: &["admin"], params: &[query("dry_run", "boolean", "Report only.")], body: body(CSV_BODY, "Text"), ok: (200, JSON, "ImportReport") },
+    Endpoint { method: "post", path: "/api/v1/admin/recipients/import", summary: "Import recipients from a CSV body. One that would move a known recipient's BG to another caseworker waits for a second admin (202).", roles: &["admin"], params: &[query("dry_run", "boolean", "Report only.")], body: body(CSV_BODY, "Text"), ok: (200, JSON, "ImportReport") },
+    Endpoint { method: "post", path: "/api/v1/admin/caseworkers/import", summary: "Import caseworkers and surname ranges from a CSV body; with changes, it waits for a second admin (202).", roles: &["admin"], params: &[query("dry_run", "boolean", "Report only.")], body: body(CSV_BODY, "Text"), ok: (200, JSON, "ImportReport") },
     Endpoint { method: "get", path: "/api/v1/admin/absences", summary: "All absences.", roles: &["admin"], params: &[], body: None, ok: (200, JSON, "Absences") },
-    Endpoint { method: "post", path: "/api/v1/admin/absences", summary: "Record an absence with its deputy.", roles: &["admin"], params: &[], body: body(JSON_BODY, "NewAbsence"), ok: (201, JSON, "Absence") },
+    Endpoint { method: "post", path: "/api/v1/admin/absences", summary: "Record an absence with its deputy; waits for a second admin (202).", roles: &["admin"], params: &[], body: body(JSON_BODY, "NewAbsence"), ok: (201, JSON, "Absence") },
+    Endpoint { method: "get", path: "/api/v1/admin/pending", summary: "Access changes waiting for a second admin.", roles: &["admin"], params: &[], body: None, ok: (200, JSON, "PendingChanges") },
+    Endpoint { method: "post", path: "/api/v1/admin/pending/{id}/approve", summary: "Approve and carry out a pending change (not the admin who asked for it); answers the user with its token, the absence or the import report.", roles: &["admin"], params: &[path("id", "integer", "Pending change id.")], body: None, ok: (200, JSON, "Approved") },
+    Endpoint { method: "post", path: "/api/v1/admin/pending/{id}/reject", summary: "Drop a pending change without carrying it out.", roles: &["admin"], params: &[path("id", "integer", "Pending change id.")], body: None, ok: (200, JSON, "PendingChange") },
     Endpoint { method: "delete", path: "/api/v1/admin/absences/{id}", summary: "Remove an absence.", roles: &["admin"], params: &[path("id", "integer", "Absence id.")], body: None, ok: (200, JSON, "Absence") },
 ];
 
+/// What every free string of an answer is.
+const PLAIN_TEXT: &str = "Plain text, never HTML; escape it before showing it.";
+
 fn schemas() -> Value {
     let obj = |props: Value, required: &[&str]| json!({ "type": "object", "properties": props, "required": required });
-    let string = json!({ "type": "string" });
-    let nullable_string = json!({ "type": ["string", "null"] });
+    // Names, Schlagworte, facet keys and texts come from scans, e-mails and
+    // callers: a client shows them as text, never as markup.
+    let string =
+        json!({ "type": "string", "contentMediaType": "text/plain", "description": PLAIN_TEXT });
+    let nullable_string = json!({ "type": ["string", "null"], "contentMediaType": "text/plain", "description": PLAIN_TEXT });
     let integer = json!({ "type": "integer", "minimum": 0 });
     let kennung = json!({ "type": "string", "pattern": KENNUNG_PATTERN });
     let date = json!({ "type": "string", "format": "date" });
@@ -241,7 +252,9 @@ fn schemas() -> Value {
         "Hit": obj(json!({
             "id": integer, "score": { "type": "number" }, "name": string, "site": nullable_string,
             "received_at": string, "bg": nullable_string, "doc_type": nullable_string,
-            "schlagwort": nullable_string, "snippet": string,
+            "schlagwort": nullable_string,
+            // The one field that is markup, made safe by eakte.
+            "snippet": { "type": "string", "contentMediaType": "text/html", "description": "The passage around the matches as HTML: the text escaped, matched words in <b>…</b>, nothing else." },
         }), &["id", "score", "name", "snippet"]),
         "SearchResults": obj(json!({
             "total": integer,
@@ -279,6 +292,7 @@ fn schemas() -> Value {
         "AuditEntries": { "type": "array", "items": obj(json!({
             "seq": integer, "at": string, "who": string, "role": nullable_string, "address": string,
             "action": string, "target": string, "outcome": string, "detail": nullable_string,
+            "bgs": { "type": "array", "items": string },
             "prev": string, "hash": string,
         }), &["seq", "at", "who", "action", "target", "outcome", "prev", "hash"]) },
         "User": obj(json!({
@@ -294,13 +308,23 @@ fn schemas() -> Value {
             new_user("auditor", None),
         ] },
         "ImportReport": obj(json!({
-            "added": integer, "changed": integer, "unchanged": integer,
+            "added": integer, "changed": integer, "unchanged": integer, "accepted": integer,
             "rejected": { "type": "array", "items": obj(json!({ "line": integer, "reason": string }), &["line", "reason"]) },
             "notes": { "type": "array", "items": string }, "applied": { "type": "boolean" },
         }), &["added", "changed", "unchanged", "rejected", "applied"]),
         "NewAbsence": { "type": "object", "additionalProperties": false, "required": ["kennung", "from", "to", "deputy"], "properties": { "kennung": kennung, "from": date, "to": date, "deputy": kennung } },
         "Absence": obj(json!({ "id": integer, "kennung": string, "from": string, "to": string, "deputy": string }), &["id", "kennung", "from", "to", "deputy"]),
         "Absences": { "type": "array", "items": { "$ref": "#/components/schemas/Absence" } },
+        "PendingChange": obj(json!({
+            "id": integer, "change": { "type": "object", "properties": { "kind": { "enum": ["add_user", "add_absence", "import"] } }, "required": ["kind"] },
+            "requested_by": integer, "requested_by_name": string, "requested_at": string,
+        }), &["id", "change", "requested_by", "requested_by_name", "requested_at"]),
+        "PendingChanges": { "type": "array", "items": { "$ref": "#/components/schemas/PendingChange" } },
+        "Approved": { "anyOf": [
+            { "$ref": "#/components/schemas/User" },
+            { "$ref": "#/components/schemas/Absence" },
+            { "$ref": "#/components/schemas/ImportReport" },
+        ] },
     })
 }
 
@@ -342,6 +366,23 @@ pub fn spec() -> Value {
         }
         if !e.roles.is_empty() {
             op["security"] = json!([{ "bearer": [] }]);
+            op["responses"]["429"] = problem("Turned away for a while (repeated bad tokens from this address, too many long-polls of this user); see Retry-After");
+        }
+        // What widens access may wait for a second admin.
+        if e.method == "post"
+            && matches!(
+                e.path,
+                "/api/v1/admin/users"
+                    | "/api/v1/admin/absences"
+                    | "/api/v1/admin/recipients/import"
+                    | "/api/v1/admin/caseworkers/import"
+            )
+        {
+            op["responses"]["202"] = json!({ "description": "Waits for a second admin", "content": { JSON: { "schema": { "$ref": "#/components/schemas/PendingChange" } } } });
+        }
+        if e.path == "/api/v1/postbox" {
+            op["responses"]["410"] =
+                problem("The cursor is too old (or from another store): reload without `since`");
         }
         if let Some(RequestBody {
             content_types,
@@ -372,7 +413,7 @@ pub fn spec() -> Value {
     }
     json!({
         "openapi": "3.1.0",
-        "info": { "title": "eakte", "version": env!("CARGO_PKG_VERSION"), "description": "E-Akte for jobcenters: postboxes, search, Akten, documents, uploads, audit." },
+        "info": { "title": "eakte", "version": env!("CARGO_PKG_VERSION"), "description": "E-Akte for jobcenters: postboxes, search, Akten, documents, uploads, audit. Every string in an answer is plain text, never HTML (the one exception, a search hit's `snippet`, is escaped text with `<b>` around matches): names, Schlagworte, facet keys and texts come from scans, e-mails and other callers, so a client escapes them before showing them. Answers carry `Cache-Control: no-store`, `X-Content-Type-Options: nosniff` and `Content-Security-Policy: default-src 'none'; frame-ancestors 'none'`; originals are served as attachments with a sandboxing policy." },
         "paths": paths,
         "components": {
             "schemas": schemas(),

@@ -37,7 +37,22 @@ pub async fn poll(
     Query(q): Query<PollQuery>,
 ) -> Result<Json<Poll>, ApiError> {
     actor.require(postbox::WORKERS)?;
-    let deadline = Instant::now() + Duration::from_secs(q.wait.unwrap_or(0).min(MAX_WAIT_SECS));
+    let wait = q.wait.unwrap_or(0).min(MAX_WAIT_SECS);
+    // A user's screens need one or two long-polls; a script holding
+    // hundreds would hold as many connections and wake-ups.
+    let _slot = match (actor.user(), q.since, wait) {
+        (Some(user), Some(_), 1..) => Some(state.polls.take(user.id).ok_or_else(|| {
+            ApiError::too_many_requests(
+                format!(
+                    "{} long-polls of yours are already waiting; end one before starting another.",
+                    state.polls.max()
+                ),
+                Duration::from_secs(1),
+            )
+        })?),
+        _ => None,
+    };
+    let deadline = Instant::now() + Duration::from_secs(wait);
     let store = state.services.store().clone();
     // Subscribed before the account is looked at, so that a revocation
     // after the token's check either shows below or wakes the wait.

@@ -5,7 +5,7 @@ use super::error::ApiError;
 use super::{blocking, AppState};
 use crate::index::{SearchRequest, SearchResults};
 use crate::model::BgNummer;
-use crate::service::documents::{self, Search};
+use crate::service::documents;
 use crate::service::ServiceError;
 use axum::extract::{Query, State};
 use axum::Json;
@@ -68,10 +68,6 @@ pub async fn search(
         return Err(ApiError::internal("the API runs without an index"));
     };
     blocking(move || {
-        let described = format!(
-            "q={:?} bg={:?} type={:?} schlagwort={:?} site={:?} from={:?} to={:?} offset={offset}",
-            q.q, q.bg, q.doc_type, q.schlagwort, q.site, q.from, q.to
-        );
         let request = SearchRequest {
             query: &q.q,
             bg: bg.as_ref().map(BgNummer::as_str),
@@ -85,12 +81,11 @@ pub async fn search(
             offset,
             facets: true,
         };
-        let search = Search { request, described };
         Ok::<_, ServiceError>(Json(documents::search(
             &state.services,
             &index,
             &actor,
-            search,
+            request,
         )?))
     })
     .await

@@ -16,7 +16,10 @@
 //! go through [`Audit`], which groups the entries of concurrent requests.
 //! The chain itself is laid out by [`crate::store::audit`].
 
-use crate::model::{AuditEntry, AuditEvent};
+pub mod anchor;
+pub mod words;
+
+use crate::model::{AuditEntry, AuditEvent, BgNummer};
 use crate::store::audit::{hash_of, GENESIS};
 use crate::store::{Store, StoreError};
 use jiff::Timestamp;
@@ -150,6 +153,12 @@ pub struct Filter {
     pub action: Option<String>,
     /// Substring of the target, e.g. `document 12` or a BG number.
     pub target: Option<String>,
+    /// Entries that touched this BG's social data (in any spelling of it):
+    /// "who read Akte X?".
+    #[serde(default, deserialize_with = "bg_number")]
+    pub bg: Option<BgNummer>,
+    /// Searches whose query held all these words (see [`words`]).
+    pub searched: Option<String>,
     /// Bounds on the time, read as RFC 3339 with any offset.
     #[serde(default, deserialize_with = "rfc3339")]
     pub from: Option<Timestamp>,
@@ -168,10 +177,37 @@ fn rfc3339<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, 
         .ok_or_else(|| serde::de::Error::custom(format!("{text:?} is not an RFC 3339 time")))
 }
 
+fn bg_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<BgNummer>, D::Error> {
+    let text = String::deserialize(d)?;
+    BgNummer::parse(&text).map(Some).ok_or_else(|| {
+        serde::de::Error::custom(format!("{text:?} is not a BG number like 07450BG0160367"))
+    })
+}
+
+/// Whether `event` touched the social data of `bg`: it names the BG, or
+/// (entries written before BGs were named) its target is that BG's Akte in
+/// whatever spelling it was typed.
+pub fn concerns(event: &AuditEvent, bg: &BgNummer) -> bool {
+    event.bgs.contains(bg)
+        || event
+            .target
+            .strip_prefix("akte ")
+            .and_then(BgNummer::parse)
+            .is_some_and(|typed| &typed == bg)
+}
+
 /// Entries matching `filter`, oldest first.
 pub fn entries(store: &Store, filter: &Filter) -> Result<Vec<AuditEntry>, StoreError> {
     let start = filter.after.map_or(0, |a| a.saturating_add(1));
     let limit = filter.limit.unwrap_or(100);
+    let suspicion = match &filter.searched {
+        Some(text) => match words::Suspicion::of(store, text)? {
+            Some(suspicion) => Some(suspicion),
+            // No words: no search can have held them.
+            None => return Ok(Vec::new()),
+        },
+        None => None,
+    };
     let mut out = Vec::new();
     for entry in store.audit().from(start) {
         let entry = entry?;
@@ -184,6 +220,13 @@ pub fn entries(store: &Store, filter: &Filter) -> Result<Vec<AuditEntry>, StoreE
                 .target
                 .as_ref()
                 .is_none_or(|t| entry.event.target.contains(t.as_str()))
+            && filter
+                .bg
+                .as_ref()
+                .is_none_or(|bg| concerns(&entry.event, bg))
+            && suspicion.as_ref().is_none_or(|s| {
+                entry.event.action == "search" && s.found_in(entry.event.detail.as_deref())
+            })
             && within(&entry.at, filter.from, filter.to);
         if keep {
             out.push(entry);
@@ -211,6 +254,9 @@ fn within(at: &str, from: Option<Timestamp>, to: Option<Timestamp>) -> bool {
 pub struct Verification {
     pub entries: u64,
     pub head: Option<(u64, String)>,
+    /// How many anchors the trail was checked against, if any were given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anchors: Option<usize>,
     pub problems: Vec<String>,
 }
 
@@ -298,13 +344,15 @@ mod tests {
             .contains("not an RFC 3339 time"));
     }
 
-    fn event(n: u32) -> AuditEvent {
+    /// A caseworker's read of document `n` (also for the anchor's tests).
+    pub(super) fn event(n: u32) -> AuditEvent {
         AuditEvent {
             who: "Anna (1)".into(),
             role: Some("caseworker".into()),
             address: "127.0.0.1".into(),
             action: "read_document".into(),
             target: format!("document {n}"),
+            bgs: Vec::new(),
             outcome: "ok".into(),
             detail: None,
         }

@@ -300,8 +300,10 @@ impl Terminal {
         }
     }
 
-    /// Print without tearing the progress bar.
+    /// Print without tearing the progress bar, and without letting what
+    /// came from outside (names, page text) control the terminal.
     fn print(&self, line: &str, to_stderr: bool) {
+        let line = crate::untrusted::printable(line);
         let bar = self.bar.bar.lock().unwrap_or_else(|e| e.into_inner());
         let print = || {
             if to_stderr {

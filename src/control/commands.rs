@@ -5,7 +5,7 @@
 use super::{Console, Request, Table};
 use crate::config::Config;
 use crate::index::SearchIndex;
-use crate::model::{Document, Item, Recognition};
+use crate::model::{BgNummer, Document, Item, Recognition};
 use crate::pipeline::ingest::{Content, IngestLine, Named};
 use crate::pipeline::{Extraction, Pipeline};
 use crate::registry::import::ImportReport;
@@ -124,7 +124,7 @@ fn execute(
                 to,
                 deputy,
             };
-            let a = admin::add_absence(services, actor, request)?;
+            let a = done(admin::add_absence(services, actor, request)?)?;
             console.out(&format!(
                 "absence {}: {} from {} to {}, deputy {}",
                 a.id, a.kennung, a.from, a.to, a.deputy
@@ -178,7 +178,7 @@ fn execute(
                 site,
                 team,
             };
-            let (user, token) = admin::add_user(services, actor, new)?;
+            let (user, token) = done(admin::add_user(services, actor, new)?)?;
             console.err(&format!(
                 "user {} ({}) created as {}; the token is shown only now:",
                 user.name, user.id, user.role
@@ -212,7 +212,19 @@ fn execute(
             console.out(&format!("revoked {} ({})", u.name, u.id));
             Ok(SUCCESS)
         }
-        Request::VerifyAudit { json } => verify_audit(services, actor, json, console),
+        Request::VerifyAudit { json, anchor } => {
+            let anchor = match anchor {
+                Some(file) => Some(
+                    sent(&file, files)
+                        .map_err(|message| CommandError::File(format!("{file}: {message}")))?,
+                ),
+                None => None,
+            };
+            verify_audit(services, actor, json, anchor.as_deref(), console)
+        }
+        Request::AuditEntries { bg, searched, json } => {
+            audit_entries(services, actor, bg, searched, json, console)
+        }
     }
 }
 
@@ -280,11 +292,7 @@ fn search(
         offset,
         ..Default::default()
     };
-    let search = documents::Search {
-        request,
-        described: format!("q={query:?} offset={offset}"),
-    };
-    let results = documents::search(services, &index, actor, search)?;
+    let results = documents::search(services, &index, actor, request)?;
     if json {
         for hit in &results.hits {
             console.out(&serde_json::to_string(hit).expect("hits serialise"));
@@ -448,6 +456,28 @@ fn check(
     Ok(if report.ok() { SUCCESS } else { FAILURE })
 }
 
+/// What an access change on the command line came to: operators act at
+/// once, so a change is never left waiting for a second admin here.
+fn done<T>(granted: admin::Granted<T>) -> Result<T, CommandError> {
+    match granted {
+        admin::Granted::Done(t) => Ok(t),
+        admin::Granted::Pending(p) => Err(CommandError::File(format!(
+            "the change waits for a second admin (pending change {})",
+            p.id
+        ))),
+    }
+}
+
+/// The bytes of `file`, the next the command line sent, or why there are none.
+fn sent(file: &str, files: &mut dyn Files) -> Result<Vec<u8>, String> {
+    match files.next_file().map(|named| named.content) {
+        Some(Content::Read { bytes, .. }) => Ok(bytes),
+        Some(Content::Rejected(rejection)) => Err(rejection.to_string()),
+        Some(Content::Failed(message)) => Err(message),
+        None => Err(format!("{file} was not sent")),
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn import(
     services: &Services,
@@ -459,29 +489,13 @@ fn import(
     files: &mut dyn Files,
     console: &mut dyn Console,
 ) -> Result<u8, CommandError> {
-    let csv = match files.next_file().map(|named| named.content) {
-        Some(Content::Read { bytes, .. }) => bytes,
-        Some(Content::Rejected(rejection)) => {
-            return Err(CommandError::Import {
-                file: file.to_string(),
-                message: rejection.to_string(),
-            })
-        }
-        Some(Content::Failed(message)) => {
-            return Err(CommandError::Import {
-                file: file.to_string(),
-                message,
-            })
-        }
-        None => return Err(CommandError::File(format!("{file} was not sent"))),
-    };
-    let table = match table {
-        Table::Recipients => admin::Table::Recipients,
-        Table::Caseworkers => admin::Table::Caseworkers,
-    };
+    let csv = sent(file, files).map_err(|message| CommandError::Import {
+        file: file.to_string(),
+        message,
+    })?;
     let progress = console.progress();
     let report = match admin::import(services, actor, table, &csv, dry_run, progress.as_ref()) {
-        Ok(report) => report,
+        Ok(granted) => done(granted)?,
         Err(ServiceError::Import(crate::registry::import::ImportError::NoValidRows {
             rejected,
         })) => {
@@ -691,19 +705,77 @@ pub fn describe_recognition(r: &Recognition) -> String {
     }
 }
 
+/// Every entry that touched `bg`, or every search that held the words of
+/// `searched`, oldest first, page after page.
+fn audit_entries(
+    services: &Services,
+    actor: &Actor,
+    bg: Option<String>,
+    searched: Option<String>,
+    json: bool,
+    console: &mut dyn Console,
+) -> Result<u8, CommandError> {
+    let bg = match bg {
+        Some(typed) => Some(BgNummer::parse(&typed).ok_or_else(|| {
+            ServiceError::BadRequest(format!("{typed:?} is not a BG number like 07450BG0160367"))
+        })?),
+        None => None,
+    };
+    let mut filter = crate::audit::Filter {
+        bg,
+        searched,
+        limit: Some(trail::MAX_LIMIT),
+        ..Default::default()
+    };
+    let mut found = 0;
+    loop {
+        let page = trail::entries(services, actor, &filter)?;
+        for entry in &page {
+            if json {
+                console.out(&serde_json::to_string(entry).expect("entries serialise"));
+            } else {
+                let e = &entry.event;
+                console.out(&format!(
+                    "{}  #{}  {}  {}  {}  {}  {}",
+                    entry.at,
+                    entry.seq,
+                    e.who,
+                    e.role.as_deref().unwrap_or("-"),
+                    e.action,
+                    e.target,
+                    e.outcome
+                ));
+            }
+        }
+        found += page.len();
+        match page.last() {
+            Some(last) if page.len() == trail::MAX_LIMIT => filter.after = Some(last.seq),
+            _ => break,
+        }
+    }
+    if !json {
+        console.out(&format!("{found} entries"));
+    }
+    Ok(SUCCESS)
+}
+
 fn verify_audit(
     services: &Services,
     actor: &Actor,
     json: bool,
+    anchor: Option<&[u8]>,
     console: &mut dyn Console,
 ) -> Result<u8, CommandError> {
-    let v = trail::verify(services, actor)?;
+    let v = trail::verify(services, actor, anchor)?;
     if json {
         console.out(&serde_json::to_string_pretty(&v).expect("verifications serialise"));
     } else {
         console.out(&format!("{} audit entries", v.entries));
         if let Some((seq, hash)) = &v.head {
             console.out(&format!("head: entry {seq}, {hash}"));
+        }
+        if let Some(anchors) = v.anchors {
+            console.out(&format!("checked against {anchors} anchor(s)"));
         }
         for p in &v.problems {
             console.out(&format!("PROBLEM: {p}"));

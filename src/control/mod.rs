@@ -109,16 +109,20 @@ pub enum Request {
     },
     VerifyAudit {
         json: bool,
+        /// An anchor file to check the trail against.
+        anchor: Option<String>,
+    },
+    /// Entries that touched a BG (`audit who-read`) or searches that held
+    /// words (`audit searched-for`).
+    AuditEntries {
+        bg: Option<String>,
+        searched: Option<String>,
+        json: bool,
     },
 }
 
 /// A registry table to import.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Table {
-    Recipients,
-    Caseworkers,
-}
+pub use crate::model::RegistryTable as Table;
 
 impl Request {
     /// The command as typed, for the log.
@@ -148,6 +152,8 @@ impl Request {
             Request::ListUsers => "users list",
             Request::RevokeUser { .. } => "users revoke",
             Request::VerifyAudit { .. } => "audit verify",
+            Request::AuditEntries { bg: Some(_), .. } => "audit who-read",
+            Request::AuditEntries { .. } => "audit searched-for",
         }
     }
 
@@ -156,6 +162,9 @@ impl Request {
         match self {
             Request::Ingest { files, .. } => files.iter().map(String::as_str).collect(),
             Request::Import { file, .. } => vec![file.as_str()],
+            Request::VerifyAudit {
+                anchor: Some(file), ..
+            } => vec![file.as_str()],
             _ => Vec::new(),
         }
     }

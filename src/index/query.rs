@@ -20,6 +20,10 @@ use tantivy::Term;
 pub const MAX_QUERY_BYTES: usize = 1024;
 /// Most words and phrases in one query.
 pub const MAX_CLAUSES: usize = 32;
+/// Most words of one query that also match within an edit distance: each
+/// walks the term dictionary with an automaton, so 32 long random words cost
+/// ten times a normal search. Words past these match exactly.
+pub const MAX_FUZZY_WORDS: usize = 8;
 /// Weight of a fuzzy (OCR-tolerant) match relative to an exact one.
 const FUZZY_WEIGHT: f32 = 0.3;
 
@@ -52,14 +56,21 @@ pub fn parse(fields: &Fields, input: &str) -> Result<Box<dyn Query>, QueryError>
     }
     let mut parts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let mut positive = 0;
+    let mut fuzzy_left = MAX_FUZZY_WORDS;
     for clause in clauses {
         let terms = analyzer::terms(&clause.text);
         if terms.is_empty() {
             continue; // punctuation only
         }
         let surface = analyzer::surface_terms(&clause.text);
-        let fuzzy = (!clause.phrase && !clause.excluded && terms.len() == 1 && surface.len() == 1)
+        let fuzzy = (!clause.phrase
+            && !clause.excluded
+            && terms.len() == 1
+            && surface.len() == 1
+            && fuzzy_distance(&surface[0]).is_some()
+            && fuzzy_left > 0)
             .then(|| surface[0].as_str());
+        fuzzy_left -= usize::from(fuzzy.is_some());
         let query = any_field(fields, &terms, fuzzy);
         if clause.excluded {
             parts.push((Occur::MustNot, query));
@@ -186,6 +197,17 @@ mod tests {
             ]
         );
         assert!(lex("   ").is_empty());
+    }
+
+    #[test]
+    fn only_the_first_words_of_a_long_query_are_fuzzy() {
+        let (_, fields) = super::super::schema();
+        let words: Vec<String> = (0..32).map(|n| format!("zufallswort{n:02}x")).collect();
+        let query = parse(&fields, &words.join(" ")).unwrap();
+        let fuzzy = format!("{query:?}").matches("FuzzyTerms").count();
+        assert_eq!(fuzzy, MAX_FUZZY_WORDS, "{query:?}");
+        let short = parse(&fields, "Bescheid Widerspruch Amt").unwrap();
+        assert_eq!(format!("{short:?}").matches("FuzzyTerms").count(), 2);
     }
 
     #[test]

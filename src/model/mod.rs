@@ -10,6 +10,7 @@
 //! so that this module depends on nothing of eakte and everything may depend on
 //! it.
 
+pub mod access;
 pub mod audit;
 pub mod classification;
 pub mod document;
@@ -19,6 +20,7 @@ pub mod registry;
 pub mod route;
 pub mod user;
 
+pub use access::{AccessChange, PendingChange, RegistryTable};
 pub use audit::{AuditEntry, AuditEvent};
 pub use classification::{Classification, Method, Recognition};
 pub use document::{pages_text, Arrival, Document, FileKind, Page, PageSource};
@@ -26,4 +28,4 @@ pub use ids::{ArrivalId, DocumentId, ItemId, PostboxId, Sha256, CLEARING};
 pub use postbox::{Action, HistoryEvent, Item, ItemState};
 pub use registry::{Absence, Assignment, BgNummer, Caseworker, Kennung, Kundennummer, Person};
 pub use route::{ClearingReason, DeputyHop, Responsibility, Route};
-pub use user::{Role, User};
+pub use user::{NewUser, Role, User};

@@ -48,6 +48,11 @@ pub enum ClearingReason {
     AmbiguousRecipient {
         candidates: Vec<BgNummer>,
     },
+    /// The BG is not in the registry (a correction named it, or the
+    /// registry lost it since).
+    UnknownBg {
+        bg: BgNummer,
+    },
     /// The BG is known, but no caseworker is responsible for it.
     NobodyResponsible {
         bg: BgNummer,

@@ -60,6 +60,17 @@ impl std::str::FromStr for Role {
     }
 }
 
+/// Who a user is to be.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub name: String,
+    pub role: Role,
+    pub caseworker: Option<Kennung>,
+    pub site: Option<String>,
+    pub team: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct User {
     pub id: u64,

@@ -22,14 +22,24 @@ pub struct Origin {
 }
 
 impl Origin {
-    /// The arrival of a file received at `received_at` (RFC 3339).
+    /// The arrival of a file received at `received_at` (RFC 3339). Its name
+    /// is stored cleaned; when cleaning changed it, the record of where it
+    /// came from keeps the name as it was, escaped.
     pub fn arrived(self, received_at: String) -> NewArrival {
+        let original_name = crate::untrusted::file_name(&self.name);
+        let mut source = crate::untrusted::escaped(&self.source);
+        if original_name != self.name {
+            source.push_str(&format!(
+                " (named \"{}\")",
+                crate::untrusted::escaped(&self.name)
+            ));
+        }
         NewArrival {
             id: self.id,
-            original_name: self.name,
+            original_name,
             site: self.site,
             received_at,
-            source: self.source,
+            source,
         }
     }
 

@@ -39,6 +39,8 @@ pub struct Upload {
     pub content: Content,
     /// Who files it (a caseworker's Kennung or a user's name).
     pub by: String,
+    /// Most attachments of an e-mail (`limits.max_attachments_per_mail`).
+    pub max_attachments: usize,
 }
 
 /// One stored document of an upload.
@@ -61,6 +63,8 @@ pub enum UploadError {
     NotPdf,
     #[error("the body is not an e-mail (RFC 5322)")]
     NotEmail,
+    #[error("the e-mail has {found} attachments; at most {max} are filed with one e-mail")]
+    TooManyAttachments { found: usize, max: usize },
     #[error("{0}")]
     Rejected(Rejection),
     #[error("there is no document type {0:?}")]
@@ -237,7 +241,8 @@ pub fn file(
         .zip(recorded)
         .map(|(part, recorded)| Filed {
             document_id: recorded.document_id(),
-            name: part.name.clone(),
+            // As stored (see `Origin::arrived`).
+            name: crate::untrusted::file_name(&part.name),
             kind: part.kind,
             status: match recorded {
                 Recorded::New(_) | Recorded::AlreadyRecorded(_) => "stored",
@@ -263,22 +268,36 @@ fn email_parts(
         .parse(bytes)
         .filter(|m| m.subject().is_some() || m.from().is_some())
         .ok_or(UploadError::NotEmail)?;
-    let mut parts = Vec::new();
+    let found = message.attachment_count();
+    if found > upload.max_attachments {
+        return Err(UploadError::TooManyAttachments {
+            found,
+            max: upload.max_attachments,
+        });
+    }
+    let mut parts: Vec<Part> = Vec::new();
+    // The same file attached twice is read once.
+    let mut read: std::collections::HashMap<Sha256, usize> = std::collections::HashMap::new();
     for (n, attachment) in message.attachments().enumerate() {
         let content = attachment.contents();
         let name = attachment
             .attachment_name()
             .map(str::to_string)
             .unwrap_or_else(|| format!("Anhang {}", n + 1));
-        let (kind, pages) = match sniff(content) {
-            Sniffed::Accepted(kind) => match pipeline.extractor().extract(content) {
-                Ok(extracted) => (kind, extracted.pages),
-                // An attachment eakte cannot read is still kept, without text.
-                Err(ExtractError::Rejected(_)) => (FileKind::Other, Vec::new()),
-                Err(e) => return Err(e.into()),
+        let sha = Sha256::of(content);
+        let (kind, pages) = match read.get(&sha) {
+            Some(&earlier) => (parts[earlier].kind, parts[earlier].pages.clone()),
+            None => match sniff(content) {
+                Sniffed::Accepted(kind) => match pipeline.extractor().extract(content) {
+                    Ok(extracted) => (kind, extracted.pages),
+                    // An attachment eakte cannot read is still kept, without text.
+                    Err(ExtractError::Rejected(_)) => (FileKind::Other, Vec::new()),
+                    Err(e) => return Err(e.into()),
+                },
+                _ => (FileKind::Other, Vec::new()),
             },
-            _ => (FileKind::Other, Vec::new()),
         };
+        read.entry(sha).or_insert(parts.len());
         parts.push(Part {
             name,
             kind,

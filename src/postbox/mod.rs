@@ -36,8 +36,6 @@ pub enum ItemError {
     SamePostbox(ItemId, PostboxId),
     #[error("the correction changes nothing (give a BG and/or a type)")]
     NothingToCorrect,
-    #[error("BG {0} is not in the registry")]
-    UnknownBg(BgNummer),
     #[error("caseworker {0} is not known")]
     UnknownCaseworker(Kennung),
     #[error("there is no document type {0:?}")]
@@ -207,9 +205,9 @@ impl Item {
         let mut changes = Vec::new();
         let at = crate::clock::now_rfc3339();
         if let Some(bg) = bg {
-            if !registry.has_bg(&bg) {
-                return Err(ItemError::UnknownBg(bg));
-            }
+            // A BG the registry does not know goes to clearing like any
+            // recipient eakte is unsure of; refusing it would tell the
+            // caller which BG numbers exist.
             changes.push(format!("recipient BG {bg}"));
             classification.recipient = Recognition::Assigned {
                 bg,

@@ -111,6 +111,39 @@ impl Command {
             Command::Correct { .. } => "postbox_correct",
         }
     }
+
+    /// The change as the audit trail records it: what was asked, with a
+    /// note named by its hash and length only. The note itself is in the
+    /// item's history, where those who see the item read it; the trail's
+    /// readers (auditors) see no social data.
+    pub fn audit_detail(&self) -> String {
+        let (asked, note) = match self {
+            Command::Start => ("start".to_string(), None),
+            Command::Done { note } => ("done".to_string(), note.as_deref()),
+            Command::Forward { to, note } => (format!("forward to {to}"), note.as_deref()),
+            Command::Resubmit { until, note } => {
+                (format!("resubmit until {until}"), note.as_deref())
+            }
+            Command::Correct { bg, doc_type, note } => {
+                let mut changes = Vec::new();
+                if let Some(bg) = bg {
+                    changes.push(format!("BG {bg}"));
+                }
+                if let Some(doc_type) = doc_type {
+                    changes.push(format!("type {doc_type:?}"));
+                }
+                (format!("correct: {}", changes.join(", ")), note.as_deref())
+            }
+        };
+        match note {
+            Some(note) => format!(
+                "{asked}; note sha256:{} ({} characters, in the item's history)",
+                &crate::model::Sha256::of(note.as_bytes()).to_string()[..16],
+                note.chars().count()
+            ),
+            None => asked,
+        }
+    }
 }
 
 /// Who changes an item, and which items they may change (checked against the

@@ -80,6 +80,33 @@ pub struct ImportReport {
     pub notes: Vec<String>,
     /// False for a dry run.
     pub applied: bool,
+    /// Valid rows, when the split into added, changed and unchanged is
+    /// withheld (see [`ImportReport::withheld`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accepted: Option<usize>,
+}
+
+impl ImportReport {
+    /// The report of a recipients dry run for an API user: which rows are
+    /// valid, not which recipients are already known. Otherwise a one-row
+    /// file with a guessed Kundennummer and birth date would confirm, silently
+    /// and changing nothing, that this person receives benefits.
+    pub fn withheld(self) -> ImportReport {
+        let accepted = self.added + self.changed + self.unchanged;
+        let mut notes = self.notes;
+        notes.push(format!(
+            "{accepted} valid row(s); a dry run over the API does not say which recipients \
+             are already known (the command line's does)"
+        ));
+        ImportReport {
+            added: 0,
+            changed: 0,
+            unchanged: 0,
+            accepted: Some(accepted),
+            notes,
+            ..self
+        }
+    }
 }
 
 const RECIPIENT_COLUMNS: &[&str] = &[
@@ -177,10 +204,17 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Apply the plan and append `audit` in one transaction; returns the report.
+    /// The persons the plan writes, as they will be.
+    pub fn persons(&self) -> &[Person] {
+        &self.persons
+    }
+
+    /// Apply the plan and append `audit` in one transaction; returns the
+    /// report. `settles`: the pending access change this carries out.
     pub fn apply(
         self,
         store: &Store,
+        settles: Option<u64>,
         audit: &[AuditEvent],
         progress: &dyn Progress,
     ) -> Result<ImportReport, StoreError> {
@@ -189,6 +223,7 @@ impl Plan {
         let change = RegistryChange {
             persons: &self.persons,
             caseworkers: &self.caseworkers,
+            settles,
             ..RegistryChange::default()
         };
         store.registry().apply(&change, audit)?;
@@ -526,20 +561,17 @@ pub struct NewAbsence {
     pub deputy: Kennung,
 }
 
-/// Record an absence and append `audit` in one transaction; returns it with its id.
-pub fn add_absence(
-    store: &Store,
-    registry: &Registry,
-    new: NewAbsence,
-    audit: &[AuditEvent],
-) -> Result<Absence, AbsenceError> {
+/// Whether `new` may be recorded: both caseworkers known, not their own
+/// deputy, in order, not overlapping another absence of the same caseworker.
+pub fn check_absence(registry: &Registry, new: &NewAbsence) -> Result<(), AbsenceError> {
     let NewAbsence {
         kennung,
         from,
         to,
         deputy,
     } = new;
-    for k in [&kennung, &deputy] {
+    let (from, to) = (*from, *to);
+    for k in [kennung, deputy] {
         registry
             .caseworker(k)
             .ok_or_else(|| AbsenceError::UnknownCaseworker(k.clone()))?;
@@ -554,10 +586,28 @@ pub fn add_absence(
     if let Some(other) = registry
         .absences()
         .iter()
-        .find(|a| a.kennung == kennung && a.from <= to && from <= a.to)
+        .find(|a| &a.kennung == kennung && a.from <= to && from <= a.to)
     {
         return Err(AbsenceError::Overlaps(other.id));
     }
+    Ok(())
+}
+
+/// Record an absence and append `audit` in one transaction; returns it with its id.
+pub fn add_absence(
+    store: &Store,
+    registry: &Registry,
+    new: NewAbsence,
+    settles: Option<u64>,
+    audit: &[AuditEvent],
+) -> Result<Absence, AbsenceError> {
+    check_absence(registry, &new)?;
+    let NewAbsence {
+        kennung,
+        from,
+        to,
+        deputy,
+    } = new;
     let absence = Absence {
         id: store.generate_id()?,
         kennung,
@@ -567,6 +617,7 @@ pub fn add_absence(
     };
     let change = RegistryChange {
         absences: std::slice::from_ref(&absence),
+        settles,
         ..RegistryChange::default()
     };
     store.registry().apply(&change, audit)?;
@@ -604,7 +655,7 @@ mod tests {
     fn import(store: &Store, planner: Planner, csv: &str) -> ImportReport {
         planner(store, csv.as_bytes(), &Silent)
             .unwrap()
-            .apply(store, &[], &Silent)
+            .apply(store, None, &[], &Silent)
             .unwrap()
     }
 

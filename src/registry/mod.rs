@@ -217,6 +217,7 @@ pub(crate) mod testing {
             caseworkers,
             absences,
             removed_absences: &[],
+            settles: None,
         };
         store.registry().apply(&change, &[]).unwrap();
         let registry = Registry::load(&store).unwrap();

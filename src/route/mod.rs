@@ -131,7 +131,7 @@ pub fn deputised_by(registry: &Registry, me: &Kennung, today: Date) -> Vec<Kennu
 pub fn responsible(bg: &BgNummer, registry: &Registry) -> Result<Responsibility, ClearingReason> {
     let members: Vec<&Person> = registry.members(bg).collect();
     if members.is_empty() {
-        return Err(ClearingReason::NobodyResponsible { bg: bg.clone() });
+        return Err(ClearingReason::UnknownBg { bg: bg.clone() });
     }
     let mut explicit: Vec<&Kennung> = members
         .iter()
@@ -224,6 +224,7 @@ fn clearing(
             let list: Vec<&str> = candidates.iter().map(BgNummer::as_str).collect();
             format!("recipient ambiguous ({})", list.join(", "))
         }
+        ClearingReason::UnknownBg { bg } => format!("BG {bg} is not in the registry"),
         ClearingReason::NobodyResponsible { bg } => {
             format!("BG {bg}: no caseworker is responsible")
         }

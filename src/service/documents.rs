@@ -1,7 +1,7 @@
 //! Documents and Akten: reading a document (its metadata, text or original),
 //! an Akte, searching, and filing into an Akte.
 
-use super::{Actor, ServiceError, Services, Visibility};
+use super::{Actor, ServiceError, Services, Ticket, Visibility};
 use crate::index::{SearchIndex, SearchRequest, SearchResults};
 use crate::model::{BgNummer, Document, DocumentId, FileKind, Item, Role};
 use crate::pipeline::upload::{self, Filed, Upload};
@@ -54,11 +54,16 @@ pub fn read(
         what.action(),
         format!("document {id}"),
         |_| None,
-        |_| {
+        |ticket| {
             actor.require(READERS)?;
             let visibility = services.visibility(actor)?;
             let store = services.store();
             let document = store.documents().get(id)?.ok_or(ServiceError::NotFound)?;
+            // Named also when refused: an attempt on a recipient's data is
+            // part of what § 83 SGB X lets them ask about.
+            if let Some(bg) = document.classification.as_ref().and_then(|c| c.bg()) {
+                ticket.concerns(bg);
+            }
             if !visibility.sees_document(store, &document)? {
                 return Err(ServiceError::NotFound);
             }
@@ -119,10 +124,17 @@ pub struct Entry {
     pub attachments: Vec<DocumentId>,
 }
 
-/// The BG `bg` (as typed) if `actor` may see its Akte.
-fn visible_bg(services: &Services, actor: &Actor, bg: &str) -> Result<BgNummer, ServiceError> {
+/// The BG `bg` (as typed) if `actor` may see its Akte; the ticket names it
+/// either way.
+fn visible_bg(
+    services: &Services,
+    actor: &Actor,
+    bg: &str,
+    ticket: &Ticket,
+) -> Result<BgNummer, ServiceError> {
     actor.require(&[Role::Caseworker, Role::Teamlead])?;
     let bg = BgNummer::parse(bg).ok_or(ServiceError::NotFound)?;
+    ticket.concerns(&bg);
     if !services.visibility(actor)?.sees_bg(&bg) {
         return Err(ServiceError::NotFound);
     }
@@ -134,10 +146,10 @@ pub fn akte(services: &Services, actor: &Actor, bg: &str) -> Result<Akte, Servic
     services.audited(
         actor,
         "read_akte",
-        format!("akte {bg}"),
+        akte_target(bg),
         |_| None,
-        |_| {
-            let bg = visible_bg(services, actor, bg)?;
+        |ticket| {
+            let bg = visible_bg(services, actor, bg, ticket)?;
             let registry = services.registry()?;
             let members = registry
                 .members(&bg)
@@ -187,6 +199,16 @@ pub fn akte(services: &Services, actor: &Actor, bg: &str) -> Result<Akte, Servic
     )
 }
 
+/// The audit target of an Akte given as `typed`: the BG in its one normal
+/// form (`07766bg0051631` and `07766//0051631` are the same Akte), and
+/// nothing of the text when it is no BG number (it may be a name).
+fn akte_target(typed: &str) -> String {
+    match BgNummer::parse(typed) {
+        Some(bg) => format!("akte {bg}"),
+        None => "akte (not a BG number)".into(),
+    }
+}
+
 /// What to file into an Akte, as a caller gives it.
 pub struct Filing {
     pub schlagwort: String,
@@ -206,47 +228,65 @@ pub fn file(
     let ids = |filed: Option<&Vec<Filed>>| {
         filed.map(|filed| documents_detail(filed.iter().map(|f| f.document_id)))
     };
-    services.audited(
-        actor,
-        "file_document",
-        format!("akte {bg}"),
-        ids,
-        |ticket| {
-            let bg = visible_bg(services, actor, bg)?;
-            let Some(running) = services.running() else {
-                return Err(ServiceError::Conflict(
-                    "documents are filed into an Akte by the running daemon".into(),
-                ));
-            };
-            let Filing {
-                schlagwort,
-                doc_type,
-                title,
-                content,
-            } = filing;
-            let upload = Upload {
-                bg,
-                schlagwort,
-                doc_type,
-                title,
-                content,
-                by: actor.history_name(),
-            };
-            let prepared = upload::prepare(&running.pipeline, upload)?;
-            // Documents are content-addressed: these are the ids recorded
-            // below, new or already in the Akte.
-            let detail = documents_detail(prepared.document_ids().iter().copied());
-            let filed = upload::file(&running.pipeline, prepared, &ticket.events(Some(detail)))?;
-            running.indexing.wake();
-            Ok(filed)
-        },
-    )
+    services.audited(actor, "file_document", akte_target(bg), ids, |ticket| {
+        let bg = visible_bg(services, actor, bg, ticket)?;
+        let Some(running) = services.running() else {
+            return Err(ServiceError::Conflict(
+                "documents are filed into an Akte by the running daemon".into(),
+            ));
+        };
+        let Filing {
+            schlagwort,
+            doc_type,
+            title,
+            content,
+        } = filing;
+        let upload = Upload {
+            bg,
+            schlagwort,
+            doc_type,
+            title,
+            content,
+            by: actor.history_name(),
+            max_attachments: services.max_attachments(),
+        };
+        let prepared = upload::prepare(&running.pipeline, upload)?;
+        // Documents are content-addressed: these are the ids recorded
+        // below, new or already in the Akte.
+        let detail = documents_detail(prepared.document_ids().iter().copied());
+        let filed = upload::file(&running.pipeline, prepared, &ticket.events(Some(detail)))?;
+        running.indexing.wake();
+        Ok(filed)
+    })
 }
 
 /// The audit detail of a filing: which documents it concerns.
 fn documents_detail(ids: impl Iterator<Item = DocumentId>) -> String {
     let ids: Vec<String> = ids.map(|id| id.to_string()).collect();
     format!("documents {}", ids.join(", "))
+}
+
+/// A search's filters for its audit entry: none is free text.
+fn filters(request: &SearchRequest<'_>) -> Vec<(&'static str, String)> {
+    let mut filters = Vec::new();
+    let given = [
+        ("bg", request.bg),
+        ("type", request.doc_type),
+        ("schlagwort", request.schlagwort),
+        ("site", request.site),
+    ];
+    for (name, value) in given {
+        if let Some(value) = value {
+            filters.push((name, format!("{value:?}")));
+        }
+    }
+    for (name, bound) in [("from", request.from), ("to", request.to)] {
+        if let Some(bound) = bound {
+            filters.push((name, bound.to_string()));
+        }
+    }
+    filters.push(("offset", request.offset.to_string()));
+    filters
 }
 
 /// The most hits one search shows a user (a screenful or two) and an
@@ -256,28 +296,20 @@ pub const MAX_OPERATOR_LIMIT: usize = 10_000;
 /// How deep a search may page: the index collects `offset + limit` hits.
 pub const MAX_OFFSET: usize = 10_000;
 
-/// A search as a caller asks it (the words and filters of [`SearchRequest`]
-/// without the scope, which is the caller's).
-pub struct Search<'a> {
-    pub request: SearchRequest<'a>,
-    /// The filters as given, for the audit trail.
-    pub described: String,
-}
-
-/// Search within what `actor` may see; every hit shown is checked against
-/// the store (the index may lag behind a correction). Blocking.
+/// Search within what `actor` may see (the request's `within` is replaced by
+/// the caller's scope); every hit shown is checked against the store (the
+/// index may lag behind a correction). Blocking.
 pub fn search(
     services: &Services,
     index: &SearchIndex,
     actor: &Actor,
-    search: Search<'_>,
+    request: SearchRequest<'_>,
 ) -> Result<SearchResults, ServiceError> {
     actor.require(READERS)?;
     let max_limit = match actor {
         Actor::User { .. } => MAX_LIMIT,
         Actor::Operator { .. } => MAX_OPERATOR_LIMIT,
     };
-    let mut request = search.request;
     if request.limit == 0 || request.limit > max_limit {
         return Err(ServiceError::BadRequest(format!(
             "limit must be between 1 and {max_limit}"
@@ -291,6 +323,11 @@ pub fn search(
     let visibility = services.visibility(actor)?;
     let store = services.store();
     let (bgs, ids);
+    // Shorter-lived than the caller's request: it borrows the scope below.
+    let mut request = SearchRequest {
+        within: None,
+        ..request
+    };
     if let Visibility::Scoped(scope) = &visibility {
         bgs = scope.bgs.iter().cloned().collect::<Vec<_>>();
         let mut in_postboxes = Vec::new();
@@ -317,13 +354,29 @@ pub fn search(
         }
     }
     results.hits = shown;
+    // The BG searched for, and those of the hits shown.
+    let mut bgs: Vec<BgNummer> = Vec::new();
+    for bg in request
+        .bg
+        .into_iter()
+        .chain(results.hits.iter().filter_map(|h| h.bg.as_deref()))
+    {
+        if let Some(bg) = BgNummer::parse(bg).filter(|bg| !bgs.contains(bg)) {
+            bgs.push(bg);
+        }
+    }
     let ids: Vec<String> = results.hits.iter().map(|h| h.id.to_string()).collect();
-    let detail = format!("{}; shown: {}", search.described, ids.join(","));
+    let detail = format!(
+        "{}; shown: {}",
+        crate::audit::words::describe(services.store(), request.query, &filters(&request))?,
+        ids.join(",")
+    );
     services.record(
         actor,
         "search",
         format!("{} hit(s)", results.total),
         Some(detail),
+        bgs,
     )?;
     Ok(results)
 }

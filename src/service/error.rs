@@ -30,6 +30,10 @@ pub enum ServiceError {
     /// The request conflicts with the state of things.
     #[error("{0}")]
     Conflict(String),
+    /// The request refers to a state that is no longer kept (a postbox
+    /// cursor too far behind): the client starts afresh.
+    #[error("{0}")]
+    Expired(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -67,6 +71,8 @@ pub enum Class {
     /// Well-formed, but the content is refused.
     Unprocessable,
     Conflict,
+    /// Refers to what is no longer kept; start afresh.
+    Expired,
     /// eakte cannot do it now (its store cannot be written); try again later.
     Unavailable,
     /// eakte's own failure, never bad input.
@@ -78,7 +84,9 @@ impl Class {
     pub fn outcome(self) -> &'static str {
         match self {
             Class::NotFound => "denied",
-            Class::BadRequest | Class::Unprocessable | Class::Conflict => "refused",
+            Class::BadRequest | Class::Unprocessable | Class::Conflict | Class::Expired => {
+                "refused"
+            }
             Class::Unavailable | Class::Internal => "failed",
         }
     }
@@ -91,6 +99,7 @@ impl ServiceError {
             ServiceError::BadRequest(_) => Class::BadRequest,
             ServiceError::Invalid(_) => Class::Unprocessable,
             ServiceError::Conflict(_) => Class::Conflict,
+            ServiceError::Expired(_) => Class::Expired,
             ServiceError::Store(e) => store(e),
             ServiceError::Index(e) => index(e),
             ServiceError::Item(e) => item(e),
@@ -167,7 +176,6 @@ fn item(e: &ItemError) -> Class {
         ItemError::ResubmitNotInFuture { .. }
         | ItemError::SamePostbox(..)
         | ItemError::NothingToCorrect
-        | ItemError::UnknownBg(_)
         | ItemError::UnknownCaseworker(_)
         | ItemError::UnknownType(_)
         | ItemError::UnknownSite(_) => Class::Unprocessable,
@@ -218,6 +226,7 @@ fn upload(e: &UploadError) -> Class {
         | UploadError::EmptyNote
         | UploadError::NotPdf
         | UploadError::NotEmail
+        | UploadError::TooManyAttachments { .. }
         | UploadError::UnknownType(_) => Class::Unprocessable,
         UploadError::Rejected(r) => rejection(r),
         UploadError::Pipeline(e) => pipeline(e),

@@ -31,16 +31,38 @@ use crate::os_user::{user_name, Login};
 use crate::pipeline::Pipeline;
 use crate::registry::Registry;
 use crate::store::Store;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+
+/// Whether a request's audit entry has been written: set by every entry an
+/// operation records, so that the front end records a refusal that no
+/// operation got to (a wrong role, a malformed body) exactly once.
+#[derive(Debug, Clone, Default)]
+pub struct Recorded(Arc<AtomicBool>);
+
+impl Recorded {
+    fn mark(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+
+    pub fn is_marked(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+}
 
 /// Who does something.
 #[derive(Debug, Clone)]
 pub enum Actor {
-    /// A user of the API or the web UI, from an address.
-    User { user: User, address: IpAddr },
+    /// A user of the API or the web UI, from an address; `recorded` is the
+    /// request's.
+    User {
+        user: User,
+        address: IpAddr,
+        recorded: Recorded,
+    },
     /// Someone on the server's command line, as the operating system knows
     /// them: whoever may run eakte there may do everything it does. `login`
     /// is the person who logged in, when that differs from the account the
@@ -92,6 +114,7 @@ impl Actor {
             address: self.address(),
             action: action.to_string(),
             target,
+            bgs: Vec::new(),
             outcome: "ok".into(),
             detail,
         }
@@ -127,6 +150,13 @@ impl Actor {
         match self {
             Actor::User { user, .. } => Some(user),
             Actor::Operator { .. } => None,
+        }
+    }
+
+    /// Note that the request has its audit entry.
+    fn recorded(&self) {
+        if let Actor::User { recorded, .. } = self {
+            recorded.mark();
         }
     }
 
@@ -178,9 +208,20 @@ impl Visibility {
 pub struct Ticket {
     event: AuditEvent,
     used: Cell<bool>,
+    /// The BGs the operation touched so far (see [`AuditEvent::bgs`]).
+    bgs: RefCell<Vec<BgNummer>>,
 }
 
 impl Ticket {
+    /// Note that the operation touches (or tried to touch) the social data
+    /// of `bg`: its entry names it, whatever the outcome.
+    pub fn concerns(&self, bg: &BgNummer) {
+        let mut bgs = self.bgs.borrow_mut();
+        if !bgs.contains(bg) {
+            bgs.push(bg.clone());
+        }
+    }
+
     /// The entry as it is to be written with the change (outcome `ok`), with
     /// `detail`, for the write's `audit` argument.
     pub fn events(&self, detail: Option<String>) -> Vec<AuditEvent> {
@@ -190,6 +231,7 @@ impl Ticket {
         vec![AuditEvent {
             detail,
             outcome: "ok".into(),
+            bgs: self.bgs.borrow().clone(),
             ..self.event.clone()
         }]
     }
@@ -217,6 +259,10 @@ pub struct Services {
     /// rebuilds outside the daemon).
     inbox_dir: PathBuf,
     index_dir: PathBuf,
+    /// Most attachments of one e-mail filed (`limits.max_attachments_per_mail`).
+    max_attachments: usize,
+    /// Whether access changes over the API wait for a second admin.
+    four_eyes: bool,
     running: Option<Running>,
 }
 
@@ -233,6 +279,8 @@ impl Services {
             audit: Audit::new(pipeline.store().clone()),
             inbox_dir: config.inbox_dir.clone(),
             index_dir: config.index_dir.clone(),
+            max_attachments: config.limits.max_attachments_per_mail,
+            four_eyes: config.four_eyes,
             running: Some(running),
         }
     }
@@ -247,6 +295,8 @@ impl Services {
             responsibilities: Derived::default(),
             inbox_dir: config.inbox_dir.clone(),
             index_dir: config.index_dir.clone(),
+            max_attachments: config.limits.max_attachments_per_mail,
+            four_eyes: config.four_eyes,
             running: None,
         }
     }
@@ -257,6 +307,14 @@ impl Services {
 
     pub fn rules(&self) -> &Rules {
         &self.rules
+    }
+
+    pub fn max_attachments(&self) -> usize {
+        self.max_attachments
+    }
+
+    pub fn four_eyes(&self) -> bool {
+        self.four_eyes
     }
 
     /// The daemon's running parts, if this is the daemon.
@@ -312,9 +370,11 @@ impl Services {
         let ticket = Ticket {
             event: actor.event(action, target, None),
             used: Cell::new(false),
+            bgs: RefCell::default(),
         };
         let result = work(&ticket);
         if result.is_ok() && ticket.used.get() {
+            actor.recorded();
             return result;
         }
         let outcome = match &result {
@@ -325,21 +385,59 @@ impl Services {
         self.audit.record(AuditEvent {
             outcome: outcome.to_string(),
             detail,
+            bgs: ticket.bgs.into_inner(),
             ..ticket.event
         })?;
+        actor.recorded();
         result
     }
 
+    /// Record a request that was refused before any operation took it up
+    /// (no token or a bad one, a wrong role, a malformed body): `who` is the
+    /// caller when known. Blocking (flushes).
+    pub fn record_refusal(
+        &self,
+        caller: Option<&Actor>,
+        address: IpAddr,
+        target: String,
+        outcome: &str,
+        detail: String,
+    ) -> Result<(), ServiceError> {
+        let event = match caller {
+            Some(actor) => actor.event("refused_request", target, Some(detail)),
+            None => AuditEvent {
+                who: "(no valid token)".into(),
+                role: None,
+                address: address.to_string(),
+                action: "refused_request".into(),
+                target,
+                bgs: Vec::new(),
+                outcome: String::new(),
+                detail: Some(detail),
+            },
+        };
+        self.audit.record(AuditEvent {
+            outcome: outcome.to_string(),
+            ..event
+        })?;
+        Ok(())
+    }
+
     /// Record what `actor` did that has no result of its own (a poll with
-    /// news). Blocking (flushes).
+    /// news, a search), touching the social data of `bgs`. Blocking (flushes).
     pub fn record(
         &self,
         actor: &Actor,
         action: &str,
         target: String,
         detail: Option<String>,
+        bgs: Vec<BgNummer>,
     ) -> Result<(), ServiceError> {
-        self.audit.record(actor.event(action, target, detail))?;
+        self.audit.record(AuditEvent {
+            bgs,
+            ..actor.event(action, target, detail)
+        })?;
+        actor.recorded();
         Ok(())
     }
 }

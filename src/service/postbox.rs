@@ -11,6 +11,10 @@ pub const WORKERS: &[Role] = &[Role::Caseworker, Role::Clearing, Role::Teamlead]
 
 /// Most changes returned by one look (the cursor continues after them).
 const MAX_CHANGES: usize = 1000;
+/// How many changed items a cursor may be behind. The change log keeps each
+/// item's latest change only, so an old cursor would walk through most items
+/// of the jobcenter; a client that far behind reloads the view instead.
+pub const MAX_CURSOR_LAG: usize = 50_000;
 
 /// A postbox as `eakte postbox list` shows it: a caseworker's own items and
 /// those of colleagues they deputise for today. Blocking.
@@ -89,6 +93,15 @@ pub fn look(
             (poll, false)
         }
         Some(since) => {
+            let latest = store.postboxes().last_committed_change();
+            let behind = || store.postboxes().more_changed_after(since, MAX_CURSOR_LAG);
+            if since > latest || behind()? {
+                return Err(ServiceError::Expired(format!(
+                    "the cursor {since} is not within the last {MAX_CURSOR_LAG} changed \
+                     items (the latest change is {latest}); reload the postbox without \
+                     `since` and continue from its cursor"
+                )));
+            }
             let (changed, cursor) = store.postboxes().changed_after(since, MAX_CHANGES)?;
             let page_full = changed.len() == MAX_CHANGES;
             let (mut items, mut removed) = (Vec::new(), Vec::new());
@@ -119,7 +132,13 @@ pub fn look(
     if !poll.items.is_empty() || !poll.removed.is_empty() {
         let detail = items_detail(poll.items.iter().map(|l| l.item.id));
         let target = format!("{} item(s)", poll.items.len());
-        services.record(actor, "read_postbox", target, Some(detail))?;
+        let mut bgs = Vec::new();
+        for bg in poll.items.iter().filter_map(|l| l.item.bg.as_ref()) {
+            if !bgs.contains(bg) {
+                bgs.push(bg.clone());
+            }
+        }
+        services.record(actor, "read_postbox", target, Some(detail), bgs)?;
     }
     Ok((poll, page_full))
 }
@@ -155,8 +174,12 @@ pub fn change(
     let name = command.action();
     // On the command line `--by` names a caseworker; the actor is who ran it.
     let detail = match by {
-        Some(by) => format!("{command:?}, by {by}"),
-        None => format!("{command:?}"),
+        Some(by) => format!("{}, by {by}", command.audit_detail()),
+        None => command.audit_detail(),
+    };
+    let new_bg = match &command {
+        Command::Correct { bg: Some(bg), .. } => Some(bg.clone()),
+        _ => None,
     };
     services.audited(
         actor,
@@ -166,8 +189,19 @@ pub fn change(
         |_| Some(detail.clone()),
         |ticket| {
             actor.require(WORKERS)?;
+            // The entry names the letter's recipient, also for an attempt
+            // on someone else's item.
+            let before = services.store().postboxes().item(id)?;
+            if let Some(bg) = before.as_ref().and_then(|i| i.bg.as_ref()) {
+                ticket.concerns(bg);
+            }
             let visibility = services.visibility(actor)?;
             let registry = services.registry()?;
+            if let (Some(bg), Some(item)) = (&new_bg, &before) {
+                if visibility.sees_postbox(&item.postbox) {
+                    ticket.concerns(bg);
+                }
+            }
             let may_change = |item: &Item| visibility.sees_postbox(&item.postbox);
             let by = by.map_or_else(|| actor.history_name(), str::to_string);
             let actor = ops::Actor {

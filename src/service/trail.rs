@@ -21,19 +21,48 @@ pub fn entries(
         )));
     }
     let entries = audit::entries(services.store(), filter)?;
+    // What was asked, without the words of a suspicion (they are the
+    // social data the check is about).
+    let mut asked = Vec::new();
+    if let Some(bg) = &filter.bg {
+        asked.push(format!("bg={bg}"));
+    }
+    if filter.searched.is_some() {
+        asked.push("searched=(words withheld)".to_string());
+    }
     services.record(
         actor,
         "read_audit",
         format!("{} entries", entries.len()),
-        None,
+        (!asked.is_empty()).then(|| asked.join("; ")),
+        Vec::new(),
     )?;
     Ok(entries)
 }
 
-/// Walk the whole chain for altered, removed or cut-off entries. Blocking.
-pub fn verify(services: &Services, actor: &Actor) -> Result<Verification, ServiceError> {
+/// Walk the whole chain for altered, removed or cut-off entries, and with
+/// `anchors` (an anchor file's bytes) check it against every head anchored
+/// outside the store: a rolled-back or rewritten trail. Blocking.
+pub fn verify(
+    services: &Services,
+    actor: &Actor,
+    anchors: Option<&[u8]>,
+) -> Result<Verification, ServiceError> {
     actor.require(&[Role::Auditor])?;
-    let verification = audit::verify(services.store())?;
+    let mut verification = audit::verify(services.store())?;
+    if let Some(bytes) = anchors {
+        let (anchors, unread) = audit::anchor::read(bytes);
+        verification.anchors = Some(anchors.len());
+        verification.problems.extend(unread);
+        if anchors.is_empty() {
+            verification
+                .problems
+                .push("the anchor file holds no anchor".into());
+        }
+        verification
+            .problems
+            .extend(audit::anchor::check(services.store(), &anchors)?);
+    }
     let outcome = if verification.problems.is_empty() {
         "intact".to_string()
     } else {
@@ -44,6 +73,7 @@ pub fn verify(services: &Services, actor: &Actor) -> Result<Verification, Servic
         "verify_audit",
         format!("{} entries", verification.entries),
         Some(outcome),
+        Vec::new(),
     )?;
     Ok(verification)
 }

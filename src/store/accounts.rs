@@ -15,9 +15,16 @@ impl Accounts<'_> {
     }
 
     /// Write a user and the index from its token's hash, and append `audit`,
-    /// in one transaction; flushed.
-    pub fn put(&self, user: &User, audit: &[AuditEvent]) -> Result<Vec<AuditEntry>, StoreError> {
+    /// in one transaction; flushed. `settles`: the pending access change
+    /// this carries out (removed with it).
+    pub fn put(
+        &self,
+        user: &User,
+        settles: Option<u64>,
+        audit: &[AuditEvent],
+    ) -> Result<Vec<AuditEntry>, StoreError> {
         let ((), entries) = self.store.transact(audit, Durability::Flushed, |tx| {
+            super::pending::settle_in(tx, settles)?;
             tx.users.insert(&user.id.to_be_bytes(), to_json(user))?;
             tx.tokens
                 .insert(user.token_sha256.as_bytes(), &user.id.to_be_bytes())?;

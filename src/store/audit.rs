@@ -14,6 +14,8 @@ use serde::Serialize;
 /// The `prev` of the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 const HEAD_KEY: &[u8] = b"head";
+/// The secret that search words are hashed with in the trail.
+const WORD_KEY: &[u8] = b"search_word_key";
 
 /// The part of an entry its hash covers, in a fixed field order.
 #[derive(Serialize)]
@@ -89,6 +91,35 @@ impl AuditTrail<'_> {
             Some(raw) => Ok(Some(from_json("audit_meta", &raw)?)),
             None => Ok(None),
         }
+    }
+
+    /// The store's secret for hashing search words (32 bytes), made from the
+    /// system's randomness the first time it is needed and kept for good:
+    /// the same word gives the same hash in every entry, but only with this
+    /// key, so a copy of the trail alone does not reveal what was searched.
+    pub fn word_key(&self) -> Result<[u8; 32], StoreError> {
+        let tree = &self.trees().audit_meta;
+        if let Some(key) = tree.get(WORD_KEY)? {
+            return key
+                .as_ref()
+                .try_into()
+                .map_err(|_| StoreError::Inconsistent {
+                    tree: "audit_meta",
+                    detail: "the search word key is not 32 bytes".into(),
+                });
+        }
+        let mut fresh = [0u8; 32];
+        let random = "/dev/urandom";
+        std::fs::File::open(random)
+            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut fresh))
+            .map_err(|source| StoreError::Io {
+                path: random.into(),
+                source,
+            })?;
+        // Two first searches at once: whichever key landed first is the key.
+        let _ = tree.compare_and_swap(WORD_KEY, None::<&[u8]>, Some(&fresh[..]))?;
+        self.store.flush()?;
+        self.word_key()
     }
 
     /// Entries from sequence number `first` on, in order.

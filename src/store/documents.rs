@@ -515,6 +515,7 @@ mod tests {
             address: "127.0.0.1".into(),
             action: "file_document".into(),
             target: "akte 07450BG0000101".into(),
+            bgs: Vec::new(),
             outcome: "ok".into(),
             detail: None,
         };

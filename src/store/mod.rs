@@ -14,6 +14,7 @@
 //!   change of each item, for long-polling), with the wake-ups of long-polls;
 //! - [`registry`]: `persons`, `caseworkers`, `absences`, `registry_meta`;
 //! - [`accounts`]: `users`, `tokens` (token SHA-256 -> user id);
+//! - [`pending`]: `pending`, access changes waiting for a second admin;
 //! - [`audit`]: `audit`, `audit_meta`, the hash-chained trail.
 //!
 //! The store knows the records of [`crate::model`] and nothing of what they
@@ -33,6 +34,7 @@ pub mod blob;
 mod codec;
 pub mod documents;
 mod hub;
+pub mod pending;
 pub mod postboxes;
 pub mod registry;
 mod tx;
@@ -135,6 +137,7 @@ trees!(
     registry_meta,
     users,
     tokens,
+    pending,
     audit,
     audit_meta,
 );
@@ -217,6 +220,11 @@ impl Store {
     /// API users and their tokens.
     pub fn accounts(&self) -> accounts::Accounts<'_> {
         accounts::Accounts { store: self }
+    }
+
+    /// Access changes waiting for a second admin.
+    pub fn pending(&self) -> pending::PendingChanges<'_> {
+        pending::PendingChanges { store: self }
     }
 
     /// The hash-chained audit trail.

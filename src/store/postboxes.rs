@@ -190,6 +190,28 @@ impl Postboxes<'_> {
         self.store.hub.last()
     }
 
+    /// Whether more than `limit` items changed after change `seq` (counted
+    /// on the keys alone, at most `limit + 1` of them).
+    pub fn more_changed_after(&self, seq: u64, limit: usize) -> Result<bool, StoreError> {
+        let mut keys = self
+            .trees()
+            .changes
+            .range(seq.saturating_add(1).to_be_bytes()..)
+            .keys();
+        for _ in 0..=limit {
+            if keys.next().transpose()?.is_none() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// The latest change number committed, whether or not it was published
+    /// to long-polls yet (a cursor can be ahead of [`Self::last_change`]).
+    pub fn last_committed_change(&self) -> u64 {
+        last_change(self.trees()).max(self.store.hub.last())
+    }
+
     /// When change `seq` was published to long-polls, if it was recently.
     pub fn published_at(&self, seq: u64) -> Option<std::time::Instant> {
         self.store.hub.published_at(seq)

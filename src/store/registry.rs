@@ -18,6 +18,8 @@ pub struct RegistryChange<'a> {
     /// Upserted by id.
     pub absences: &'a [Absence],
     pub removed_absences: &'a [u64],
+    /// The pending access change this carries out (removed with it).
+    pub settles: Option<u64>,
 }
 
 /// The store's registry.
@@ -60,6 +62,7 @@ impl RegistryRecords<'_> {
         audit: &[AuditEvent],
     ) -> Result<Vec<AuditEntry>, StoreError> {
         let ((), entries) = self.store.transact(audit, Durability::Flushed, |tx| {
+            super::pending::settle_in(tx, change.settles)?;
             for person in change.persons {
                 tx.persons
                     .insert(person.kundennummer.as_str(), to_json(person))?;

@@ -10,7 +10,7 @@
 use crate::model::{AuditEvent, Kennung, Role, Sha256, User};
 use crate::registry::Registry;
 use crate::store::{Store, StoreError};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::io::Read;
 
 /// A user as shown to admins: everything but the token's hash.
@@ -40,16 +40,7 @@ pub fn public(user: &User) -> PublicUser<'_> {
     }
 }
 
-/// Who a user is to be.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewUser {
-    pub name: String,
-    pub role: Role,
-    pub caseworker: Option<Kennung>,
-    pub site: Option<String>,
-    pub team: Option<String>,
-}
+pub use crate::model::NewUser;
 
 #[derive(Debug, thiserror::Error)]
 pub enum UserError {
@@ -79,14 +70,10 @@ pub enum UserError {
 /// known (a new user's id is drawn while it is created).
 pub type AuditOf<'a> = &'a dyn Fn(&User) -> Vec<AuditEvent>;
 
-/// Create a user and append `audit` of it in one transaction; returns it with
-/// its token (the only time the token is shown).
-pub fn add(
-    store: &Store,
-    registry: &Registry,
-    new: NewUser,
-    audit: AuditOf<'_>,
-) -> Result<(User, String), UserError> {
+/// Whether `new` may be created: a free, printable name, the fields its role
+/// needs and no others, each known to the registry. Returns the name as it
+/// will be stored.
+pub fn check(store: &Store, registry: &Registry, new: &NewUser) -> Result<String, UserError> {
     let name = new.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
         return Err(UserError::BadName);
@@ -142,6 +129,21 @@ pub fn add(
             return Err(UserError::UnknownTeam(team.clone()));
         }
     }
+    Ok(name)
+}
+
+/// Create a user and append `audit` of it in one transaction; returns it with
+/// its token (the only time the token is shown). `settles`: the pending
+/// access change this carries out.
+pub fn add(
+    store: &Store,
+    registry: &Registry,
+    new: NewUser,
+    settles: Option<u64>,
+    audit: AuditOf<'_>,
+) -> Result<(User, String), UserError> {
+    let name = check(store, registry, &new)?;
+    let role = new.role;
     let token = new_token()?;
     let user = User {
         id: store.generate_id()?,
@@ -154,7 +156,7 @@ pub fn add(
         created_at: crate::clock::now_rfc3339(),
         revoked_at: None,
     };
-    store.accounts().put(&user, &audit(&user))?;
+    store.accounts().put(&user, settles, &audit(&user))?;
     Ok((user, token))
 }
 
@@ -189,7 +191,7 @@ pub fn revoke_id(store: &Store, id: u64, audit: AuditOf<'_>) -> Result<User, Use
 
 fn revoke_user(store: &Store, mut user: User, audit: AuditOf<'_>) -> Result<User, UserError> {
     user.revoked_at = Some(crate::clock::now_rfc3339());
-    store.accounts().put(&user, &audit(&user))?;
+    store.accounts().put(&user, None, &audit(&user))?;
     Ok(user)
 }
 /// The active user holding `token`, if any.
@@ -230,13 +232,13 @@ mod tests {
             site: None,
             team: None,
         };
-        let (user, token) = add(&store, &r, new("Anna"), &|_| Vec::new()).unwrap();
+        let (user, token) = add(&store, &r, new("Anna"), None, &|_| Vec::new()).unwrap();
         assert!(token.starts_with("eakte_") && token.len() == 70);
         assert_ne!(user.token_sha256, token);
         assert_eq!(authenticate(&store, &token).unwrap().unwrap().id, user.id);
         assert!(authenticate(&store, "eakte_guess").unwrap().is_none());
         assert!(matches!(
-            add(&store, &r, new("Anna"), &|_| Vec::new()),
+            add(&store, &r, new("Anna"), None, &|_| Vec::new()),
             Err(UserError::NameTaken(_))
         ));
         revoke(&store, "Anna", &|_| Vec::new()).unwrap();
@@ -246,7 +248,7 @@ mod tests {
             ..new("Bo")
         };
         assert!(matches!(
-            add(&store, &r, missing, &|_| Vec::new()),
+            add(&store, &r, missing, None, &|_| Vec::new()),
             Err(UserError::Missing {
                 needs: "caseworker",
                 ..
