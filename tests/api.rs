@@ -2037,6 +2037,61 @@ fn no_admin_alone_widens_anyones_access() {
     assert_eq!(flagged[0]["action"], "add_user");
 }
 
+/// The order of a caller's own hits (and their snippets) says nothing about
+/// documents outside the caller's scope: the probe of two own notes "R T T T"
+/// and "R R R T" searched for "R T" ranks them the same however common R or
+/// T become in other caseworkers' Akten.
+#[test]
+fn ranking_within_a_scope_learns_nothing_from_outside_it() {
+    let w = world();
+    let note = |who: &str, bg: &str, text: &str| {
+        let (status, body) = w.post(
+            who,
+            &format!("/api/v1/akten/{bg}/documents?schlagwort=Vermerk"),
+            "text/plain",
+            text.as_bytes().to_vec(),
+        );
+        assert_eq!(status, 201, "{body}");
+    };
+    let (r, t) = ("Wattenmeer", "Halligwarft");
+    note("cw2", "07450BG0000101", &format!("{r} {t} {t} {t}"));
+    note("cw2", "07450BG0000101", &format!("{r} {r} {r} {t}"));
+    let total = |who: &str, q: &str| {
+        w.get_json(who, &format!("/api/v1/search?q={q}"))["total"]
+            .as_u64()
+            .unwrap()
+    };
+    let ranked = || {
+        let found = w.get_json("cw2", &format!("/api/v1/search?q={r}+{t}"));
+        found["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| {
+                (
+                    h["id"].as_u64().unwrap(),
+                    h["snippet"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    wait_for("the notes to be indexed", || total("cw2", r) == 2);
+    let alone = ranked();
+    assert_eq!(alone.len(), 2);
+    // T becomes common outside cw2's scope (in Albers' Akte, sb-h1's) …
+    for n in 0..6 {
+        note("cw1", "07450BG0000102", &format!("{t} Nummer {n}"));
+    }
+    wait_for("the foreign notes to be indexed", || total("cw1", t) == 6);
+    assert_eq!(ranked(), alone, "T common elsewhere");
+    // … then R, more so.
+    for n in 0..12 {
+        note("cw1", "07450BG0000102", &format!("{r} Nummer {n}"));
+    }
+    wait_for("the foreign notes to be indexed", || total("cw1", r) == 12);
+    assert_eq!(ranked(), alone, "R common elsewhere");
+}
+
 /// One address holds at most `max_connections_per_address` connections: an
 /// outsider's idle sockets cannot take the slots everyone else needs; the
 /// connection over the cap is closed at once.

@@ -12,7 +12,7 @@ use tantivy::aggregation::agg_req::Aggregations;
 use tantivy::aggregation::agg_result::AggregationResults;
 use tantivy::aggregation::{AggregationCollector, AggregationLimitsGuard};
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::query::{Bm25StatisticsProvider, BooleanQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{TantivyDocument, Term};
@@ -21,6 +21,61 @@ use tantivy::{TantivyDocument, Term};
 const SNIPPET_CHARS: usize = 240;
 /// Facet values returned per facet.
 const FACET_SIZE: u32 = 50;
+
+/// Term statistics that are the same whatever the index holds, for searches
+/// within a scope: BM25 then ranks a hit by its own term frequencies and
+/// length alone, and snippets weigh every searched word alike. With the whole
+/// index's statistics, which of a caller's own notes ranks first for "R T"
+/// would tell whether R or T is the more common word in documents the caller
+/// may not see. (Within the caller's own documents the statistics could be
+/// counted too, at a cost per search that grows with the scope; fixed ones
+/// cost nothing and leak nothing.)
+struct ScopeBlind;
+
+/// The collection BM25 is told of: large enough that every word counts as
+/// rare, with documents of an ordinary letter's length.
+const BLIND_DOCS: u64 = 1_000_000;
+const BLIND_TOKENS_PER_DOC: u64 = 200;
+
+impl Bm25StatisticsProvider for ScopeBlind {
+    fn total_num_tokens(&self, _: Field) -> tantivy::Result<u64> {
+        Ok(BLIND_DOCS * BLIND_TOKENS_PER_DOC)
+    }
+
+    fn total_num_docs(&self) -> tantivy::Result<u64> {
+        Ok(BLIND_DOCS)
+    }
+
+    fn doc_freq(&self, _: &Term) -> tantivy::Result<u64> {
+        Ok(1)
+    }
+}
+
+/// Snippets of `field` for `query`: weighted by the index's statistics for
+/// an unscoped search, every word alike for a scoped one (see [`ScopeBlind`]).
+fn snippet_generator(
+    searcher: &tantivy::Searcher,
+    query: &dyn Query,
+    field: Field,
+    scoped: bool,
+) -> tantivy::Result<SnippetGenerator> {
+    if !scoped {
+        return SnippetGenerator::create(searcher, query, field);
+    }
+    let mut terms = BTreeMap::new();
+    query.query_terms(&mut |term, _| {
+        if let (true, Some(text)) = (term.field() == field, term.value().as_str()) {
+            terms.insert(text.to_string(), 1.0);
+        }
+    });
+    let tokenizer = searcher.index().tokenizer_for_field(field)?;
+    Ok(SnippetGenerator::new(
+        terms,
+        tokenizer,
+        field,
+        SNIPPET_CHARS,
+    ))
+}
 
 /// A search.
 #[derive(Debug, Clone, Default)]
@@ -151,6 +206,8 @@ impl SearchIndex {
         }
         let query = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();
+        let scoped = req.within.is_some();
+        let statistics: &dyn Bm25StatisticsProvider = if scoped { &ScopeBlind } else { &searcher };
         let top = TopDocs::with_limit(req.limit.max(1)).and_offset(req.offset);
         let (top, total, facets) = if req.facets {
             let aggs: Aggregations = serde_json::from_value(serde_json::json!({
@@ -165,22 +222,22 @@ impl SearchIndex {
                 AggregationCollector::from_aggs(aggs, AggregationLimitsGuard::default()),
             );
             let (top, total, aggs) = searcher
-                .search(&query, &collector)
+                .search_with_statistics_provider(&query, &collector, statistics)
                 .map_err(|e| self.err(e))?;
             (top, total, Some(facets_of(&aggs)))
         } else {
             let (top, total) = searcher
-                .search(&query, &(top, Count))
+                .search_with_statistics_provider(&query, &(top, Count), statistics)
                 .map_err(|e| self.err(e))?;
             (top, total, None)
         };
 
         // Snippets only for the page returned, highlighting only the words searched.
         let mut snippets =
-            SnippetGenerator::create(&searcher, &*text_query, f.text).map_err(|e| self.err(e))?;
+            snippet_generator(&searcher, &*text_query, f.text, scoped).map_err(|e| self.err(e))?;
         snippets.set_max_num_chars(SNIPPET_CHARS);
         let name_snippets =
-            SnippetGenerator::create(&searcher, &*text_query, f.name).map_err(|e| self.err(e))?;
+            snippet_generator(&searcher, &*text_query, f.name, scoped).map_err(|e| self.err(e))?;
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top.into_iter().take(req.limit) {
             let doc: TantivyDocument = searcher.doc(address).map_err(|e| self.err(e))?;
