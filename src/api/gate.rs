@@ -76,6 +76,7 @@ pub struct BodyBudget {
     total_kib: u32,
     /// Largest single body (`limits.max_upload_bytes`).
     max_body: u64,
+    patience: Duration,
 }
 
 /// How long a body waits for its share before it is refused (503).
@@ -90,6 +91,7 @@ impl BodyBudget {
             kib: Arc::new(Semaphore::new(total_kib as usize)),
             total_kib,
             max_body,
+            patience: BUDGET_PATIENCE,
         }
     }
 
@@ -105,8 +107,7 @@ impl BodyBudget {
         let kib = u32::try_from(length.div_ceil(1024))
             .unwrap_or(u32::MAX)
             .min(self.total_kib);
-        match tokio::time::timeout(BUDGET_PATIENCE, self.kib.clone().acquire_many_owned(kib)).await
-        {
+        match tokio::time::timeout(self.patience, self.kib.clone().acquire_many_owned(kib)).await {
             Ok(permit) => Ok(permit.expect("the budget is never closed")),
             Err(_) => Err(ApiError {
                 retry_after: Some(Duration::from_secs(5)),
@@ -216,5 +217,37 @@ async fn record(
     match recorded {
         Ok(()) => response,
         Err(e) => e.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_wait_for_their_share_of_the_memory_budget() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let mib = 1024 * 1024;
+            let budget = BodyBudget {
+                patience: Duration::from_millis(50),
+                ..BodyBudget::new(mib, 50 * mib)
+            };
+            let held = budget.share(Some(600 * 1024)).await.unwrap();
+            // The rest is 424 KiB: a body of 500 KiB waits, then is refused.
+            let refused = budget.share(Some(500 * 1024)).await.unwrap_err();
+            assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE);
+            assert!(refused.retry_after.is_some());
+            drop(held);
+            let _fits = budget.share(Some(500 * 1024)).await.unwrap();
+            // An unknown length counts as the largest body, capped at the budget.
+            drop(_fits);
+            let _unknown = budget.share(None).await.unwrap();
+            let too_large = budget.share(Some(51 * mib)).await.unwrap_err();
+            assert_eq!(too_large.status, StatusCode::PAYLOAD_TOO_LARGE);
+        });
     }
 }
