@@ -1490,7 +1490,7 @@ fn the_trail_answers_who_read_an_akte_in_any_spelling() {
         .find(|e| e["action"] == "postbox_done")
         .unwrap();
     assert!(
-        done["detail"].as_str().unwrap().contains("note sha256:"),
+        done["detail"].as_str().unwrap().contains("note hmac:"),
         "the note by its hash: {done:#}"
     );
     let (status, _) = w.get("auditor", "/api/v1/audit?bg=Petersen");
@@ -1993,6 +1993,19 @@ fn no_admin_alone_widens_anyones_access() {
         added.into_bytes(),
     );
     assert_eq!(status, 200, "{body}");
+
+    // A new member of an existing BG can move it (an applicant, a surname
+    // of another range): it waits.
+    let joined = format!(
+        "{moved}07450BG0000102,102C000009,Zorn,Zacharias,1991-03-03,Weg 2,25813,Husum,husum\n"
+    );
+    let (status, body) = w.post(
+        "admin",
+        "/api/v1/admin/recipients/import",
+        "text/csv",
+        joined.into_bytes(),
+    );
+    assert_eq!(status, 202, "{body}");
 
     let trail = w.get_json("auditor", "/api/v1/audit?limit=1000");
     let actions: Vec<&str> = trail

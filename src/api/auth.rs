@@ -87,7 +87,8 @@ impl Limiter {
 /// Where failures are counted: the address, or for IPv6 its /64 network (one
 /// host can use a whole /64).
 pub fn source(address: IpAddr) -> IpAddr {
-    match address {
+    // An IPv4 client of a `[::]` listener arrives as ::ffff:a.b.c.d.
+    match address.to_canonical() {
         IpAddr::V6(v6) => {
             let mut segments = v6.segments();
             segments[4..].fill(0);
@@ -178,7 +179,9 @@ impl FromRequestParts<AppState> for Caller {
 pub fn address_of(extensions: &axum::http::Extensions) -> IpAddr {
     extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip())
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| {
+            c.0.ip().to_canonical()
+        })
 }
 
 #[cfg(test)]
@@ -204,6 +207,11 @@ mod tests {
         assert!(
             limiter.turned_away(v6("2001:db8::ffff")).is_some(),
             "one /64 is one source"
+        );
+        assert_ne!(
+            source(v6("::ffff:10.0.0.1")),
+            source(v6("::ffff:10.0.0.3")),
+            "IPv4 clients of an IPv6 listener are told apart"
         );
     }
 

@@ -121,9 +121,15 @@ impl BodyBudget {
 
 /// The endpoint's roles as declared, if it is declared and takes a token.
 fn roles_of(method: &Method, route: &str) -> Option<&'static [&'static str]> {
+    // axum answers HEAD with the GET handler.
+    let method = if method == Method::HEAD {
+        "get"
+    } else {
+        method.as_str()
+    };
     super::openapi::ENDPOINTS
         .iter()
-        .find(|e| e.path == route && e.method.eq_ignore_ascii_case(method.as_str()))
+        .find(|e| e.path == route && e.method.eq_ignore_ascii_case(method))
         .map(|e| e.roles)
         .filter(|roles| !roles.is_empty())
 }
@@ -137,7 +143,14 @@ pub async fn pass(State(state): State<AppState>, request: Request, next: Next) -
         .get::<MatchedPath>()
         .map_or("(no such path)", |p| p.as_str())
         .to_string();
-    let target = format!("{} {route}", request.method());
+    // A method of the caller's own invention is not written down as sent.
+    let method = match *request.method() {
+        Method::GET | Method::HEAD | Method::POST | Method::PUT | Method::DELETE => {
+            request.method().as_str()
+        }
+        _ => "OTHER",
+    };
+    let target = format!("{method} {route}");
     let address = address_of(request.extensions());
     let response = match admit(&state, request, &route, &trail).await {
         Ok((request, _share)) => next.run(request).await,
@@ -156,30 +169,36 @@ async fn admit(
     trail: &RequestTrail,
 ) -> Result<(Request, Option<OwnedSemaphorePermit>), ApiError> {
     request.extensions_mut().insert(trail.clone());
-    if let Some(roles) = roles_of(request.method(), route) {
-        let (mut parts, body) = request.into_parts();
-        let actor = authenticate(&parts, state, trail).await?;
-        let role = actor.user().map(|u| u.role.to_string()).unwrap_or_default();
-        // `any`: every authenticated user (the OpenAPI document itself).
-        if !roles.contains(&role.as_str()) && !roles.contains(&"any") {
-            // As for anything else the caller may not see.
-            return Err(ApiError::not_found());
-        }
-        parts.extensions.insert(Caller(actor));
-        request = Request::from_parts(parts, body);
+    let Some(roles) = roles_of(request.method(), route) else {
+        // Not an endpoint (or one without a token): nothing to budget.
+        return Ok((request, None));
+    };
+    let (mut parts, body) = request.into_parts();
+    let actor = authenticate(&parts, state, trail).await?;
+    let role = actor.user().map(|u| u.role.to_string()).unwrap_or_default();
+    // `any`: every authenticated user (the OpenAPI document itself).
+    if !roles.contains(&role.as_str()) && !roles.contains(&"any") {
+        // As for anything else the caller may not see.
+        return Err(ApiError::not_found());
     }
+    parts.extensions.insert(Caller(actor));
+    let request = Request::from_parts(parts, body);
     let has_body = matches!(
         *request.method(),
         Method::POST | Method::PUT | Method::PATCH
     );
-    if !has_body {
+    // An empty body (a POST that starts an item) takes no share.
+    let exact = http_body::Body::size_hint(request.body()).exact();
+    if !has_body || exact == Some(0) {
         return Ok((request, None));
     }
-    let length = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let length = exact.or_else(|| {
+        request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+    });
     let share = state.body_budget.share(length).await?;
     Ok((request, Some(share)))
 }

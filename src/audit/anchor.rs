@@ -63,17 +63,35 @@ pub fn anchor_head(store: &Store, file: &Path) -> Result<Option<Anchor>, AnchorE
         source,
     };
     let mut out = std::fs::OpenOptions::new()
+        .read(true)
         .append(true)
         .create(true)
         .mode(0o640)
         .open(file)
         .map_err(io)?;
+    // A line torn by a crash stays a line of its own, and this one starts
+    // afresh after it.
+    if ends_torn(&mut out).map_err(io)? {
+        line.insert(0, b'\n');
+    }
     // One write of a short line to a file opened for appending: whole or,
     // after a crash mid-write, a torn last line that reading reports.
     out.write_all(&line).map_err(io)?;
     out.sync_data().map_err(io)?;
     tracing::info!(entries = anchor.seq, head = %anchor.hash, file = %file.display(), "audit trail anchored");
     Ok(Some(anchor))
+}
+
+/// Whether `file` ends without a newline (a write cut off by a crash).
+fn ends_torn(file: &mut std::fs::File) -> std::io::Result<bool> {
+    use std::io::{Read, Seek, SeekFrom};
+    if file.metadata()?.len() == 0 {
+        return Ok(false);
+    }
+    file.seek(SeekFrom::End(-1))?;
+    let mut last = [0u8; 1];
+    file.read_exact(&mut last)?;
+    Ok(last[0] != b'\n')
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -222,6 +240,12 @@ mod tests {
                 .any(|p| p.contains("entry 6 is not the one anchored")),
             "{problems:?}"
         );
+
+        // After a torn line, the next anchor is a line of its own.
+        std::fs::write(&file, b"{\"at\":\"x\",\"seq\":1,\"hash\":\"h\"}\n{\"at\":").unwrap();
+        anchor_head(&store, &file).unwrap().unwrap();
+        let (anchors, unread) = read(&std::fs::read(&file).unwrap());
+        assert_eq!((anchors.len(), unread.len()), (2, 1), "{unread:?}");
 
         // A torn last line is reported, the lines before it still count.
         let (anchors, unread) = read(b"{\"at\":\"x\",\"seq\":1,\"hash\":\"h\"}\n{\"at\":");

@@ -7,8 +7,9 @@
 //! eakte (`eakte audit list --searched "Nowak"`, or `searched=` on
 //! `GET /api/v1/audit`): eakte hashes the words the same way and returns the
 //! searches that contained all of them. Without the key the hashes cannot be
-//! tried against a list of surnames, as plain hashes could be; reading every
-//! query is not possible even for the auditor.
+//! tried against a list of surnames, as plain hashes could be. The auditor's
+//! checks are recorded too (by the hashes of their words), so trying a whole
+//! list of names through eakte leaves a trace of its own.
 
 use crate::store::{Store, StoreError};
 use sha2::{Digest, Sha256};
@@ -54,21 +55,39 @@ fn hash(key: &[u8; 32], word: &str) -> String {
     hex::encode(&hmac(key, word.as_bytes())[..8])
 }
 
-/// A search as the trail records it: the words of `query` as hashes, then
-/// `filters` (which are no free text: a BG, a type, a day, the page) as
-/// given.
+/// A search as the trail records it: the words of `query` as hashes, the
+/// free-text filters `hidden` (a Schlagwort, a type, a site as typed) as one
+/// keyed hash each, the others (`clear`: a BG, a day, the page) as given.
 pub fn describe(
     store: &Store,
     query: &str,
-    filters: &[(&str, String)],
+    hidden: &[(&str, &str)],
+    clear: &[(&str, String)],
 ) -> Result<String, StoreError> {
     let key = store.audit().word_key()?;
     let hashes: Vec<String> = words(query).iter().map(|w| hash(&key, w)).collect();
     let mut out = format!("{PREFIX}{}", hashes.join(" "));
-    for (name, value) in filters {
+    for (name, value) in hidden {
+        out.push_str(&format!(
+            "; {name}=hmac:{}",
+            hash(&key, &value.to_lowercase())
+        ));
+    }
+    for (name, value) in clear {
         out.push_str(&format!("; {name}={value}"));
     }
     Ok(out)
+}
+
+/// `text` (a note) as the trail names it: its keyed hash and length, so
+/// that a short note cannot be guessed from the trail alone.
+pub fn note_ref(store: &Store, text: &str) -> Result<String, StoreError> {
+    let key = store.audit().word_key()?;
+    Ok(format!(
+        "note hmac:{} ({} characters, in the item's history)",
+        hash(&key, text),
+        text.chars().count()
+    ))
 }
 
 /// What an auditor checks entries against: the hashes of the words of a
@@ -131,11 +150,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let query = "Nowak Maren 13.09.2001";
-        let filters = [("type", "\"Bescheid\"".to_string())];
-        let detail = describe(&store, query, &filters).unwrap();
+        let hidden = [("type", "Bescheid")];
+        let clear = [("offset", "0".to_string())];
+        let detail = describe(&store, query, &hidden, &clear).unwrap();
         assert!(!detail.to_lowercase().contains("nowak"), "{detail}");
         assert!(!detail.contains("2001"), "{detail}");
-        assert!(detail.contains("type=\"Bescheid\""), "{detail}");
+        assert!(
+            !detail.contains("Bescheid") && detail.contains("type=hmac:"),
+            "{detail}"
+        );
+        assert!(detail.contains("offset=0"), "{detail}");
         let found = |text: &str| {
             Suspicion::of(&store, text)
                 .unwrap()
@@ -150,6 +174,6 @@ mod tests {
         // Another store has another key: the same words hash differently.
         let other_dir = tempfile::tempdir().unwrap();
         let other = Store::open(other_dir.path()).unwrap();
-        assert_ne!(describe(&other, query, &filters).unwrap(), detail);
+        assert_ne!(describe(&other, query, &hidden, &clear).unwrap(), detail);
     }
 }

@@ -113,10 +113,10 @@ impl Command {
     }
 
     /// The change as the audit trail records it: what was asked, with a
-    /// note named by its hash and length only. The note itself is in the
-    /// item's history, where those who see the item read it; the trail's
-    /// readers (auditors) see no social data.
-    pub fn audit_detail(&self) -> String {
+    /// note named only as `note_ref` names it (a keyed hash and its length).
+    /// The note itself is in the item's history, where those who see the
+    /// item read it; the trail's readers (auditors) see no social data.
+    pub fn audit_detail(&self, note_ref: &dyn Fn(&str) -> String) -> String {
         let (asked, note) = match self {
             Command::Start => ("start".to_string(), None),
             Command::Done { note } => ("done".to_string(), note.as_deref()),
@@ -136,11 +136,7 @@ impl Command {
             }
         };
         match note {
-            Some(note) => format!(
-                "{asked}; note sha256:{} ({} characters, in the item's history)",
-                &crate::model::Sha256::of(note.as_bytes()).to_string()[..16],
-                note.chars().count()
-            ),
+            Some(note) => format!("{asked}; {}", note_ref(note)),
             None => asked,
         }
     }

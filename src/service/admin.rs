@@ -254,21 +254,29 @@ fn summary(r: &ImportReport) -> String {
 }
 
 /// Whether an import can widen someone's scope: any change to caseworkers
-/// (ranges, teams, sites), or a recipient already known whose BG, surname,
-/// explicit caseworker or applicant flag changes (each can move a BG and its
-/// documents to another caseworker). New recipients are routed by the ranges
-/// already approved and change nobody's access to what exists.
+/// (ranges, teams, sites, or one left out, who loses their ranges); for
+/// recipients, any row that can move an existing BG to another caseworker: a
+/// known recipient whose BG, surname, site, explicit caseworker or applicant
+/// flag changes, or a new member of a BG that exists already, or a new
+/// recipient assigned explicitly or marked as applicant. Only new recipients
+/// of new BGs, routed by the ranges already approved, go through at once.
 pub fn widens(registry: &Registry, table: Table, plan: &import::Plan) -> bool {
     match table {
-        Table::Caseworkers => plan.report.added + plan.report.changed > 0,
+        Table::Caseworkers => {
+            plan.report.added + plan.report.changed > 0 || !plan.report.notes.is_empty()
+        }
         Table::Recipients => plan.persons().iter().any(|p| {
             let moves = |before: &Person| {
                 before.bg != p.bg
                     || before.nachname != p.nachname
+                    || before.standort != p.standort
                     || before.sachbearbeiter != p.sachbearbeiter
                     || before.antragsteller != p.antragsteller
             };
-            registry.person(&p.kundennummer).is_some_and(moves)
+            match registry.person(&p.kundennummer) {
+                Some(before) => moves(before),
+                None => registry.has_bg(&p.bg) || p.sachbearbeiter.is_some() || p.antragsteller,
+            }
         }),
     }
 }
@@ -426,13 +434,25 @@ fn pending_change(services: &Services, id: u64) -> Result<PendingChange, Service
 /// one who asked (or an operator). The change is judged again as things are
 /// now (a name may have been taken meanwhile). Blocking.
 pub fn approve(services: &Services, actor: &Actor, id: u64) -> Result<Approved, ServiceError> {
-    actor.require(ADMINS)?;
-    let pending = pending_change(services, id)?;
-    if actor.user().is_some_and(|u| u.id == pending.requested_by) {
-        return Err(ServiceError::Conflict(
-            "You asked for this change; a second admin must approve it.".into(),
-        ));
-    }
+    // The approval itself is recorded, also when it is refused (an admin
+    // approving their own change is what the auditor wants to see); the
+    // change it carries out has its own entry.
+    let pending = services.audited(
+        actor,
+        "approve_access",
+        format!("pending change {id}"),
+        |_| None,
+        |_| {
+            actor.require(ADMINS)?;
+            let pending = pending_change(services, id)?;
+            if actor.user().is_some_and(|u| u.id == pending.requested_by) {
+                return Err(ServiceError::Conflict(
+                    "You asked for this change; a second admin must approve it.".into(),
+                ));
+            }
+            Ok(pending)
+        },
+    )?;
     Ok(match pending.change.clone() {
         AccessChange::AddUser { user } => {
             let (user, token) = create_user(services, actor, user, Some(&pending))?;

@@ -266,27 +266,32 @@ fn documents_detail(ids: impl Iterator<Item = DocumentId>) -> String {
     format!("documents {}", ids.join(", "))
 }
 
-/// A search's filters for its audit entry: none is free text.
-fn filters(request: &SearchRequest<'_>) -> Vec<(&'static str, String)> {
-    let mut filters = Vec::new();
-    let given = [
-        ("bg", request.bg),
+/// Filters as the audit entry names them: (name, value).
+type Named<T> = Vec<(&'static str, T)>;
+
+/// A search's filters for its audit entry: those a caller types freely
+/// (hashed) and the others (a BG, days, the page).
+fn filters<'a>(request: &SearchRequest<'a>) -> (Named<&'a str>, Named<String>) {
+    let typed = [
         ("type", request.doc_type),
         ("schlagwort", request.schlagwort),
         ("site", request.site),
     ];
-    for (name, value) in given {
-        if let Some(value) = value {
-            filters.push((name, format!("{value:?}")));
-        }
+    let hidden = typed
+        .into_iter()
+        .filter_map(|(name, value)| Some((name, value?)))
+        .collect();
+    let mut clear = Vec::new();
+    if let Some(bg) = request.bg {
+        clear.push(("bg", bg.to_string()));
     }
     for (name, bound) in [("from", request.from), ("to", request.to)] {
         if let Some(bound) = bound {
-            filters.push((name, bound.to_string()));
+            clear.push((name, bound.to_string()));
         }
     }
-    filters.push(("offset", request.offset.to_string()));
-    filters
+    clear.push(("offset", request.offset.to_string()));
+    (hidden, clear)
 }
 
 /// The most hits one search shows a user (a screenful or two) and an
@@ -368,7 +373,10 @@ pub fn search(
     let ids: Vec<String> = results.hits.iter().map(|h| h.id.to_string()).collect();
     let detail = format!(
         "{}; shown: {}",
-        crate::audit::words::describe(services.store(), request.query, &filters(&request))?,
+        {
+            let (hidden, clear) = filters(&request);
+            crate::audit::words::describe(services.store(), request.query, &hidden, &clear)?
+        },
         ids.join(",")
     );
     services.record(

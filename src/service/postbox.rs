@@ -173,9 +173,13 @@ pub fn change(
 ) -> Result<Changed, ServiceError> {
     let name = command.action();
     // On the command line `--by` names a caseworker; the actor is who ran it.
+    let key = crate::audit::words::note_ref;
+    let note_ref = |note: &str| {
+        key(services.store(), note).unwrap_or_else(|e| format!("note (not hashed: {e})"))
+    };
     let detail = match by {
-        Some(by) => format!("{}, by {by}", command.audit_detail()),
-        None => command.audit_detail(),
+        Some(by) => format!("{}, by {by}", command.audit_detail(&note_ref)),
+        None => command.audit_detail(&note_ref),
     };
     let new_bg = match &command {
         Command::Correct { bg: Some(bg), .. } => Some(bg.clone()),

@@ -27,8 +27,11 @@ pub fn entries(
     if let Some(bg) = &filter.bg {
         asked.push(format!("bg={bg}"));
     }
-    if filter.searched.is_some() {
-        asked.push("searched=(words withheld)".to_string());
+    if let Some(words) = &filter.searched {
+        // As hashes: the auditor's checks are on the record too, without
+        // the names they were about.
+        let hashed = crate::audit::words::describe(services.store(), words, &[], &[])?;
+        asked.push(format!("searched {hashed}"));
     }
     services.record(
         actor,
