@@ -155,8 +155,9 @@ pub async fn serve(config: Config, shutdown: Shutdown) -> Result<(), DaemonError
         "eakte is running"
     );
     log_audit_head(&store);
-    if let Some(file) = &config.audit.anchor_file {
-        compare_with_anchor(&store, file);
+    if let Some(file) = config.audit.anchor_file.clone() {
+        let store = store.clone();
+        tokio::task::spawn_blocking(move || compare_with_anchor(&store, &file)).await?;
     }
     let anchoring = config.audit.anchor_file.clone().map(|file| Anchoring {
         file,
@@ -186,12 +187,17 @@ pub async fn serve(config: Config, shutdown: Shutdown) -> Result<(), DaemonError
     tokio::task::spawn_blocking(move || index_thread.finish()).await??;
     store.flush()?;
     log_audit_head(&store);
-    if let Some(anchoring) = &anchoring {
-        if let Some(keeper) = anchored {
-            let _ = keeper.join();
-        }
-        // The last word: the head as the daemon leaves it.
-        if let Err(e) = crate::audit::anchor::anchor_head(&store, &anchoring.file) {
+    if let Some(anchoring) = anchoring {
+        // The keeper's last check, then the last word: the head as the
+        // daemon leaves it.
+        let anchored = tokio::task::spawn_blocking(move || {
+            if let Some(keeper) = anchored {
+                let _ = keeper.join();
+            }
+            crate::audit::anchor::anchor_head(&store, &anchoring.file)
+        })
+        .await?;
+        if let Err(e) = anchored {
             tracing::error!(error = %e, "the audit trail could not be anchored at the stop");
         }
     }

@@ -98,15 +98,19 @@ impl AuditTrail<'_> {
     /// the same word gives the same hash in every entry, but only with this
     /// key, so a copy of the trail alone does not reveal what was searched.
     pub fn word_key(&self) -> Result<[u8; 32], StoreError> {
+        if let Some(key) = self.store.word_key.get() {
+            return Ok(*key);
+        }
         let tree = &self.trees().audit_meta;
         if let Some(key) = tree.get(WORD_KEY)? {
-            return key
+            let key: [u8; 32] = key
                 .as_ref()
                 .try_into()
                 .map_err(|_| StoreError::Inconsistent {
                     tree: "audit_meta",
                     detail: "the search word key is not 32 bytes".into(),
-                });
+                })?;
+            return Ok(*self.store.word_key.get_or_init(|| key));
         }
         let mut fresh = [0u8; 32];
         let random = "/dev/urandom";

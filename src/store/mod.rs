@@ -158,6 +158,9 @@ pub struct Store {
     /// Wakes long-polls when their postboxes change.
     hub: Arc<hub::ChangeHub>,
     blobs: BlobStore,
+    /// The search word key once read (see [`audit::AuditTrail::word_key`]):
+    /// it never changes, and every search needs it.
+    word_key: Arc<std::sync::OnceLock<[u8; 32]>>,
 }
 
 impl Store {
@@ -194,6 +197,7 @@ impl Store {
             min_free_bytes: Arc::new(AtomicU64::new(0)),
             documents_total: Arc::new(AtomicU64::new(documents_total)),
             blobs,
+            word_key: Arc::default(),
         })
     }
 
