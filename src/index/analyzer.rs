@@ -9,9 +9,9 @@
 //! ("Stiftumg" for "Stiftung") changes which suffix the stemmer strips and puts
 //! the word out of fuzzy reach, so fuzzy matching compares surface forms.
 
+use super::stem::GermanStemmer;
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
-    TextAnalyzer,
+    AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
 };
 use tantivy::Index;
 
@@ -26,7 +26,7 @@ pub fn german() -> TextAnalyzer {
     TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
         .filter(LowerCaser)
-        .filter(Stemmer::new(Language::German))
+        .filter(GermanStemmer)
         .filter(AsciiFoldingFilter)
         .build()
 }

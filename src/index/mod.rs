@@ -14,6 +14,7 @@ pub mod indexer;
 pub mod query;
 pub mod search;
 mod seekable;
+mod stem;
 pub mod thread;
 
 use crate::model::{Document, DocumentId};
