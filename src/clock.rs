@@ -78,6 +78,17 @@ pub fn german_date(at: Timestamp) -> Date {
 }
 
 /// The first instant of a German calendar day.
+/// A bound of a search by receipt day: the German midnight that starts
+/// `day`, or with `end` the one that ends it.
+pub fn receipt_bound(day: Date, end: bool) -> Timestamp {
+    let day = if end {
+        day.tomorrow().unwrap_or(day)
+    } else {
+        day
+    };
+    german_midnight(day)
+}
+
 pub fn german_midnight(day: Date) -> Timestamp {
     day.to_zoned(german_zone().clone())
         .map(|z| z.timestamp())

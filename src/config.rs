@@ -53,6 +53,25 @@ struct RawConfig {
     classify: RawClassify,
     audit: RawAudit,
     access: RawAccess,
+    web: RawWeb,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawWeb {
+    secure_cookie: bool,
+    session_idle_minutes: u64,
+    session_hours: u64,
+}
+
+impl Default for RawWeb {
+    fn default() -> Self {
+        RawWeb {
+            secure_cookie: false,
+            session_idle_minutes: 30,
+            session_hours: 10,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -104,6 +123,7 @@ impl Default for RawConfig {
             classify: RawClassify::default(),
             audit: RawAudit::default(),
             access: RawAccess::default(),
+            web: RawWeb::default(),
         }
     }
 }
@@ -204,6 +224,19 @@ pub struct Config {
     /// API wait for a second admin (off for an office with one admin; each
     /// such change is then flagged to the auditor).
     pub four_eyes: bool,
+    pub web: WebConfig,
+}
+
+/// `[web]`: the caseworkers' web UI on the API's listener.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// `secure_cookie`: the session cookie only over TLS (set it behind a
+    /// reverse proxy that terminates TLS).
+    pub secure_cookie: bool,
+    /// `session_idle_minutes`: a session ends after this long without a request …
+    pub session_idle: Duration,
+    /// … and `session_hours` after its login in any case.
+    pub session_absolute: Duration,
 }
 
 /// `[audit]`: where the trail's head is anchored outside the store.
@@ -420,6 +453,11 @@ impl Config {
                 rules_file: raw.classify.rules_file.map(|p| absolute(base, &p)),
             },
             four_eyes: raw.access.four_eyes,
+            web: WebConfig {
+                secure_cookie: raw.web.secure_cookie,
+                session_idle: Duration::from_secs(raw.web.session_idle_minutes.max(1) * 60),
+                session_absolute: Duration::from_secs(raw.web.session_hours.max(1) * 3600),
+            },
             audit: AuditConfig {
                 anchor_file,
                 anchor_every_entries: raw.audit.anchor_every_entries,

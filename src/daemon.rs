@@ -130,7 +130,8 @@ pub async fn serve(config: Config, shutdown: Shutdown) -> Result<(), DaemonError
         source,
     })?;
     let api_state = crate::api::Inner::new(services.clone(), &config.limits, shutdown.clone());
-    let api = tokio::spawn(crate::api::serve(listener, api_state, API_GRACE));
+    let app = crate::web::app(api_state.clone(), &config.web);
+    let api = tokio::spawn(crate::api::serve(listener, api_state, app, API_GRACE));
     let control = tokio::spawn(control.serve(
         services.clone(),
         Arc::new(config.clone()),

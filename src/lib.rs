@@ -69,3 +69,4 @@ pub mod store;
 pub mod timefmt;
 pub mod untrusted;
 pub mod users;
+mod web;

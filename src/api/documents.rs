@@ -106,12 +106,18 @@ pub async fn original(
     let shown =
         blocking(move || documents::read(&state.services, &actor, DocumentId(id), Read::Original))
             .await?;
+    Ok(original_download(shown))
+}
+
+/// An original as a download that a browser never runs (the API's and the
+/// web UI's).
+pub fn original_download(shown: crate::service::documents::Shown) -> Response {
     let doc = shown.document;
     let disposition = format!(
         "attachment; filename*=UTF-8''{}",
         percent_encode(&doc.original_name)
     );
-    Ok((
+    (
         [
             (header::CONTENT_TYPE, doc.kind.mime_type().to_string()),
             (header::CONTENT_DISPOSITION, disposition),
@@ -124,7 +130,7 @@ pub async fn original(
         ],
         shown.original.unwrap_or_default(),
     )
-        .into_response())
+        .into_response()
 }
 
 /// Percent-encoding of everything but unreserved characters: RFC 5987 for a

@@ -140,12 +140,18 @@ pub fn router(state: AppState) -> Router {
 /// daemon's file descriptors) for ever; no real client needs more than this.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Serve `router` on `listener` until the shutdown, then let the open
+/// Serve `app` (the API's [`router`], with the web UI in front of it) on
+/// `listener` until the shutdown, then let the open
 /// connections finish for up to `grace` (long-polls end on the shutdown too).
 ///
 /// axum's `serve` offers no header read timeout, so this is its accept loop
 /// on hyper with one.
-pub async fn serve(listener: tokio::net::TcpListener, state: AppState, grace: Duration) {
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    app: Router,
+    grace: Duration,
+) {
     use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
     use hyper_util::server::conn::auto::Builder;
     use hyper_util::service::TowerToHyperService;
@@ -157,7 +163,6 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState, grace: Du
     // IPv6 counted per /64, as failed logins are.
     let per_address = tally::Tally::new(state.max_connections_per_address);
     let shutdown = state.shutdown.clone();
-    let app = router(state);
     loop {
         let slot = tokio::select! {
             slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),

@@ -36,11 +36,24 @@ pub async fn poll(
     Caller(actor): Caller,
     Query(q): Query<PollQuery>,
 ) -> Result<Json<Poll>, ApiError> {
+    Ok(Json(
+        long_poll(&state, actor, q.since, q.wait.unwrap_or(0)).await?,
+    ))
+}
+
+/// The work of a poll (the API's and the web UI's live Postkorb): the view,
+/// or the changes after `since`, waiting up to `wait` seconds for the first.
+pub async fn long_poll(
+    state: &AppState,
+    actor: crate::service::Actor,
+    since: Option<u64>,
+    wait: u64,
+) -> Result<Poll, ApiError> {
     actor.require(postbox::WORKERS)?;
-    let wait = q.wait.unwrap_or(0).min(MAX_WAIT_SECS);
+    let wait = wait.min(MAX_WAIT_SECS);
     // A user's screens need one or two long-polls; a script holding
     // hundreds would hold as many connections and wake-ups.
-    let _slot = match (actor.user(), q.since, wait) {
+    let _slot = match (actor.user(), since, wait) {
         (Some(user), Some(_), 1..) => Some(state.polls.take(user.id).ok_or_else(|| {
             ApiError::too_many_requests(
                 format!(
@@ -77,7 +90,7 @@ pub async fn poll(
     // Subscribed before the first look, so no change slips between look and wait.
     let wake = store.postboxes().subscribe(&postboxes);
     let postboxes = Arc::new(postboxes);
-    let mut since = q.since;
+    let mut since = since;
     // Whether this poll waited for news (only those count as deliveries).
     let mut waited = false;
     loop {
@@ -99,15 +112,15 @@ pub async fn poll(
             }
         }
         if news || since.is_none() || Instant::now() >= deadline || state.shutdown.is_triggered() {
-            return Ok(Json(poll));
+            return Ok(poll);
         }
         since = Some(poll.cursor);
         if page_full {
             continue; // more changes wait beyond this page; none was the caller's
         }
         tokio::select! {
-            _ = tokio::time::sleep_until(deadline) => return Ok(Json(poll)),
-            _ = state.shutdown.triggered() => return Ok(Json(poll)),
+            _ = tokio::time::sleep_until(deadline) => return Ok(poll),
+            _ = state.shutdown.triggered() => return Ok(poll),
             _ = wake.notified() => waited = true,
             _ = accounts.changed() => {
                 let store = store.clone();
@@ -166,7 +179,7 @@ pub async fn change(
     .await
 }
 
-fn command(action: &str, body: ChangeBody) -> Result<Command, ApiError> {
+pub fn command(action: &str, body: ChangeBody) -> Result<Command, ApiError> {
     let missing =
         |field: &str| ApiError::unprocessable(format!("`{field}` is required to {action} an item"));
     Ok(match action {

@@ -49,12 +49,7 @@ pub async fn search(
         let Some(v) = value else { return Ok(None) };
         let date =
             crate::timefmt::day(v).map_err(|e| ApiError::bad_request(format!("{name}: {e}")))?;
-        let date = if end {
-            date.tomorrow().unwrap_or(date)
-        } else {
-            date
-        };
-        Ok(Some(crate::clock::german_midnight(date)))
+        Ok(Some(crate::clock::receipt_bound(date, end)))
     };
     let (from, to) = (day("from", &q.from, false)?, day("to", &q.to, true)?);
     // A BG filter that is no BG number would silently match nothing.

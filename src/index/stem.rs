@@ -104,7 +104,13 @@ mod tests {
             stemmer: Stemmer::create(Algorithm::German),
             stems: HashMap::new(),
         };
-        let words = ["bescheide", "widersprüche", "straße", "leistungen", "häuser"];
+        let words = [
+            "bescheide",
+            "widersprüche",
+            "straße",
+            "leistungen",
+            "häuser",
+        ];
         // Twice: once stemmed, once remembered.
         for _ in 0..2 {
             for w in words {

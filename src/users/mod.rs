@@ -207,11 +207,15 @@ pub fn authenticate(store: &Store, token: &str) -> Result<Option<User>, StoreErr
 
 /// `eakte_` and 64 hex digits from the kernel's random source.
 fn new_token() -> Result<String, UserError> {
-    let mut bytes = [0u8; 32];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes))
-        .map_err(UserError::Random)?;
+    let bytes = random_secret().map_err(UserError::Random)?;
     Ok(format!("eakte_{}", hex::encode(bytes)))
+}
+
+/// 32 bytes from the kernel's random source (tokens, session cookies).
+pub fn random_secret() -> std::io::Result<[u8; 32]> {
+    let mut bytes = [0u8; 32];
+    std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes))?;
+    Ok(bytes)
 }
 
 #[cfg(test)]

@@ -1,0 +1,125 @@
+//! Errors as pages: a German message that says what to do, never a stack
+//! trace or a problem document.
+
+use crate::api::error::ApiError;
+use crate::service::Class;
+use crate::service::ServiceError;
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+
+#[derive(Debug)]
+pub struct WebError {
+    pub status: StatusCode,
+    pub title: &'static str,
+    pub message: String,
+}
+
+#[derive(Template)]
+#[template(path = "fehler.html")]
+struct ErrorPage<'a> {
+    title: &'a str,
+    message: &'a str,
+}
+
+/// What a foreign and a missing document, Akte or item both answer.
+const NOT_FOUND: &str = "Das Dokument, die Akte oder der Eintrag existiert nicht oder liegt \
+    nicht in Ihrer Zuständigkeit. Prüfen Sie die Nummer oder suchen Sie über die Suche.";
+
+impl WebError {
+    pub fn new(status: StatusCode, title: &'static str, message: impl Into<String>) -> WebError {
+        WebError {
+            status,
+            title,
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found() -> WebError {
+        WebError::new(StatusCode::NOT_FOUND, "Nicht gefunden", NOT_FOUND)
+    }
+
+    pub fn input(message: impl Into<String>) -> WebError {
+        WebError::new(StatusCode::UNPROCESSABLE_ENTITY, "Eingabe prüfen", message)
+    }
+
+    pub fn internal(e: impl std::fmt::Display) -> WebError {
+        tracing::error!(error = %e, "web UI request failed");
+        WebError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Technischer Fehler",
+            "Die Seite konnte nicht erstellt werden. Versuchen Sie es in einem Moment \
+             erneut; bleibt der Fehler, melden Sie sich bitte bei der IT.",
+        )
+    }
+}
+
+impl From<ServiceError> for WebError {
+    fn from(e: ServiceError) -> WebError {
+        match e.class() {
+            Class::NotFound => WebError::not_found(),
+            Class::BadRequest | Class::Unprocessable => WebError::input(format!(
+                "Die Angaben passen nicht: {}. Bitte korrigieren Sie sie und versuchen Sie es erneut.",
+                e.detail()
+            )),
+            Class::Conflict => WebError::new(
+                StatusCode::CONFLICT,
+                "Nicht möglich",
+                format!(
+                    "Das geht in diesem Zustand nicht ({}). Laden Sie die Seite neu.",
+                    e.detail()
+                ),
+            ),
+            Class::Expired => WebError::new(
+                StatusCode::GONE,
+                "Veraltet",
+                "Die Ansicht ist veraltet. Bitte laden Sie die Seite neu.",
+            ),
+            Class::Unavailable => WebError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Vorübergehend nicht verfügbar",
+                "eakte kann gerade nichts speichern (die IT ist informiert). Ihre Arbeit \
+                 ist nicht verloren: versuchen Sie es in einigen Minuten erneut.",
+            ),
+            Class::Internal => WebError::internal(e),
+        }
+    }
+}
+
+impl From<ApiError> for WebError {
+    fn from(e: ApiError) -> WebError {
+        match e.status {
+            StatusCode::NOT_FOUND => WebError::not_found(),
+            StatusCode::TOO_MANY_REQUESTS => WebError::new(
+                e.status,
+                "Bitte warten",
+                "Zu viele Anfragen auf einmal. Bitte warten Sie einen Moment.",
+            ),
+            StatusCode::GONE => WebError::new(
+                e.status,
+                "Veraltet",
+                "Die Ansicht ist veraltet. Bitte laden Sie die Seite neu.",
+            ),
+            StatusCode::UNAUTHORIZED => WebError::new(
+                e.status,
+                "Abgemeldet",
+                "Ihre Anmeldung ist nicht mehr gültig. Bitte melden Sie sich neu an.",
+            ),
+            s if s.is_server_error() => WebError::internal(e.detail),
+            _ => WebError::input(e.detail),
+        }
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let page = ErrorPage {
+            title: self.title,
+            message: &self.message,
+        };
+        match page.render() {
+            Ok(html) => (self.status, Html(html)).into_response(),
+            Err(_) => (self.status, self.message).into_response(),
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! The caseworkers' web UI (German), served by `eakte serve` on the API's
+//! listener: server-rendered pages (askama templates, compiled into the
+//! binary), one stylesheet and a few lines of JavaScript of our own for the
+//! live Postkorb and the keyboard. No framework and no build step: a page is
+//! one request of a few tens of kB, which a slow office PC renders at once.
+//!
+//! One permission path: every page calls the same audited service functions
+//! as the matching API call ([`crate::service`]), so scope, 404 for what is
+//! not the caller's and the audit entries are the API's. Requests pass the
+//! API's gate too, which records every refusal no operation recorded.
+
+mod assets;
+mod error;
+mod pages;
+pub mod session;
+mod view;
+
+use crate::api::AppState;
+use crate::config::WebConfig;
+use axum::extract::{MatchedPath, Request};
+use axum::http::{header, HeaderValue};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use session::Sessions;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// What the pages share: the API's state and the open sessions.
+pub struct Web {
+    pub api: AppState,
+    pub sessions: Sessions,
+    /// `[web] secure_cookie`.
+    pub secure_cookie: bool,
+}
+
+pub type WebState = Arc<Web>;
+
+/// The pages' policy: our own scripts, styles and images only, no inline
+/// script, no framing, forms only to ourselves.
+pub const PAGE_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+    img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; \
+    frame-ancestors 'none'";
+
+/// The web UI in front of the API: its pages, and everything else to the
+/// API's router.
+pub fn app(api: AppState, config: &WebConfig) -> Router {
+    let web = Arc::new(Web {
+        api: api.clone(),
+        sessions: Sessions::new(config.session_idle, config.session_absolute),
+        secure_cookie: config.secure_cookie,
+    });
+    let pages = Router::new()
+        .route("/", get(pages::start))
+        .route("/anmelden", get(pages::login_form).post(pages::login))
+        .route("/abmelden", post(pages::logout))
+        .route("/postkorb", get(pages::postkorb))
+        .route("/postkorb/live", get(pages::postkorb_live))
+        .route("/eintraege/{id}/{aktion}", post(pages::change_item))
+        .route("/dokumente/{id}", get(pages::dokument))
+        .route("/dokumente/{id}/original", get(pages::original))
+        .route("/akten/{bg}", get(pages::akte))
+        .route("/akten/{bg}/notiz", post(pages::file_note))
+        .route("/suche", get(pages::suche_form).post(pages::suche))
+        .route("/assets/{name}", get(assets::serve))
+        .with_state(web)
+        .layer(middleware::from_fn_with_state(
+            api.clone(),
+            crate::api::gate::pass,
+        ))
+        .layer(middleware::from_fn(page_headers));
+    pages.fallback_service(crate::api::router(api))
+}
+
+/// The API's caching and sniffing headers, and the pages' own policy;
+/// request metrics as the API keeps them.
+async fn page_headers(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |p| p.as_str())
+        .to_string();
+    let method = if request.method() == axum::http::Method::POST {
+        "POST"
+    } else {
+        "GET"
+    };
+    let mut response = next.run(request).await;
+    crate::metrics::metrics().http(
+        method,
+        &route,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    let headers = response.headers_mut();
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers
+        .entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(PAGE_POLICY));
+    response
+}

@@ -1,0 +1,160 @@
+//! `/dokumente/{id}`: the recognised text beside the facts, why eakte
+//! classified and routed it so, its history and what can be done with it.
+
+use super::super::error::WebError;
+use super::super::view::{german_time, state_name, Me, SignedIn};
+use super::super::WebState;
+use super::page;
+use crate::model::{Action, DocumentId, Item, ItemState};
+use crate::service::documents::{self, Read};
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{Html, Response};
+
+#[derive(Template)]
+#[template(path = "dokument.html")]
+struct DocumentPage {
+    me: Me,
+    nav: &'static str,
+    doc: DocView,
+    item: Option<ItemView>,
+}
+
+struct DocView {
+    id: u64,
+    title: String,
+    received: String,
+    doc_type: String,
+    schlagwort: String,
+    bg: Option<String>,
+    site: String,
+    file_name: String,
+    size: String,
+    evidence: Vec<String>,
+    pages: Vec<PageView>,
+}
+
+struct PageView {
+    number: u32,
+    text: String,
+    confidence: Option<u32>,
+}
+
+struct ItemView {
+    id: u64,
+    state: &'static str,
+    open: bool,
+    resubmit: Option<String>,
+    route: String,
+    history: Vec<HistoryView>,
+}
+
+struct HistoryView {
+    at: String,
+    what: String,
+    by: Option<String>,
+}
+
+fn what_happened(action: &Action) -> String {
+    match action {
+        Action::Routed { to, .. } => format!("eingegangen, an {to}"),
+        Action::Started => "in Bearbeitung genommen".into(),
+        Action::Done => "zdA (erledigt)".into(),
+        Action::Forwarded { from, to } => format!("weitergeleitet von {from} an {to}"),
+        Action::Resubmitted { until } => {
+            format!("Wiedervorlage am {}", crate::timefmt::german_day(*until))
+        }
+        Action::Corrected { changes, to, .. } => {
+            format!("berichtigt ({}), jetzt bei {to}", changes.join(", "))
+        }
+    }
+}
+
+fn item_view(item: &Item) -> ItemView {
+    ItemView {
+        id: item.id.0,
+        state: state_name(item.state),
+        open: item.state != ItemState::Done,
+        resubmit: item.resubmit_until.map(crate::timefmt::german_day),
+        route: item.route.explanation.clone(),
+        history: item
+            .history
+            .iter()
+            .map(|h| HistoryView {
+                at: german_time(&h.at),
+                what: match &h.note {
+                    Some(note) => format!("{}: „{note}“", what_happened(&h.action)),
+                    None => what_happened(&h.action),
+                },
+                by: h.by.clone(),
+            })
+            .collect(),
+    }
+}
+
+fn size(bytes: u64) -> String {
+    match bytes {
+        0..1024 => format!("{bytes} Bytes"),
+        1024..1_048_576 => format!("{} kB", bytes / 1024),
+        _ => format!("{:.1} MB", bytes as f64 / 1_048_576.0).replace('.', ","),
+    }
+}
+
+/// The page shows the text: it is recorded as the API's text read.
+pub async fn dokument(
+    State(web): State<WebState>,
+    signed_in: SignedIn,
+    Path(id): Path<u64>,
+) -> Result<Html<String>, WebError> {
+    let services = web.api.services.clone();
+    let actor = signed_in.actor.clone();
+    let shown = crate::api::blocking(move || {
+        documents::read(&services, &actor, DocumentId(id), Read::Text)
+    })
+    .await?;
+    let d = &shown.document;
+    let class = d.classification.as_ref();
+    let doc_type = class.map_or_else(|| "unbekannt".to_string(), |c| c.doc_type.clone());
+    let doc = DocView {
+        id: d.id.0,
+        title: format!("{doc_type} vom {}", german_time(&d.received_at)),
+        received: german_time(&d.received_at),
+        doc_type,
+        schlagwort: class.map(|c| c.schlagwort.clone()).unwrap_or_default(),
+        bg: class.and_then(|c| c.bg()).map(|bg| bg.to_string()),
+        site: d.site.clone().unwrap_or_else(|| "–".into()),
+        file_name: d.original_name.clone(),
+        size: size(d.size),
+        evidence: class.map(|c| c.type_evidence.clone()).unwrap_or_default(),
+        pages: d
+            .pages
+            .iter()
+            .map(|p| PageView {
+                number: p.number,
+                text: p.text.clone(),
+                confidence: p.confidence.map(|c| c.round() as u32),
+            })
+            .collect(),
+    };
+    page(&DocumentPage {
+        me: signed_in.me,
+        nav: "",
+        doc,
+        item: shown.item.as_ref().map(item_view),
+    })
+}
+
+/// The original, as a download (recorded as the API's download).
+pub async fn original(
+    State(web): State<WebState>,
+    signed_in: SignedIn,
+    Path(id): Path<u64>,
+) -> Result<Response, WebError> {
+    let services = web.api.services.clone();
+    let actor = signed_in.actor.clone();
+    let shown = crate::api::blocking(move || {
+        documents::read(&services, &actor, DocumentId(id), Read::Original)
+    })
+    .await?;
+    Ok(crate::api::documents::original_download(shown))
+}

@@ -1,0 +1,185 @@
+//! Sessions of the web UI: the user logs in once with their token and then
+//! carries a session cookie (HttpOnly, SameSite=Strict, Secure behind TLS).
+//!
+//! Sessions live in the daemon's memory, keyed by the SHA-256 of the cookie's
+//! value, so that not even a memory dump yields a usable cookie. A restart
+//! ends them: logging in again costs one token paste, and a session that
+//! outlived the daemon would also outlive a revocation missed meanwhile.
+//! Every request re-reads the account, so a revoked token ends its sessions
+//! at once.
+
+use crate::model::Sha256;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// The cookie's name.
+pub const COOKIE: &str = "eakte_sitzung";
+/// Most sessions at once (bounded memory under a flood of logins).
+const MAX_SESSIONS: usize = 10_000;
+
+/// One logged-in browser.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: u64,
+    /// Every state-changing form carries this (and nothing else knows it).
+    pub csrf: String,
+    started: Instant,
+    last_seen: Instant,
+}
+
+pub struct Sessions {
+    open: Mutex<HashMap<Sha256, Session>>,
+    /// Ends after this long without a request …
+    idle: Duration,
+    /// … and after this long in any case (a working day).
+    absolute: Duration,
+}
+
+impl Sessions {
+    pub fn new(idle: Duration, absolute: Duration) -> Sessions {
+        Sessions {
+            open: Mutex::default(),
+            idle,
+            absolute,
+        }
+    }
+
+    /// How long a session lives without a request.
+    pub fn idle(&self) -> Duration {
+        self.idle
+    }
+
+    fn open(&self) -> std::sync::MutexGuard<'_, HashMap<Sha256, Session>> {
+        self.open.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A new session for `user`: the cookie value to set.
+    pub fn start(&self, user: u64) -> std::io::Result<String> {
+        let cookie = hex::encode(crate::users::random_secret()?);
+        let csrf = hex::encode(crate::users::random_secret()?);
+        let now = Instant::now();
+        let mut open = self.open();
+        if open.len() >= MAX_SESSIONS {
+            open.retain(|_, s| self.alive(s, now));
+            if open.len() >= MAX_SESSIONS {
+                if let Some(oldest) = open
+                    .iter()
+                    .min_by_key(|(_, s)| s.last_seen)
+                    .map(|(k, _)| k.clone())
+                {
+                    open.remove(&oldest);
+                }
+            }
+        }
+        open.insert(
+            Sha256::of(cookie.as_bytes()),
+            Session {
+                user,
+                csrf,
+                started: now,
+                last_seen: now,
+            },
+        );
+        Ok(cookie)
+    }
+
+    /// The live session of `cookie`, its idle time renewed.
+    pub fn get(&self, cookie: &str) -> Option<Session> {
+        let key = Sha256::of(cookie.as_bytes());
+        let now = Instant::now();
+        let mut open = self.open();
+        let session = open.get_mut(&key)?;
+        if !self.alive(session, now) {
+            open.remove(&key);
+            return None;
+        }
+        session.last_seen = now;
+        Some(session.clone())
+    }
+
+    pub fn end(&self, cookie: &str) {
+        self.open().remove(&Sha256::of(cookie.as_bytes()));
+    }
+
+    fn alive(&self, session: &Session, now: Instant) -> bool {
+        now.duration_since(session.last_seen) < self.idle
+            && now.duration_since(session.started) < self.absolute
+    }
+}
+
+/// The session cookie's value in a `Cookie` header, if any.
+pub fn cookie_of(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.to_string())
+}
+
+/// The `Set-Cookie` value that starts a session (`secure`: only over TLS).
+pub fn set_cookie(value: &str, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict{secure}")
+}
+
+/// The `Set-Cookie` value that ends one.
+pub fn clear_cookie(secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}")
+}
+
+/// Compares without telling by its duration how much of `given` was right.
+pub fn same_secret(given: &str, expected: &str) -> bool {
+    given.len() == expected.len()
+        && given
+            .bytes()
+            .zip(expected.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_end_when_idle_too_long_or_at_logout() {
+        let sessions = Sessions::new(Duration::from_millis(200), Duration::from_secs(60));
+        let cookie = sessions.start(7).unwrap();
+        assert_eq!(sessions.get(&cookie).unwrap().user, 7);
+        assert!(sessions.get("not a cookie").is_none());
+        std::thread::sleep(Duration::from_millis(250));
+        assert!(sessions.get(&cookie).is_none(), "idle too long");
+        let cookie = sessions.start(7).unwrap();
+        sessions.end(&cookie);
+        assert!(sessions.get(&cookie).is_none(), "logged out");
+    }
+
+    #[test]
+    fn sessions_end_at_the_absolute_expiry_however_busy() {
+        let sessions = Sessions::new(Duration::from_secs(60), Duration::from_millis(200));
+        let cookie = sessions.start(1).unwrap();
+        for _ in 0..5 {
+            std::thread::sleep(Duration::from_millis(50));
+            let _ = sessions.get(&cookie);
+        }
+        assert!(sessions.get(&cookie).is_none());
+    }
+
+    #[test]
+    fn the_cookie_is_found_among_others_and_secrets_compare_whole() {
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(
+            axum::http::header::COOKIE,
+            "a=1; eakte_sitzung=abc; b=2".parse().unwrap(),
+        );
+        assert_eq!(cookie_of(&headers).as_deref(), Some("abc"));
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abd", "abc"));
+        assert!(!same_secret("ab", "abc"));
+    }
+}

@@ -1,0 +1,175 @@
+//! What every page shows of its user, the signed-in request, and German
+//! forms of dates, states and ages.
+
+use super::error::WebError;
+use super::session::{self, Session};
+use super::WebState;
+use crate::api::gate::RequestTrail;
+use crate::model::{ItemState, Role};
+use crate::service::Actor;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+
+/// The signed-in user of a request, as the services know them, with their
+/// session (for the CSRF token of the page's forms).
+pub struct SignedIn {
+    pub actor: Actor,
+    pub session: Session,
+    pub me: Me,
+}
+
+/// The user as the page header shows them.
+#[derive(Debug, Clone)]
+pub struct Me {
+    pub name: String,
+    pub role: &'static str,
+    pub csrf: String,
+    /// Which menu entries they have.
+    pub postkorb: bool,
+    pub akten: bool,
+    pub klaerung: bool,
+    pub team: bool,
+}
+
+/// Not signed in: to the login, and back here afterwards.
+pub struct ToLogin(String);
+
+impl IntoResponse for ToLogin {
+    fn into_response(self) -> Response {
+        Redirect::to(&format!("/anmelden?weiter={}", self.0)).into_response()
+    }
+}
+
+impl FromRequestParts<WebState> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, web: &WebState) -> Result<SignedIn, Response> {
+        // Only the path comes back after the login: BG numbers are fine in
+        // paths, and a query might hold what someone typed.
+        let back =
+            || ToLogin(crate::api::documents::percent_encode(parts.uri.path())).into_response();
+        let Some(cookie) = session::cookie_of(&parts.headers) else {
+            return Err(back());
+        };
+        let Some(session) = web.sessions.get(&cookie) else {
+            return Err(back());
+        };
+        let store = web.api.services.store().clone();
+        let id = session.user;
+        let account = crate::api::blocking(move || store.accounts().get(id))
+            .await
+            .map_err(|e| WebError::from(e).into_response())?;
+        // Revoked since the login: the session ends with the token.
+        let Some(user) = account.filter(|u| u.revoked_at.is_none()) else {
+            web.sessions.end(&cookie);
+            return Err(back());
+        };
+        let trail = parts
+            .extensions
+            .get::<RequestTrail>()
+            .cloned()
+            .unwrap_or_default();
+        let actor = Actor::User {
+            user: user.clone(),
+            address: crate::api::auth::address_of(&parts.extensions),
+            recorded: trail.recorded.clone(),
+        };
+        trail.authenticated(&actor);
+        if parts.method == axum::http::Method::POST && !same_origin(&parts.headers) {
+            return Err(WebError::new(
+                StatusCode::FORBIDDEN,
+                "Nicht erlaubt",
+                "Dieses Formular kam nicht von eakte. Öffnen Sie die Seite neu und senden Sie es von dort.",
+            )
+            .into_response());
+        }
+        let me = Me {
+            name: user.name.clone(),
+            role: role_name(user.role),
+            csrf: session.csrf.clone(),
+            postkorb: matches!(
+                user.role,
+                Role::Caseworker | Role::Clearing | Role::Teamlead
+            ),
+            akten: matches!(user.role, Role::Caseworker | Role::Teamlead),
+            klaerung: user.role == Role::Clearing,
+            team: user.role == Role::Teamlead,
+        };
+        Ok(SignedIn { actor, session, me })
+    }
+}
+
+/// A POST from one of our pages: its Origin (which browsers send on every
+/// POST) names this host, or is absent (an old browser; SameSite=Strict and
+/// the CSRF token still hold).
+pub fn same_origin(headers: &axum::http::HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let origin_host = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"));
+    matches!((origin_host, host), (Some(o), Some(h)) if o == h)
+}
+
+impl SignedIn {
+    /// The form's CSRF token is this session's, else 403.
+    pub fn check_csrf(&self, given: &str) -> Result<(), WebError> {
+        if session::same_secret(given, &self.session.csrf) {
+            Ok(())
+        } else {
+            Err(WebError::new(
+                StatusCode::FORBIDDEN,
+                "Formular abgelaufen",
+                "Das Formular ist abgelaufen oder stammt aus einer früheren Anmeldung. \
+                 Laden Sie die Seite neu und versuchen Sie es noch einmal.",
+            ))
+        }
+    }
+}
+
+pub fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Caseworker => "Sachbearbeitung",
+        Role::Clearing => "Klärungsstelle",
+        Role::Teamlead => "Teamleitung",
+        Role::Admin => "Administration",
+        Role::Auditor => "Revision",
+    }
+}
+
+pub fn state_name(state: ItemState) -> &'static str {
+    match state {
+        ItemState::New => "neu",
+        ItemState::InProgress => "in Bearbeitung",
+        ItemState::Done => "zdA",
+    }
+}
+
+/// An instant as recorded (RFC 3339) in German local time; as given if it
+/// is none.
+pub fn german_time(recorded: &str) -> String {
+    match crate::timefmt::parse(recorded) {
+        Some(at) => crate::timefmt::german_time(at),
+        None => recorded.to_string(),
+    }
+}
+
+/// How long ago `recorded` was, as a caseworker says it.
+pub fn age(recorded: &str) -> String {
+    let Some(at) = crate::timefmt::parse(recorded) else {
+        return String::new();
+    };
+    let zone = crate::clock::german_zone().clone();
+    let then = at.to_zoned(zone.clone()).date();
+    let today = crate::clock::today();
+    let days = (today - then).get_days();
+    match days {
+        ..=0 => "heute".into(),
+        1 => "seit gestern".into(),
+        n => format!("seit {n} Tagen"),
+    }
+}

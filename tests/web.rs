@@ -1,0 +1,397 @@
+//! The web UI over real HTTP against the real daemon: the session cookie,
+//! CSRF, German pages, and for every UI route that a caseworker gets exactly
+//! the answer of a missing thing for another caseworker's BG, document and
+//! item, as over the API.
+
+mod common;
+
+use common::scanmaker::{self, Pose};
+use common::Sandbox;
+use serde_json::Value;
+
+const CASEWORKERS: &str = "kennung,name,standort,von,bis,team\n\
+    sb-h1,Hanna Hansen,husum,A,K,Husum 1\n\
+    sb-h2,Lena Lorenzen,husum,L,Z,Husum 1\n";
+
+const PEOPLE: &str =
+    "bg_nummer,kundennummer,nachname,vorname,geburtsdatum,strasse,plz,ort,standort\n\
+    07450BG0000101,101A000001,Petersen,Jens,04.03.1980,Norderstraße 12,25813,Husum,husum\n\
+    07450BG0000102,102B000001,Albers,Maria,1975-05-20,Süderstraße 3,25813,Husum,husum\n";
+
+/// Hanna (sb-h1, Albers) and Lena (sb-h2, Petersen), one letter each.
+struct Office {
+    _sb: Sandbox,
+    _daemon: common::Daemon,
+    base: String,
+    agent: ureq::Agent,
+    hanna: String,
+    lena: String,
+    /// (document, item) of Albers' letter (Hanna's) and Petersen's (Lena's).
+    albers: (u64, u64),
+    petersen: (u64, u64),
+}
+
+fn letter(lines: &[&str]) -> Vec<u8> {
+    let mut text = vec![
+        "An das Jobcenter Kreis Nordfriesland".to_string(),
+        String::new(),
+    ];
+    text.extend(lines.iter().map(|l| l.to_string()));
+    scanmaker::text_pdf(&[text], Pose::Upright)
+}
+
+fn office() -> Office {
+    let sb = Sandbox::with_config("[access]\nfour_eyes = false\n");
+    sb.import("recipients", PEOPLE);
+    sb.import("caseworkers", CASEWORKERS);
+    let mut docs = Vec::new();
+    for (name, lines) in [
+        (
+            "albers",
+            [
+                "Kundennummer 102B000001",
+                "Widerspruch gegen den Bescheid. Halligfähre.",
+            ],
+        ),
+        (
+            "petersen",
+            ["BG-Nr. 07450BG0000101", "Mein Kontoauszug. Deichgraf."],
+        ),
+    ] {
+        let path = sb.path().join(format!("{name}.pdf"));
+        std::fs::write(&path, letter(&lines)).unwrap();
+        let line = sb.ingest(&[&path], &["--site", "husum"]).remove(0);
+        docs.push(line["document_id"].as_u64().unwrap());
+    }
+    let hanna = sb.add_user(&["Hanna", "--role", "caseworker", "--caseworker", "sb-h1"]);
+    let lena = sb.add_user(&["Lena", "--role", "caseworker", "--caseworker", "sb-h2"]);
+    let daemon = sb.serve();
+    let base = daemon.api();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into();
+    let api = common::Api::new(&base);
+    let item_of = |token: &str, doc: u64| -> u64 {
+        let (_, poll) = api.get(token, "/api/v1/postbox");
+        poll["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["document_id"] == doc)
+            .map(|i| i["id"].as_u64().unwrap())
+            .expect("the letter is in the postbox")
+    };
+    let albers = (docs[0], item_of(&hanna, docs[0]));
+    let petersen = (docs[1], item_of(&lena, docs[1]));
+    Office {
+        _sb: sb,
+        _daemon: daemon,
+        base,
+        agent,
+        hanna,
+        lena,
+        albers,
+        petersen,
+    }
+}
+
+/// A browser's session: its cookie and the CSRF token of its pages.
+struct Browser {
+    cookie: String,
+    csrf: String,
+}
+
+struct Answer {
+    status: u16,
+    location: Option<String>,
+    set_cookie: Option<String>,
+    headers: ureq::http::HeaderMap,
+    body: String,
+}
+
+impl Office {
+    fn send(&self, request: ureq::RequestBuilder<ureq::typestate::WithoutBody>) -> Answer {
+        self.answer(request.call().unwrap())
+    }
+
+    fn answer(&self, mut response: ureq::http::Response<ureq::Body>) -> Answer {
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_string())
+        };
+        Answer {
+            status: response.status().as_u16(),
+            location: header("location"),
+            set_cookie: header("set-cookie"),
+            headers: response.headers().clone(),
+            body: response.body_mut().read_to_string().unwrap_or_default(),
+        }
+    }
+
+    fn get(&self, browser: Option<&Browser>, path: &str) -> Answer {
+        let mut request = self.agent.get(format!("{}{path}", self.base));
+        if let Some(b) = browser {
+            request = request.header("Cookie", format!("eakte_sitzung={}", b.cookie));
+        }
+        self.send(request)
+    }
+
+    fn post(&self, browser: Option<&Browser>, path: &str, form: &[(&str, &str)]) -> Answer {
+        let mut request = self.agent.post(format!("{}{path}", self.base));
+        if let Some(b) = browser {
+            request = request.header("Cookie", format!("eakte_sitzung={}", b.cookie));
+        }
+        self.answer(request.send_form(form.iter().copied()).unwrap())
+    }
+
+    fn login(&self, token: &str) -> Browser {
+        let answer = self.post(
+            None,
+            "/anmelden",
+            &[("token", token), ("weiter", "/postkorb")],
+        );
+        assert_eq!(answer.status, 303, "{}", answer.body);
+        let set = answer.set_cookie.expect("a session cookie");
+        let cookie = set
+            .split(';')
+            .next()
+            .unwrap()
+            .strip_prefix("eakte_sitzung=")
+            .unwrap()
+            .to_string();
+        let page = self.get(
+            Some(&Browser {
+                cookie: cookie.clone(),
+                csrf: String::new(),
+            }),
+            "/postkorb",
+        );
+        let csrf = page
+            .body
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("a CSRF token in the page")
+            .to_string();
+        Browser { cookie, csrf }
+    }
+}
+
+#[test]
+fn login_gives_a_strict_http_only_session_and_logout_ends_it() {
+    let o = office();
+    let answer = o.get(None, "/postkorb");
+    assert_eq!(answer.status, 303, "not signed in: to the login");
+    assert_eq!(
+        answer.location.as_deref(),
+        Some("/anmelden?weiter=%2Fpostkorb")
+    );
+    let login = o.get(None, "/anmelden");
+    assert_eq!(login.status, 200);
+    assert!(
+        login.body.contains("Zugangsschlüssel"),
+        "German: {}",
+        login.body
+    );
+    assert!(login.headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("script-src 'self'"));
+
+    let wrong = o.post(None, "/anmelden", &[("token", "eakte_falsch")]);
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.set_cookie.is_none());
+    assert!(wrong.body.contains("nicht gültig"), "{}", wrong.body);
+
+    let answer = o.post(
+        None,
+        "/anmelden",
+        &[("token", &o.hanna), ("weiter", "//evil.example/")],
+    );
+    assert_eq!(answer.status, 303);
+    assert_eq!(
+        answer.location.as_deref(),
+        Some("/postkorb"),
+        "never off-site"
+    );
+    let cookie = answer.set_cookie.unwrap();
+    for flag in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(flag), "{cookie}");
+    }
+    assert!(
+        !cookie.contains("Secure"),
+        "plain HTTP by default: {cookie}"
+    );
+
+    let hanna = o.login(&o.hanna);
+    let page = o.get(Some(&hanna), "/postkorb");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Albers, Maria"), "{}", page.body);
+    assert!(
+        !page.body.contains("Petersen"),
+        "Lena's letter is not Hanna's"
+    );
+    assert_eq!(page.headers["cache-control"], "no-store");
+
+    // Logging out needs the page's token, and ends the session.
+    let forged = o.post(Some(&hanna), "/abmelden", &[("csrf", "falsch")]);
+    assert_eq!(forged.status, 403);
+    assert_eq!(o.get(Some(&hanna), "/postkorb").status, 200);
+    let out = o.post(Some(&hanna), "/abmelden", &[("csrf", &hanna.csrf)]);
+    assert_eq!(out.status, 303);
+    assert_eq!(o.get(Some(&hanna), "/postkorb").status, 303, "logged out");
+}
+
+#[test]
+fn every_ui_route_answers_a_foreign_bg_document_and_item_like_a_missing_one() {
+    let o = office();
+    let hanna = o.login(&o.hanna);
+    let (own_doc, own_item) = o.albers;
+    let (foreign_doc, foreign_item) = o.petersen;
+    let missing = 999_999;
+    let gets = |doc: u64, bg: &str| {
+        vec![
+            format!("/dokumente/{doc}"),
+            format!("/dokumente/{doc}/original"),
+            format!("/akten/{bg}"),
+        ]
+    };
+    // Hanna's own: shown.
+    for path in gets(own_doc, "07450BG0000102") {
+        assert_eq!(o.get(Some(&hanna), &path).status, 200, "{path}");
+    }
+    let not_found = o.get(Some(&hanna), &format!("/dokumente/{missing}"));
+    assert_eq!(not_found.status, 404);
+    assert!(not_found.body.contains("nicht in Ihrer Zuständigkeit"));
+    for (foreign, missing) in gets(foreign_doc, "07450BG0000101")
+        .into_iter()
+        .zip(gets(missing, "07450BG9999999"))
+    {
+        let (f, m) = (o.get(Some(&hanna), &foreign), o.get(Some(&hanna), &missing));
+        assert_eq!(
+            (f.status, &f.body),
+            (404, &m.body),
+            "{foreign} answers as {missing}"
+        );
+    }
+    for action in ["done", "start", "forward", "resubmit"] {
+        let form = [
+            ("csrf", hanna.csrf.as_str()),
+            ("an", "sb-h1"),
+            ("datum", "01.12.2030"),
+        ];
+        let f = o.post(
+            Some(&hanna),
+            &format!("/eintraege/{foreign_item}/{action}"),
+            &form,
+        );
+        let m = o.post(
+            Some(&hanna),
+            &format!("/eintraege/{missing}/{action}"),
+            &form,
+        );
+        assert_eq!(
+            (f.status, &f.body),
+            (404, &m.body),
+            "{action} of a foreign item"
+        );
+    }
+    let note = [
+        ("csrf", hanna.csrf.as_str()),
+        ("schlagwort", "Vermerk"),
+        ("text", "Anruf"),
+    ];
+    let f = o.post(Some(&hanna), "/akten/07450BG0000101/notiz", &note);
+    let m = o.post(Some(&hanna), "/akten/07450BG9999999/notiz", &note);
+    assert_eq!(
+        (f.status, &f.body),
+        (404, &m.body),
+        "a note into a foreign Akte"
+    );
+
+    // Without the page's token nothing changes, even on her own item.
+    let forged = o.post(
+        Some(&hanna),
+        &format!("/eintraege/{own_item}/done"),
+        &[("csrf", "x")],
+    );
+    assert_eq!(forged.status, 403);
+    // With it, zdA works and leads back.
+    let done = o.post(
+        Some(&hanna),
+        &format!("/eintraege/{own_item}/done"),
+        &[("csrf", &hanna.csrf), ("zurueck", "/postkorb")],
+    );
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert!(!o
+        .get(Some(&hanna), "/postkorb")
+        .body
+        .contains("Albers, Maria"));
+
+    // Lena still sees her own letter: the refusals changed nothing of hers.
+    let lena = o.login(&o.lena);
+    assert!(o
+        .get(Some(&lena), "/postkorb")
+        .body
+        .contains("Petersen, Jens"));
+}
+
+#[test]
+fn pages_write_the_same_audit_entries_as_the_api() {
+    let o = office();
+    let hanna = o.login(&o.hanna);
+    let (doc, _) = o.albers;
+    assert_eq!(
+        o.get(Some(&hanna), &format!("/dokumente/{doc}")).status,
+        200
+    );
+    assert_eq!(o.get(Some(&hanna), "/akten/07450BG0000102").status, 200);
+    assert_eq!(
+        o.get(Some(&hanna), &format!("/dokumente/{}", o.petersen.0))
+            .status,
+        404
+    );
+    let search = o.post(
+        Some(&hanna),
+        "/suche",
+        &[("csrf", &hanna.csrf), ("q", "Halligfähre")],
+    );
+    assert_eq!(search.status, 200);
+    assert!(
+        search.body.contains(&format!("/dokumente/{doc}")),
+        "{}",
+        search.body
+    );
+    let jump = o.post(
+        Some(&hanna),
+        "/suche",
+        &[("csrf", &hanna.csrf), ("q", "07450BG0000102")],
+    );
+    assert_eq!(jump.location.as_deref(), Some("/akten/07450BG0000102"));
+
+    let auditor = o._sb.add_user(&["Revision", "--role", "auditor"]);
+    let (_, trail) = common::Api::new(&o.base).get(&auditor, "/api/v1/audit");
+    let entries: Vec<&Value> = trail.as_array().expect("entries").iter().collect();
+    let has = |action: &str, target: &str, outcome: &str| {
+        entries.iter().any(|e| {
+            e["action"] == action
+                && e["target"].as_str().unwrap_or("").contains(target)
+                && e["outcome"] == outcome
+                && e["who"].as_str().unwrap_or("").starts_with("Hanna")
+        })
+    };
+    assert!(has("login", "web session", "ok"));
+    assert!(has("read_text", &format!("document {doc}"), "ok"));
+    assert!(has("read_akte", "akte 07450BG0000102", "ok"));
+    assert!(has(
+        "read_text",
+        &format!("document {}", o.petersen.0),
+        "denied"
+    ));
+    assert!(has("search", "", "ok"));
+    assert!(has("read_postbox", "", "ok"));
+}
