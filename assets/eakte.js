@@ -26,7 +26,7 @@
             var active = rows()[current];
             var id = active ? active.dataset.eintrag : null;
             list.outerHTML = html;
-            if (status) { status.textContent = "Postkorb aktualisiert um " + new Date().toLocaleTimeString("de-DE"); }
+            if (status) { status.textContent = "Postkorb aktualisiert um " + new Date().toLocaleTimeString("de-DE", { timeZone: "Europe/Berlin" }); }
             if (id) {
               var again = rows().findIndex(function (r) { return r.dataset.eintrag === id; });
               if (again >= 0) { mark(again); }

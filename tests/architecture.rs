@@ -187,7 +187,7 @@ fn the_modules_form_no_loop() {
 }
 
 #[test]
-fn only_the_api_knows_http_and_extraction_knows_no_store() {
+fn only_the_api_and_the_web_ui_know_http_and_extraction_knows_no_store() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
     sources(&src, &mut files);

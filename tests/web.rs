@@ -395,3 +395,134 @@ fn pages_write_the_same_audit_entries_as_the_api() {
     assert!(has("search", "", "ok"));
     assert!(has("read_postbox", "", "ok"));
 }
+
+#[path = "common/webdriver.rs"]
+mod webdriver;
+
+/// Where screenshots go: `docs/screenshots/` with `EAKTE_SCREENSHOTS=1`
+/// (for README), else a temporary folder.
+fn screenshot_dir() -> (std::path::PathBuf, Option<tempfile::TempDir>) {
+    if std::env::var_os("EAKTE_SCREENSHOTS").is_some() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
+        (dir, None)
+    } else {
+        let temp = tempfile::tempdir().unwrap();
+        (temp.path().to_path_buf(), Some(temp))
+    }
+}
+
+/// axe-core, vendored (see its SOURCES.md).
+const AXE: &str = include_str!("fixtures/axe/axe.min.js");
+
+/// axe-core finds no violation of WCAG 2.1 A or AA on the current screen.
+fn assert_accessible(browser: &webdriver::Browser, screen: &str) {
+    let violations = browser.accessibility_violations(AXE);
+    assert!(
+        violations.is_empty(),
+        "{screen}: {}",
+        serde_json::to_string_pretty(&violations).unwrap()
+    );
+}
+
+/// A caseworker's day in a real browser: log in, a scan dropped into the
+/// inbox appears live in the Postkorb, open it with the keyboard, zdA, find
+/// it by search, open the Akte, file a note; another caseworker gets nothing.
+#[test]
+fn a_caseworker_works_the_postkorb_in_a_real_browser() {
+    let o = office();
+    let (shots, _keep) = screenshot_dir();
+    let browser = webdriver::Browser::start(1920, 1080);
+    browser.go(&format!("{}/postkorb", o.base));
+    browser.find("#token");
+    assert!(browser.url().contains("/anmelden"), "{}", browser.url());
+    // The check sees what it should: a field without a label is a violation.
+    browser.script("var i = document.createElement('input'); i.id = 'ohne-label'; document.body.appendChild(i);");
+    let found = browser.accessibility_violations(AXE);
+    assert!(found.iter().any(|v| v["id"] == "label"), "{found:?}");
+    browser.script("document.getElementById('ohne-label').remove();");
+    assert_accessible(&browser, "Anmelden");
+    browser.screenshot(&shots.join("anmelden.png"));
+    browser.type_into("#token", &o.hanna);
+    browser.click("form button[type=submit]");
+    browser.wait_for_text("Eigene Post", 10);
+    assert!(browser.url().ends_with("/postkorb"));
+    assert!(browser.text().contains("Albers, Maria"));
+    assert_accessible(&browser, "Postkorb");
+
+    // A new letter arrives while the page is open: it appears without a reload.
+    browser.script("window.eakteSamePage = true;");
+    let rows = || browser.script("return document.querySelectorAll('tr.eintrag').length;");
+    assert_eq!(rows(), 1);
+    let scan = letter(&[
+        "Kundennummer 102B000001",
+        "Arbeitsunfähigkeitsbescheinigung ab heute. Leuchtturmwärter.",
+    ]);
+    scanmaker::put(&o._sb.inbox().join("husum/krankmeldung.pdf"), &scan);
+    let started = std::time::Instant::now();
+    while rows() != 2 {
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "the new letter did not appear live"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(
+        browser.script("return window.eakteSamePage === true;"),
+        true,
+        "no reload"
+    );
+    browser.screenshot(&shots.join("postkorb.png"));
+
+    // Keyboard: the new letter is the second row (urgent first, then
+    // oldest); j, j, Enter opens it.
+    browser.press("j");
+    browser.press("j");
+    browser.press("\u{E007}");
+    browser.wait_for_text("Erkannter Text", 10);
+    assert!(browser.url().contains("/dokumente/"), "{}", browser.url());
+    assert!(
+        browser.text().contains("Leuchtturmwärter"),
+        "{}",
+        browser.text()
+    );
+    assert_accessible(&browser, "Dokument");
+    browser.screenshot(&shots.join("dokument.png"));
+    browser.click("#form-zda button");
+    browser.wait_for_text("zdA (erledigt)", 10);
+
+    browser.go(&format!("{}/suche", o.base));
+    browser.type_into("#q", "Leuchtturmwärter");
+    browser.click("form.suche button");
+    browser.wait_for_text("1 Treffer", 10);
+    assert_accessible(&browser, "Suche");
+    browser.screenshot(&shots.join("suche.png"));
+
+    browser.click(".treffer a[href^='/akten/']");
+    browser.wait_for_text("Akte 07450BG0000102", 10);
+    assert!(browser.text().contains("Albers, Maria"));
+    assert_accessible(&browser, "Akte");
+    browser.type_into("#n-titel", "Telefonnotiz Rückruf");
+    browser.type_into(
+        "#n-text",
+        "Frau Albers bittet um Rückruf wegen der Krankmeldung.",
+    );
+    browser.click("form.notiz button");
+    browser.wait_for_text("Telefonnotiz Rückruf", 10);
+    browser.screenshot(&shots.join("akte.png"));
+    let document = browser.script(
+        "return document.querySelector('.liste a[href^=\"/dokumente/\"]').getAttribute('href');",
+    );
+
+    // Lena, on the same browser after Hanna logged out, gets nothing of it.
+    browser.click(".abmelden button");
+    browser.find("#token");
+    browser.type_into("#token", &o.lena);
+    browser.click("form button[type=submit]");
+    browser.wait_for_text("Eigene Post", 10);
+    assert!(!browser.text().contains("Albers"));
+    browser.go(&format!("{}{}", o.base, document.as_str().unwrap()));
+    browser.wait_for_text("nicht in Ihrer Zuständigkeit", 10);
+    assert!(!browser.text().contains("Albers"));
+    assert_accessible(&browser, "Fehlerseite");
+    browser.screenshot(&shots.join("nicht-gefunden.png"));
+}

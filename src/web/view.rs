@@ -101,18 +101,30 @@ impl FromRequestParts<WebState> for SignedIn {
     }
 }
 
-/// A POST from one of our pages: its Origin (which browsers send on every
-/// POST) names this host, or is absent (an old browser; SameSite=Strict and
-/// the CSRF token still hold).
+/// A POST from one of our pages. Browsers say where a request comes from in
+/// `Sec-Fetch-Site` (`same-origin` for our own forms); older ones only in
+/// `Origin`, which must then name this host. Under our `no-referrer` policy
+/// a browser may send `Origin: null`, which proves nothing either way; a
+/// request with neither header still needs the form's CSRF token and a
+/// SameSite=Strict cookie.
 pub fn same_origin(headers: &axum::http::HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return true;
+    let header = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &header::HeaderValue| v.to_str().ok())
     };
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    let origin_host = origin
-        .strip_prefix("http://")
-        .or_else(|| origin.strip_prefix("https://"));
-    matches!((origin_host, host), (Some(o), Some(h)) if o == h)
+    if let Some(site) = header("sec-fetch-site") {
+        return site == "same-origin";
+    }
+    match header(header::ORIGIN.as_str()) {
+        None | Some("null") => true,
+        Some(origin) => {
+            let origin_host = origin
+                .strip_prefix("http://")
+                .or_else(|| origin.strip_prefix("https://"));
+            matches!((origin_host, header(header::HOST.as_str())), (Some(o), Some(h)) if o == h)
+        }
+    }
 }
 
 impl SignedIn {

@@ -126,7 +126,7 @@ pub async fn file_note(
     }
     let filing = Filing {
         schlagwort: form.schlagwort.trim().to_string(),
-        doc_type: Some("Vermerk".into()),
+        doc_type: None,
         title: form
             .titel
             .map(|t| t.trim().to_string())
