@@ -26,6 +26,12 @@ struct Office {
     agent: ureq::Agent,
     hanna: String,
     lena: String,
+    /// The clearing office of Husum, the team lead of "Husum 1", an admin.
+    clearing: String,
+    lead: String,
+    admin: String,
+    /// The letter nobody was recognised in (clearing:husum).
+    unknown: u64,
     /// (document, item) of Albers' letter (Hanna's) and Petersen's (Lena's).
     albers: (u64, u64),
     petersen: (u64, u64),
@@ -57,6 +63,10 @@ fn office() -> Office {
             "petersen",
             ["BG-Nr. 07450BG0000101", "Mein Kontoauszug. Deichgraf."],
         ),
+        (
+            "unknown",
+            ["Ohne Angaben zur Person.", "Bitte um Rückruf. Sturmflut."],
+        ),
     ] {
         let path = sb.path().join(format!("{name}.pdf"));
         std::fs::write(&path, letter(&lines)).unwrap();
@@ -65,6 +75,9 @@ fn office() -> Office {
     }
     let hanna = sb.add_user(&["Hanna", "--role", "caseworker", "--caseworker", "sb-h1"]);
     let lena = sb.add_user(&["Lena", "--role", "caseworker", "--caseworker", "sb-h2"]);
+    let clearing = sb.add_user(&["Klärung Husum", "--role", "clearing", "--site", "husum"]);
+    let lead = sb.add_user(&["Teamleitung", "--role", "teamlead", "--team", "Husum 1"]);
+    let admin = sb.add_user(&["Admin", "--role", "admin"]);
     let daemon = sb.serve();
     let base = daemon.api();
     let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -92,6 +105,10 @@ fn office() -> Office {
         agent,
         hanna,
         lena,
+        clearing,
+        lead,
+        admin,
+        unknown: docs[2],
         albers,
         petersen,
     }
@@ -298,6 +315,31 @@ fn every_ui_route_answers_a_foreign_bg_document_and_item_like_a_missing_one() {
             (f.status, &f.body),
             (404, &m.body),
             "{action} of a foreign item"
+        );
+    }
+    let search = [("csrf", hanna.csrf.as_str()), ("suche", "Petersen")];
+    let f = o.post(
+        Some(&hanna),
+        &format!("/dokumente/{foreign_doc}/empfaenger"),
+        &search,
+    );
+    let m = o.post(
+        Some(&hanna),
+        &format!("/dokumente/{missing}/empfaenger"),
+        &search,
+    );
+    assert_eq!(
+        (f.status, &f.body),
+        (404, &m.body),
+        "a registry search beside a foreign letter"
+    );
+    // Screens of other roles answer as missing pages too.
+    for other in ["/klaerung", "/team"] {
+        let answer = o.get(Some(&hanna), other);
+        assert_eq!(
+            (answer.status, &answer.body),
+            (404, &not_found.body),
+            "{other}"
         );
     }
     let note = [
@@ -525,4 +567,85 @@ fn a_caseworker_works_the_postkorb_in_a_real_browser() {
     assert!(!browser.text().contains("Albers"));
     assert_accessible(&browser, "Fehlerseite");
     browser.screenshot(&shots.join("nicht-gefunden.png"));
+}
+
+/// The clearing office assigns a letter nobody was recognised in, and it
+/// appears live in the caseworker's open Postkorb; the team lead sees it
+/// counted; while Lena is away, Hanna works her post as her deputy.
+#[test]
+fn clearing_assigns_live_and_a_deputy_works_an_absent_colleagues_post() {
+    let o = office();
+    let (shots, _keep) = screenshot_dir();
+    let login = |browser: &webdriver::Browser, token: &str| {
+        browser.go(&format!("{}/anmelden", o.base));
+        browser.type_into("#token", token);
+        browser.click("form button[type=submit]");
+        browser.wait_for_text("Postkorb", 10);
+    };
+    let hanna = webdriver::Browser::start(1280, 1024);
+    login(&hanna, &o.hanna);
+    hanna.wait_for_text("Albers, Maria", 10);
+    assert!(!hanna.text().contains("Sturmflut"));
+
+    let clearing = webdriver::Browser::start(1280, 1024);
+    login(&clearing, &o.clearing);
+    clearing.go(&format!("{}/klaerung", o.base));
+    clearing.wait_for_text("Kein Empfänger erkannt", 10);
+    assert_accessible(&clearing, "Klärungsstelle");
+    clearing.screenshot(&shots.join("klaerung.png"));
+    clearing.click(&format!("a[href='/dokumente/{}']", o.unknown));
+    clearing.wait_for_text("Empfänger zuordnen", 10);
+    clearing.type_into("#empfaenger-suche", "albers 20.05.1975");
+    clearing.click("form[action$='/empfaenger'] button");
+    clearing.wait_for_text("102B000001", 10);
+    assert_accessible(&clearing, "Zuordnen");
+    clearing.screenshot(&shots.join("zuordnen.png"));
+    // One person found: the BG is filled in; the type stays.
+    let bg = clearing.script("return document.getElementById('zuordnen-bg').value;");
+    assert_eq!(bg, "07450BG0000102");
+    clearing.click("#form-zuordnen button");
+    clearing.wait_for_text("Nichts zu klären", 10);
+
+    // In Hanna's open Postkorb, without a reload.
+    hanna.script("window.eakteSamePage = true;");
+    let started = std::time::Instant::now();
+    while hanna.script("return document.querySelectorAll('tr.eintrag').length;") != 2 {
+        assert!(
+            started.elapsed().as_secs() < 15,
+            "the assigned letter did not appear live"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(hanna.script("return window.eakteSamePage === true;"), true);
+
+    // The team lead sees Hanna's two letters counted.
+    let lead = webdriver::Browser::start(1280, 1024);
+    login(&lead, &o.lead);
+    lead.go(&format!("{}/team", o.base));
+    lead.wait_for_text("Hanna Hansen (sb-h1)", 10);
+    let row = lead.script("return Array.from(document.querySelectorAll('tbody tr')).find(r => r.innerText.includes('sb-h1')).innerText;");
+    assert!(row.as_str().unwrap().contains("\t2\t"), "{row}");
+    assert_accessible(&lead, "Team");
+    lead.screenshot(&shots.join("team.png"));
+
+    // Lena is away from today: Hanna deputises and works Lena's letter.
+    let today = jiff::Zoned::now().in_tz("Europe/Berlin").unwrap().date();
+    let (status, body) = common::Api::new(&o.base).post(
+        &o.admin,
+        "/api/v1/admin/absences",
+        Some(
+            serde_json::json!({"kennung": "sb-h2", "from": today.to_string(),
+            "to": today.to_string(), "deputy": "sb-h1"}),
+        ),
+    );
+    assert_eq!(status, 201, "{body}");
+    hanna.go(&format!("{}/postkorb", o.base));
+    hanna.wait_for_text("Vertretung für sb-h2", 10);
+    assert!(hanna.text().contains("Petersen, Jens"));
+    hanna.click(&format!(
+        "tr[data-eintrag='{}'] form.zda button",
+        o.petersen.1
+    ));
+    hanna.wait_for_text("Eigene Post", 10);
+    assert!(!hanna.text().contains("Petersen, Jens"), "worked as deputy");
 }

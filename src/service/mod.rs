@@ -15,6 +15,7 @@ pub mod documents;
 mod error;
 pub mod maintenance;
 pub mod postbox;
+pub mod recipients;
 pub mod trail;
 
 pub use error::{Class, ServiceError};

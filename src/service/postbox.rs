@@ -241,3 +241,70 @@ pub enum Changed {
     /// Moved out of the caller's scope.
     Moved(ItemId),
 }
+
+/// One caseworker of a team, as the team lead's overview shows them.
+#[derive(Debug, Serialize)]
+pub struct TeamMember {
+    pub kennung: crate::model::Kennung,
+    pub name: String,
+    /// Open items in their own postbox (today's view: no Wiedervorlage waiting).
+    pub open: usize,
+    pub urgent: usize,
+    /// Eingangsdatum of the oldest open item.
+    pub oldest: Option<String>,
+    /// Absent today, and who deputises.
+    pub absent_until: Option<jiff::civil::Date>,
+    pub deputy: Option<crate::model::Kennung>,
+    /// Colleagues they deputise for today.
+    pub deputising_for: Vec<crate::model::Kennung>,
+}
+
+/// The team lead's overview of their team's postboxes: counts, not letters.
+/// Recorded as a read of the team. Blocking.
+pub fn team(services: &Services, actor: &Actor) -> Result<Vec<TeamMember>, ServiceError> {
+    let team = actor.user().and_then(|u| u.team.clone());
+    services.audited(
+        actor,
+        "read_team",
+        format!("team {}", team.as_deref().unwrap_or("-")),
+        |_| None,
+        |_| {
+            actor.require(&[Role::Teamlead])?;
+            let Some(team) = team.as_ref() else {
+                return Ok(Vec::new());
+            };
+            let registry = services.registry()?;
+            let today = crate::clock::today();
+            let mut members = Vec::new();
+            for caseworker in registry
+                .caseworkers()
+                .filter(|c| c.team.as_ref() == Some(team))
+            {
+                let kennung = caseworker.kennung.clone();
+                let postbox = PostboxId::Caseworker(kennung.clone());
+                let items = ops::list(
+                    services.store(),
+                    std::slice::from_ref(&postbox),
+                    Some(&postbox),
+                    today,
+                    false,
+                )?;
+                let absence = registry
+                    .absences()
+                    .iter()
+                    .find(|a| a.kennung == kennung && a.covers(today));
+                members.push(TeamMember {
+                    name: caseworker.name.clone(),
+                    open: items.len(),
+                    urgent: items.iter().filter(|l| l.item.urgent).count(),
+                    oldest: items.iter().map(|l| l.item.received_at.clone()).min(),
+                    absent_until: absence.map(|a| a.to),
+                    deputy: absence.map(|a| a.deputy.clone()),
+                    deputising_for: crate::route::deputised_by(&registry, &kennung, today),
+                    kennung,
+                });
+            }
+            Ok(members)
+        },
+    )
+}

@@ -185,3 +185,26 @@ pub fn age(recorded: &str) -> String {
         n => format!("seit {n} Tagen"),
     }
 }
+
+/// Why eakte sent a letter to the clearing office, as the office says it.
+pub fn clearing_reason(reason: &crate::model::ClearingReason) -> String {
+    use crate::model::ClearingReason::*;
+    match reason {
+        NoRecipient => "Kein Empfänger erkannt: weder BG-Nummer, Kundennummer noch Name und Anschrift passen eindeutig.".into(),
+        AmbiguousRecipient { candidates } => format!(
+            "Mehrere Empfänger möglich: {}.",
+            candidates.iter().map(|bg| bg.to_string()).collect::<Vec<_>>().join(", ")
+        ),
+        UnknownBg { bg } => format!("Die BG {bg} ist im Bestand nicht bekannt."),
+        NobodyResponsible { bg } => format!("Für die BG {bg} ist niemand zuständig."),
+        UnknownCaseworker { bg, kennung } => format!(
+            "Die BG {bg} ist {kennung} zugeordnet, diese Kennung kennt eakte nicht."
+        ),
+        NoDeputyAvailable { bg } => format!(
+            "Die Zuständigen der BG {bg} und alle Vertretungen sind abwesend."
+        ),
+        MembersDisagree { bg, .. } => format!(
+            "Die Mitglieder der BG {bg} sind verschiedenen Sachbearbeitungen zugeordnet."
+        ),
+    }
+}

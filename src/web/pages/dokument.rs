@@ -2,14 +2,17 @@
 //! classified and routed it so, its history and what can be done with it.
 
 use super::super::error::WebError;
-use super::super::view::{german_time, state_name, Me, SignedIn};
+use super::super::view::{clearing_reason, german_time, state_name, Me, SignedIn};
 use super::super::WebState;
 use super::page;
 use crate::model::{Action, DocumentId, Item, ItemState};
 use crate::service::documents::{self, Read};
+use crate::service::recipients;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{Html, Response};
+use axum::Form;
+use serde::Deserialize;
 
 #[derive(Template)]
 #[template(path = "dokument.html")]
@@ -18,6 +21,23 @@ struct DocumentPage {
     nav: &'static str,
     doc: DocView,
     item: Option<ItemView>,
+    /// For the clearing office: assigning the recipient and the type.
+    assign: Option<AssignView>,
+}
+
+struct AssignView {
+    types: Vec<String>,
+    /// The registry search, when one was made: what was typed and who was found.
+    searched: Option<String>,
+    found: Vec<FoundView>,
+}
+
+struct FoundView {
+    bg: String,
+    name: String,
+    born: String,
+    kundennummer: String,
+    address: String,
 }
 
 struct DocView {
@@ -43,6 +63,8 @@ struct PageView {
 struct ItemView {
     id: u64,
     state: &'static str,
+    /// Why it went to the clearing office, if it did.
+    clearing: Option<String>,
     open: bool,
     resubmit: Option<String>,
     route: String,
@@ -74,6 +96,7 @@ fn item_view(item: &Item) -> ItemView {
     ItemView {
         id: item.id.0,
         state: state_name(item.state),
+        clearing: item.route.clearing.as_ref().map(clearing_reason),
         open: item.state != ItemState::Done,
         resubmit: item.resubmit_until.map(crate::timefmt::german_day),
         route: item.route.explanation.clone(),
@@ -106,10 +129,49 @@ pub async fn dokument(
     signed_in: SignedIn,
     Path(id): Path<u64>,
 ) -> Result<Html<String>, WebError> {
+    render(&web, signed_in, id, None).await
+}
+
+#[derive(Deserialize)]
+pub struct RecipientSearch {
+    csrf: String,
+    suche: String,
+}
+
+/// The clearing office's registry search, beside the letter.
+pub async fn find_recipient(
+    State(web): State<WebState>,
+    signed_in: SignedIn,
+    Path(id): Path<u64>,
+    Form(form): Form<RecipientSearch>,
+) -> Result<Html<String>, WebError> {
+    signed_in.check_csrf(&form.csrf)?;
+    if form.suche.trim().is_empty() {
+        return Err(WebError::input(
+            "Bitte geben Sie einen Namen, ein Geburtsdatum, eine BG-Nummer oder eine Kundennummer ein.",
+        ));
+    }
+    render(&web, signed_in, id, Some(form.suche)).await
+}
+
+async fn render(
+    web: &WebState,
+    signed_in: SignedIn,
+    id: u64,
+    search: Option<String>,
+) -> Result<Html<String>, WebError> {
     let services = web.api.services.clone();
     let actor = signed_in.actor.clone();
-    let shown = crate::api::blocking(move || {
-        documents::read(&services, &actor, DocumentId(id), Read::Text)
+    let query = search.clone();
+    let (shown, found) = crate::api::blocking(move || {
+        // The letter first: a search beside a letter the caller may not
+        // see is not made.
+        let shown = documents::read(&services, &actor, DocumentId(id), Read::Text)?;
+        let found = match &query {
+            Some(q) => Some(recipients::find(&services, &actor, q)?),
+            None => None,
+        };
+        Ok::<_, crate::service::ServiceError>((shown, found))
     })
     .await?;
     let d = &shown.document;
@@ -136,11 +198,37 @@ pub async fn dokument(
             })
             .collect(),
     };
+    let open = shown
+        .item
+        .as_ref()
+        .is_some_and(|i| i.state != ItemState::Done);
+    let assign = (signed_in.me.klaerung && open).then(|| AssignView {
+        types: web
+            .api
+            .services
+            .rules()
+            .types()
+            .map(|t| t.name.clone())
+            .collect(),
+        searched: search,
+        found: found
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| FoundView {
+                bg: p.bg.to_string(),
+                name: format!("{}, {}", p.nachname, p.vorname),
+                born: crate::timefmt::german_day(p.geburtsdatum),
+                kundennummer: p.kundennummer.to_string(),
+                address: format!("{}, {} {}", p.strasse, p.plz, p.ort),
+            })
+            .collect(),
+    });
     page(&DocumentPage {
         me: signed_in.me,
         nav: "",
         doc,
         item: shown.item.as_ref().map(item_view),
+        assign,
     })
 }
 

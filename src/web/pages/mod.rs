@@ -2,15 +2,19 @@
 
 mod akte;
 mod dokument;
+mod klaerung;
 mod login;
 mod postkorb;
 mod suche;
+mod team;
 
 pub use akte::{akte, file_note};
-pub use dokument::{dokument, original};
+pub use dokument::{dokument, find_recipient, original};
+pub use klaerung::klaerung;
 pub use login::{login, login_form, logout, start};
 pub use postkorb::{change_item, postkorb, postkorb_live};
 pub use suche::{suche, suche_form};
+pub use team::team;
 
 use super::error::WebError;
 use askama::Template;

@@ -153,6 +153,8 @@ pub struct ItemForm {
     notiz: Option<String>,
     an: Option<String>,
     datum: Option<String>,
+    bg: Option<String>,
+    art: Option<String>,
 }
 
 /// zdA, forward, resubmit or start an item, as the API's item change.
@@ -167,8 +169,8 @@ pub async fn change_item(
     let body = ChangeBody {
         to: filled(form.an),
         until: filled(form.datum),
-        bg: None,
-        doc_type: None,
+        bg: filled(form.bg),
+        doc_type: filled(form.art),
         note: filled(form.notiz),
     };
     match action.as_str() {
@@ -182,7 +184,17 @@ pub async fn change_item(
                 "Bitte geben Sie das Datum der Wiedervorlage als TT.MM.JJJJ an, zum Beispiel 01.12.2026.",
             ))
         }
-        "forward" | "resubmit" | "done" | "start" => {}
+        "correct" if body.bg.as_deref().and_then(crate::model::BgNummer::parse).is_none() && body.bg.is_some() => {
+            return Err(WebError::input(
+                "Das ist keine BG-Nummer. Eine BG-Nummer sieht so aus: 07450BG0160367.",
+            ))
+        }
+        "correct" if body.bg.is_none() && body.doc_type.is_none() => {
+            return Err(WebError::input(
+                "Bitte geben Sie die BG-Nummer des Empfängers oder die Art des Schreibens an.",
+            ))
+        }
+        "forward" | "resubmit" | "done" | "start" | "correct" => {}
         _ => return Err(WebError::not_found()),
     }
     let command = command(&action, body).map_err(|e| match e.status {

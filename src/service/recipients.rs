@@ -1,0 +1,101 @@
+//! Finding a recipient in the registry, for the clearing office: by name,
+//! birth date, BG number or Kundennummer, within the office's site.
+
+use super::{Actor, ServiceError, Services};
+use crate::model::{BgNummer, Person, Role};
+use crate::registry::names::fold;
+
+/// Most persons one search shows.
+pub const MAX_FOUND: usize = 50;
+
+/// The persons of the caller's site (all sites for a central clearing office)
+/// that match every word of `query`: a word matches the start of a surname or
+/// first name (folded: `muller` finds Müller), a whole Kundennummer or BG
+/// number, or a birth date (01.02.1980 or 1980-02-01). Recorded as a search,
+/// the words as keyed hashes, with the BGs shown. Blocking.
+pub fn find(services: &Services, actor: &Actor, query: &str) -> Result<Vec<Person>, ServiceError> {
+    actor.require(&[Role::Clearing])?;
+    let site = actor.user().and_then(|u| u.site.clone());
+    let words: Vec<&str> = query.split_whitespace().collect();
+    if words.is_empty() {
+        return Err(ServiceError::BadRequest("the search is empty".into()));
+    }
+    let registry = services.registry()?;
+    let found: Vec<Person> = registry
+        .persons()
+        .iter()
+        .filter(|p| site.as_ref().is_none_or(|s| *s == p.standort))
+        .filter(|p| words.iter().all(|w| matches(p, w)))
+        .take(MAX_FOUND)
+        .cloned()
+        .collect();
+    let mut bgs: Vec<BgNummer> = found.iter().map(|p| p.bg.clone()).collect();
+    bgs.sort();
+    bgs.dedup();
+    let detail = crate::audit::words::describe(services.store(), query, &[], &[])?;
+    services.record(
+        actor,
+        "search_registry",
+        format!("{} person(s)", found.len()),
+        Some(detail),
+        bgs,
+    )?;
+    Ok(found)
+}
+
+fn matches(person: &Person, word: &str) -> bool {
+    if let Some(bg) = BgNummer::parse(word) {
+        return person.bg == bg;
+    }
+    if let Some(day) = crate::timefmt::parse_date(word) {
+        return person.geburtsdatum == day;
+    }
+    if person.kundennummer.to_string().eq_ignore_ascii_case(word) {
+        return true;
+    }
+    let word = fold(word);
+    !word.is_empty()
+        && (fold(&person.nachname).starts_with(&word) || fold(&person.vorname).starts_with(&word))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::matches;
+    use crate::model::Person;
+
+    fn person() -> Person {
+        Person {
+            kundennummer: "102B000001".parse().unwrap(),
+            bg: "07450BG0000102".parse().unwrap(),
+            nachname: "Müller-Lüdenscheidt".into(),
+            vorname: "Maria".into(),
+            geburtsdatum: jiff::civil::date(1975, 5, 20),
+            strasse: String::new(),
+            plz: String::new(),
+            ort: String::new(),
+            standort: "husum".into(),
+            sachbearbeiter: None,
+            antragsteller: true,
+            position: 0,
+        }
+    }
+
+    #[test]
+    fn words_match_names_numbers_and_birth_dates() {
+        let p = person();
+        for hit in [
+            "muller",
+            "MÜLLER",
+            "Mari",
+            "102b000001",
+            "07450BG0000102",
+            "20.05.1975",
+            "1975-05-20",
+        ] {
+            assert!(matches(&p, hit), "{hit}");
+        }
+        for miss in ["Lüden", "Hans", "07450BG0000101", "21.05.1975", "102B00000"] {
+            assert!(!matches(&p, miss), "{miss}");
+        }
+    }
+}
