@@ -62,6 +62,7 @@ struct RawWeb {
     secure_cookie: bool,
     session_idle_minutes: u64,
     session_hours: u64,
+    page_cache_dir: PathBuf,
 }
 
 impl Default for RawWeb {
@@ -70,6 +71,7 @@ impl Default for RawWeb {
             secure_cookie: false,
             session_idle_minutes: 30,
             session_hours: 10,
+            page_cache_dir: "./page-cache".into(),
         }
     }
 }
@@ -237,6 +239,9 @@ pub struct WebConfig {
     pub session_idle: Duration,
     /// … and `session_hours` after its login in any case.
     pub session_absolute: Duration,
+    /// `page_cache_dir`: page images rendered from originals (derived data,
+    /// deleted at will, rebuilt when shown).
+    pub page_cache_dir: PathBuf,
 }
 
 /// `[audit]`: where the trail's head is anchored outside the store.
@@ -457,6 +462,7 @@ impl Config {
                 secure_cookie: raw.web.secure_cookie,
                 session_idle: Duration::from_secs(raw.web.session_idle_minutes.max(1) * 60),
                 session_absolute: Duration::from_secs(raw.web.session_hours.max(1) * 3600),
+                page_cache_dir: absolute(base, &raw.web.page_cache_dir),
             },
             audit: AuditConfig {
                 anchor_file,

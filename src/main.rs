@@ -93,6 +93,15 @@ enum Command {
     /// Internal: extract one file in a child process for the daemon.
     #[command(name = "extract-isolated", hide = true)]
     ExtractIsolated { input: PathBuf, output: PathBuf },
+    /// Internal: render one page of an original as PNG for the web UI.
+    #[command(name = "render-page", hide = true)]
+    RenderPage {
+        kind: String,
+        page: u32,
+        rotation: u16,
+        input: PathBuf,
+        output: PathBuf,
+    },
 }
 
 /// A CSV import from the specialist software.
@@ -293,6 +302,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
         eakte::extract::pdf::serve_reader_requests()?;
         return Ok(ExitCode::SUCCESS);
     }
+    if let Command::RenderPage {
+        kind,
+        page,
+        rotation,
+        input,
+        output,
+    } = &cli.command
+    {
+        // Needs no configuration either: the daemon passes what it needs.
+        eakte::extract::page_image::render_child(kind, *page, *rotation, input, output)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let config = if cli.no_config_file {
         Config::defaults(&std::env::current_dir()?)
     } else {
@@ -301,6 +322,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     let request = match cli.command {
         Command::Serve => return serve(config),
         Command::PdfReader => unreachable!("handled before the configuration is read"),
+        Command::RenderPage { .. } => unreachable!("handled before the configuration is read"),
         Command::ExtractIsolated { input, output } => {
             eakte::extract::isolated::run_child(&config.extract, &input, &output)?;
             return Ok(ExitCode::SUCCESS);

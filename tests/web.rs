@@ -520,8 +520,14 @@ fn a_caseworker_works_the_postkorb_in_a_real_browser() {
     browser.press("j");
     browser.press("j");
     browser.press("\u{E007}");
-    browser.wait_for_text("Erkannter Text", 10);
+    browser.wait_for_text("Original und erkannter Text", 10);
     assert!(browser.url().contains("/dokumente/"), "{}", browser.url());
+    // The page image beside the text, rendered from the original.
+    let started = std::time::Instant::now();
+    while browser.script("var i = document.querySelector('img.seitenbild'); return i.complete && i.naturalWidth > 0;") != true {
+        assert!(started.elapsed().as_secs() < 20, "the page image did not load");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     assert!(
         browser.text().contains("Leuchtturmwärter"),
         "{}",
@@ -648,4 +654,81 @@ fn clearing_assigns_live_and_a_deputy_works_an_absent_colleagues_post() {
     ));
     hanna.wait_for_text("Eigene Post", 10);
     assert!(!hanna.text().contains("Petersen, Jens"), "worked as deputy");
+}
+
+fn png_size(png: &[u8]) -> (u32, u32) {
+    assert_eq!(&png[1..4], b"PNG", "a PNG");
+    let be = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().unwrap());
+    (be(16), be(20))
+}
+
+/// Page images are rendered from the original (a PDF page by poppler, a scan
+/// decoded and turned upright as for OCR), kept as derived data, and refused
+/// for a foreign document exactly as for a missing one.
+#[test]
+fn page_images_are_rendered_upright_and_only_for_the_callers_documents() {
+    let o = office();
+    let hanna = o.login(&o.hanna);
+    let (own, _) = o.albers;
+    let get_bytes = |path: &str| {
+        let mut response = o
+            .agent
+            .get(format!("{}{path}", o.base))
+            .header("Cookie", format!("eakte_sitzung={}", hanna.cookie))
+            .call()
+            .unwrap();
+        let status = response.status().as_u16();
+        let kind = response
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string());
+        (status, kind, response.body_mut().read_to_vec().unwrap())
+    };
+    let (status, kind, png) = get_bytes(&format!("/dokumente/{own}/seiten/1"));
+    assert_eq!((status, kind.as_deref()), (200, Some("image/png")));
+    let (w, h) = png_size(&png);
+    assert!(w > 600 && h > w, "an A4 page, portrait: {w}×{h}");
+    let cache = o._sb.path().join("page-cache");
+    assert_eq!(common::files_under(&cache).len(), 1, "kept once rendered");
+
+    let page_two = o.get(Some(&hanna), &format!("/dokumente/{own}/seiten/2"));
+    let foreign = o.get(
+        Some(&hanna),
+        &format!("/dokumente/{}/seiten/1", o.petersen.0),
+    );
+    let missing = o.get(Some(&hanna), "/dokumente/999999/seiten/1");
+    assert_eq!((foreign.status, &foreign.body), (404, &missing.body));
+    assert_eq!((page_two.status, &page_two.body), (404, &missing.body));
+
+    // A scan that lay sideways on the glass: shown upright (portrait).
+    let sideways = scanmaker::rasterise(
+        &scanmaker::text_pdf(
+            &[vec![
+                "Kundennummer 102B000001".into(),
+                "Mietbescheinigung Leuchtfeuer".into(),
+            ]],
+            Pose::Sideways,
+        ),
+        150,
+        scanmaker::Raster::Png,
+    )
+    .remove(0);
+    scanmaker::put(&o._sb.inbox().join("husum/quer.png"), &sideways);
+    let api = common::Api::new(&o.base);
+    let mut scan = None;
+    common::wait_for("the sideways scan", || {
+        let (_, poll) = api.get(&o.hanna, "/api/v1/postbox");
+        scan = poll["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["document_id"] != own)
+            .map(|i| i["document_id"].as_u64().unwrap());
+        scan.is_some()
+    });
+    let (status, _, png) = get_bytes(&format!("/dokumente/{}/seiten/1", scan.unwrap()));
+    assert_eq!(status, 200);
+    let (w, h) = png_size(&png);
+    assert!(h > w, "turned upright: {w}×{h}");
+    assert!(w <= 1000, "scaled to the screen: {w}");
 }

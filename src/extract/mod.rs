@@ -14,6 +14,7 @@ mod error;
 pub mod image;
 pub mod isolated;
 pub mod ocr;
+pub mod page_image;
 pub mod pdf;
 pub mod pdf_reader;
 mod poppler;

@@ -59,14 +59,26 @@ pub fn run(
     stdout_to: &Path,
     timeout: Duration,
 ) -> Result<String, ToolError> {
-    let stderr_path = stdout_to.with_extension("stderr");
     // Resolved here, so that a missing tool is told apart from a failing one
     // (prlimit would report both as a failure).
     let program = locate(tool).ok_or_else(|| ToolError::Missing {
         tool,
         source: std::io::Error::new(std::io::ErrorKind::NotFound, "not found in PATH"),
     })?;
-    let mut child = limited(&program)
+    run_program(tool, &program, args, stdout_to, timeout)
+}
+
+/// [`run`] for a program given by its path (eakte's own helpers); `tool`
+/// names it in errors.
+pub fn run_program(
+    tool: &'static str,
+    program: &Path,
+    args: &[&std::ffi::OsStr],
+    stdout_to: &Path,
+    timeout: Duration,
+) -> Result<String, ToolError> {
+    let stderr_path = stdout_to.with_extension("stderr");
+    let mut child = limited(program)
         .args(args)
         .stdin(Stdio::null())
         .stdout(File::create(stdout_to)?)

@@ -19,6 +19,8 @@ pub enum Read {
     Original,
     /// The routing decision (`eakte route explain`).
     Route,
+    /// A page of the original as an image (the web UI).
+    PageImage,
 }
 
 impl Read {
@@ -28,6 +30,7 @@ impl Read {
             Read::Text => "read_text",
             Read::Original => "download_original",
             Read::Route => "read_route",
+            Read::PageImage => "read_page_image",
         }
     }
 }
@@ -75,7 +78,7 @@ pub fn read(
                         source,
                     }
                 })?),
-                Read::Metadata | Read::Text | Read::Route => None,
+                Read::Metadata | Read::Text | Read::Route | Read::PageImage => None,
             };
             Ok(Shown {
                 document,

@@ -33,6 +33,10 @@ pub struct Web {
     pub sessions: Sessions,
     /// `[web] secure_cookie`.
     pub secure_cookie: bool,
+    /// `[web] page_cache_dir`.
+    pub page_cache_dir: std::path::PathBuf,
+    /// Page images rendered at once.
+    pub renders: tokio::sync::Semaphore,
 }
 
 pub type WebState = Arc<Web>;
@@ -50,6 +54,8 @@ pub fn app(api: AppState, config: &WebConfig) -> Router {
         api: api.clone(),
         sessions: Sessions::new(config.session_idle, config.session_absolute),
         secure_cookie: config.secure_cookie,
+        page_cache_dir: config.page_cache_dir.clone(),
+        renders: tokio::sync::Semaphore::new(2),
     });
     let pages = Router::new()
         .route("/", get(pages::start))
@@ -61,6 +67,7 @@ pub fn app(api: AppState, config: &WebConfig) -> Router {
         .route("/dokumente/{id}", get(pages::dokument))
         .route("/dokumente/{id}/original", get(pages::original))
         .route("/dokumente/{id}/empfaenger", post(pages::find_recipient))
+        .route("/dokumente/{id}/seiten/{n}", get(pages::page_image))
         .route("/klaerung", get(pages::klaerung))
         .route("/team", get(pages::team))
         .route("/akten/{bg}", get(pages::akte))

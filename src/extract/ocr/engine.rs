@@ -58,6 +58,34 @@ impl Image {
         // SAFETY: pixRotateOrth reads the valid PIX and returns a new one or null.
         Image::own(unsafe { lept::pixRotateOrth(self.0, quarter_turns as i32 % 4) })
     }
+
+    /// Width in pixels.
+    pub fn width(&self) -> u32 {
+        // SAFETY: reads a field of the valid PIX.
+        unsafe { lept::pixGetWidth(self.0) }.max(0) as u32
+    }
+
+    /// A copy scaled by `factor` (both directions).
+    pub fn scaled(&self, factor: f32) -> Option<Image> {
+        // SAFETY: pixScale reads the valid PIX and returns a new one or null.
+        Image::own(unsafe { lept::pixScale(self.0, factor, factor) })
+    }
+
+    /// The image as a PNG file.
+    pub fn png(&self) -> Option<Vec<u8>> {
+        let mut data: *mut u8 = ptr::null_mut();
+        let mut size: usize = 0;
+        // SAFETY: leptonica allocates `data` (of `size` bytes) on success; it is
+        // copied out and freed with leptonica's own free below.
+        unsafe {
+            if lept::pixWriteMemPng(&mut data, &mut size, self.0, 0.0) != 0 || data.is_null() {
+                return None;
+            }
+            let png = std::slice::from_raw_parts(data, size).to_vec();
+            lept::lept_free(data.cast());
+            Some(png)
+        }
+    }
 }
 
 impl Drop for Image {

@@ -5,6 +5,7 @@ mod dokument;
 mod klaerung;
 mod login;
 mod postkorb;
+mod seiten;
 mod suche;
 mod team;
 
@@ -13,6 +14,7 @@ pub use dokument::{dokument, find_recipient, original};
 pub use klaerung::klaerung;
 pub use login::{login, login_form, logout, start};
 pub use postkorb::{change_item, postkorb, postkorb_live};
+pub use seiten::page_image;
 pub use suche::{suche, suche_form};
 pub use team::team;
 
