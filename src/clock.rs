@@ -77,7 +77,6 @@ pub fn german_date(at: Timestamp) -> Date {
     at.to_zoned(german_zone().clone()).date()
 }
 
-/// The first instant of a German calendar day.
 /// A bound of a search by receipt day: the German midnight that starts
 /// `day`, or with `end` the one that ends it.
 pub fn receipt_bound(day: Date, end: bool) -> Timestamp {
@@ -89,6 +88,7 @@ pub fn receipt_bound(day: Date, end: bool) -> Timestamp {
     german_midnight(day)
 }
 
+/// The first instant of a German calendar day.
 pub fn german_midnight(day: Date) -> Timestamp {
     day.to_zoned(german_zone().clone())
         .map(|z| z.timestamp())

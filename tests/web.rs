@@ -244,6 +244,24 @@ fn login_gives_a_strict_http_only_session_and_logout_ends_it() {
         "plain HTTP by default: {cookie}"
     );
 
+    // The live Postkorb's background request learns of it by a 401.
+    assert_eq!(o.get(None, "/postkorb/live?seit=0").status, 401);
+    // Unknown addresses and malformed ones are German pages, not JSON.
+    let signed = o.login(&o.lena);
+    for (path, status) in [("/gibt-es-nicht", 404), ("/dokumente/abc", 400)] {
+        let answer = o.get(Some(&signed), path);
+        assert_eq!(answer.status, status, "{path}");
+        assert!(answer.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"));
+        assert!(answer.body.contains("eakte"), "{}", answer.body);
+    }
+    assert_eq!(
+        o.get(None, "/api/v1/nothing").headers["content-type"],
+        "application/problem+json"
+    );
+
     let hanna = o.login(&o.hanna);
     let page = o.get(Some(&hanna), "/postkorb");
     assert_eq!(page.status, 200);

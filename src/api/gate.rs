@@ -170,8 +170,13 @@ async fn admit(
 ) -> Result<(Request, Option<OwnedSemaphorePermit>), ApiError> {
     request.extensions_mut().insert(trail.clone());
     let Some(roles) = roles_of(request.method(), route) else {
-        // Not an endpoint (or one without a token): nothing to budget.
-        return Ok((request, None));
+        // Not an endpoint that takes a token (the web UI's pages, which
+        // authenticate by session): its body is budgeted all the same.
+        let share = match budgeted_length(&request) {
+            Some(length) => Some(state.body_budget.share(length).await?),
+            None => None,
+        };
+        return Ok((request, share));
     };
     let (mut parts, body) = request.into_parts();
     let actor = authenticate(&parts, state, trail).await?;
@@ -183,6 +188,16 @@ async fn admit(
     }
     parts.extensions.insert(Caller(actor));
     let request = Request::from_parts(parts, body);
+    let share = match budgeted_length(&request) {
+        Some(length) => Some(state.body_budget.share(length).await?),
+        None => None,
+    };
+    Ok((request, share))
+}
+
+/// Whether a request has a body that takes a share of the budget, and its
+/// length if told (`None`: none to budget; `Some(None)`: of unknown length).
+fn budgeted_length(request: &Request) -> Option<Option<u64>> {
     let has_body = matches!(
         *request.method(),
         Method::POST | Method::PUT | Method::PATCH
@@ -190,17 +205,15 @@ async fn admit(
     // An empty body (a POST that starts an item) takes no share.
     let exact = http_body::Body::size_hint(request.body()).exact();
     if !has_body || exact == Some(0) {
-        return Ok((request, None));
+        return None;
     }
-    let length = exact.or_else(|| {
+    Some(exact.or_else(|| {
         request
             .headers()
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok())
-    });
-    let share = state.body_budget.share(length).await?;
-    Ok((request, Some(share)))
+    }))
 }
 
 /// Record a 4xx answer that no operation recorded, before it goes out. When

@@ -308,3 +308,26 @@ pub fn team(services: &Services, actor: &Actor) -> Result<Vec<TeamMember>, Servi
         },
     )
 }
+
+/// The recipients' names of items from the caller's own look (`list` or
+/// `look`): the applicant of each item's BG, else its first member. The items
+/// are the caller's to work, and the look that showed them was recorded
+/// with them; a name is only the letter's addressee, which the letter shows
+/// anyway. Blocking.
+pub fn addressees(services: &Services, items: &[&Item]) -> Result<Vec<String>, ServiceError> {
+    let registry = services.registry()?;
+    Ok(items
+        .iter()
+        .map(|item| {
+            item.bg
+                .as_ref()
+                .and_then(|bg| {
+                    registry
+                        .applicant(bg)
+                        .or_else(|| registry.members(bg).next())
+                })
+                .map(|p| format!("{}, {}", p.nachname, p.vorname))
+                .unwrap_or_default()
+        })
+        .collect())
+}

@@ -7,6 +7,9 @@ use crate::registry::names::fold;
 
 /// Most persons one search shows.
 pub const MAX_FOUND: usize = 50;
+/// A search is a name and a date or two, not a letter pasted whole.
+pub const MAX_QUERY_BYTES: usize = 200;
+pub const MAX_WORDS: usize = 6;
 
 /// The persons of the caller's site (all sites for a central clearing office)
 /// that match every word of `query`: a word matches the start of a surname or
@@ -19,6 +22,11 @@ pub fn find(services: &Services, actor: &Actor, query: &str) -> Result<Vec<Perso
     let words: Vec<&str> = query.split_whitespace().collect();
     if words.is_empty() {
         return Err(ServiceError::BadRequest("the search is empty".into()));
+    }
+    if query.len() > MAX_QUERY_BYTES || words.len() > MAX_WORDS {
+        return Err(ServiceError::BadRequest(format!(
+            "a registry search has at most {MAX_WORDS} words and {MAX_QUERY_BYTES} bytes"
+        )));
     }
     let registry = services.registry()?;
     let found: Vec<Person> = registry

@@ -123,3 +123,54 @@ impl IntoResponse for WebError {
         }
     }
 }
+
+/// Paths the API answers (problem documents, JSON, metrics).
+fn is_api(path: &str) -> bool {
+    path.starts_with("/api/") || path == "/healthz" || path == "/metrics"
+}
+
+/// What is not a page of ours and not the API's comes back as a German page:
+/// an unknown address, a malformed number in a path, a form with a field
+/// missing (axum's own answers are plain text, the API's fallback JSON).
+pub async fn german_errors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let api = is_api(request.uri().path());
+    let response = next.run(request).await;
+    let status = response.status();
+    let html = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if api || html || !status.is_client_error() {
+        return response;
+    }
+    let error = match status {
+        StatusCode::NOT_FOUND => WebError::new(
+            status,
+            "Seite nicht gefunden",
+            "Diese Adresse gibt es in eakte nicht. Gehen Sie über das Menü zum Postkorb oder zur Suche.",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => WebError::new(
+            status,
+            "Datei zu groß",
+            "Die Datei ist größer, als eakte annimmt. Teilen Sie sie auf oder wenden Sie sich an die IT.",
+        ),
+        _ => WebError::new(
+            status,
+            "Eingabe prüfen",
+            "Die Adresse oder das Formular ist unvollständig oder enthält etwas, das eakte nicht versteht. \
+             Gehen Sie zurück und versuchen Sie es noch einmal.",
+        ),
+    };
+    let mut page = error.into_response();
+    super::page_security(page.headers_mut());
+    // Headers the inner answer had set for the browser's sake are kept.
+    for name in [axum::http::header::ALLOW, axum::http::header::RETRY_AFTER] {
+        if let Some(value) = response.headers().get(&name) {
+            page.headers_mut().insert(name, value.clone());
+        }
+    }
+    page
+}

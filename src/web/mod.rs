@@ -17,7 +17,7 @@ mod view;
 
 use crate::api::AppState;
 use crate::config::WebConfig;
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{header, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::Response;
@@ -62,7 +62,7 @@ pub fn app(api: AppState, config: &WebConfig) -> Router {
         .route("/anmelden", get(pages::login_form).post(pages::login))
         .route("/abmelden", post(pages::logout))
         .route("/postkorb", get(pages::postkorb))
-        .route("/postkorb/live", get(pages::postkorb_live))
+        .route(view::LIVE_PATH, get(pages::postkorb_live))
         .route("/eintraege/{id}/{aktion}", post(pages::change_item))
         .route("/dokumente/{id}", get(pages::dokument))
         .route("/dokumente/{id}/original", get(pages::original))
@@ -72,19 +72,27 @@ pub fn app(api: AppState, config: &WebConfig) -> Router {
         .route("/team", get(pages::team))
         .route("/akten/{bg}", get(pages::akte))
         .route("/akten/{bg}/notiz", post(pages::file_note))
+        .route("/akten/{bg}/datei", post(pages::file_upload))
         .route("/suche", get(pages::suche_form).post(pages::suche))
         .route("/assets/{name}", get(assets::serve))
         .with_state(web)
+        // As the API's: bodies within the upload limit, sent at a decent
+        // pace, and budgeted in memory (the gate).
+        .layer(DefaultBodyLimit::max(api.max_body_bytes))
+        .layer(middleware::from_fn(
+            crate::api::slow_clients::cut_off_slow_bodies,
+        ))
         .layer(middleware::from_fn_with_state(
             api.clone(),
             crate::api::gate::pass,
         ))
         .layer(middleware::from_fn(page_headers));
-    pages.fallback_service(crate::api::router(api))
+    pages
+        .fallback_service(crate::api::router(api))
+        .layer(middleware::from_fn(error::german_errors))
 }
 
-/// The API's caching and sniffing headers, and the pages' own policy;
-/// request metrics as the API keeps them.
+/// Request metrics as the API keeps them, and the pages' headers.
 async fn page_headers(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let route = request
@@ -92,10 +100,11 @@ async fn page_headers(request: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map_or("unmatched", |p| p.as_str())
         .to_string();
-    let method = if request.method() == axum::http::Method::POST {
-        "POST"
-    } else {
-        "GET"
+    let method = match *request.method() {
+        axum::http::Method::GET => "GET",
+        axum::http::Method::POST => "POST",
+        axum::http::Method::HEAD => "HEAD",
+        _ => "other",
     };
     let mut response = next.run(request).await;
     crate::metrics::metrics().http(
@@ -104,7 +113,15 @@ async fn page_headers(request: Request, next: Next) -> Response {
         response.status().as_u16(),
         started.elapsed(),
     );
-    let headers = response.headers_mut();
+    page_security(response.headers_mut());
+    response
+}
+
+/// The headers of every page: the API's against caching and sniffing (kept
+/// where a handler chose otherwise, as for the stylesheet), the pages' own
+/// policy (kept where set, as for an original), and the referrer within eakte
+/// only, so that a form's Origin is sent.
+pub fn page_security(headers: &mut axum::http::HeaderMap) {
     headers
         .entry(header::CACHE_CONTROL)
         .or_insert(HeaderValue::from_static("no-store"));
@@ -112,12 +129,11 @@ async fn page_headers(request: Request, next: Next) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
     headers
         .entry(header::CONTENT_SECURITY_POLICY)
         .or_insert(HeaderValue::from_static(PAGE_POLICY));
-    response
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
 }

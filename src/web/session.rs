@@ -15,8 +15,11 @@ use std::time::{Duration, Instant};
 
 /// The cookie's name.
 pub const COOKIE: &str = "eakte_sitzung";
-/// Most sessions at once (bounded memory under a flood of logins).
+/// Most sessions at once (bounded memory under a flood of logins) …
 const MAX_SESSIONS: usize = 10_000;
+/// … and of one user (a few browsers and PCs): one user logging in again and
+/// again pushes out their own oldest sessions, nobody else's.
+const MAX_SESSIONS_PER_USER: usize = 8;
 
 /// One logged-in browser.
 #[derive(Debug, Clone)]
@@ -60,6 +63,16 @@ impl Sessions {
         let csrf = hex::encode(crate::users::random_secret()?);
         let now = Instant::now();
         let mut open = self.open();
+        let theirs: Vec<(Sha256, Instant)> = open
+            .iter()
+            .filter(|(_, s)| s.user == user)
+            .map(|(k, s)| (k.clone(), s.last_seen))
+            .collect();
+        if theirs.len() >= MAX_SESSIONS_PER_USER {
+            if let Some((oldest, _)) = theirs.iter().min_by_key(|(_, seen)| *seen) {
+                open.remove(oldest);
+            }
+        }
         if open.len() >= MAX_SESSIONS {
             open.retain(|_, s| self.alive(s, now));
             if open.len() >= MAX_SESSIONS {
@@ -84,8 +97,19 @@ impl Sessions {
         Ok(cookie)
     }
 
-    /// The live session of `cookie`, its idle time renewed.
+    /// The live session of `cookie`, its idle time renewed (a user's request).
     pub fn get(&self, cookie: &str) -> Option<Session> {
+        self.look_up(cookie, true)
+    }
+
+    /// The live session of `cookie`, its idle time not renewed: the page's
+    /// own background requests (the live Postkorb) do not keep an unattended
+    /// PC logged in.
+    pub fn peek(&self, cookie: &str) -> Option<Session> {
+        self.look_up(cookie, false)
+    }
+
+    fn look_up(&self, cookie: &str, renew: bool) -> Option<Session> {
         let key = Sha256::of(cookie.as_bytes());
         let now = Instant::now();
         let mut open = self.open();
@@ -94,7 +118,9 @@ impl Sessions {
             open.remove(&key);
             return None;
         }
-        session.last_seen = now;
+        if renew {
+            session.last_seen = now;
+        }
         Some(session.clone())
     }
 
@@ -157,6 +183,33 @@ mod tests {
         let cookie = sessions.start(7).unwrap();
         sessions.end(&cookie);
         assert!(sessions.get(&cookie).is_none(), "logged out");
+    }
+
+    #[test]
+    fn background_requests_do_not_keep_a_session_alive() {
+        let sessions = Sessions::new(Duration::from_millis(200), Duration::from_secs(60));
+        let cookie = sessions.start(7).unwrap();
+        for _ in 0..5 {
+            std::thread::sleep(Duration::from_millis(50));
+            let _ = sessions.peek(&cookie);
+        }
+        assert!(
+            sessions.peek(&cookie).is_none(),
+            "idle, however often the page polled"
+        );
+    }
+
+    #[test]
+    fn one_user_logging_in_again_and_again_pushes_out_only_their_own_sessions() {
+        let sessions = Sessions::new(Duration::from_secs(60), Duration::from_secs(60));
+        let other = sessions.start(2).unwrap();
+        let first = sessions.start(1).unwrap();
+        for _ in 0..MAX_SESSIONS_PER_USER {
+            std::thread::sleep(Duration::from_millis(2));
+            sessions.start(1).unwrap();
+        }
+        assert!(sessions.get(&first).is_none(), "the oldest of theirs");
+        assert!(sessions.get(&other).is_some(), "nobody else's");
     }
 
     #[test]

@@ -20,6 +20,9 @@ pub struct SignedIn {
     pub me: Me,
 }
 
+/// The live Postkorb's background request.
+pub const LIVE_PATH: &str = "/postkorb/live";
+
 /// The user as the page header shows them.
 #[derive(Debug, Clone)]
 pub struct Me {
@@ -48,12 +51,25 @@ impl FromRequestParts<WebState> for SignedIn {
     async fn from_request_parts(parts: &mut Parts, web: &WebState) -> Result<SignedIn, Response> {
         // Only the path comes back after the login: BG numbers are fine in
         // paths, and a query might hold what someone typed.
-        let back =
-            || ToLogin(crate::api::documents::percent_encode(parts.uri.path())).into_response();
+        // The live Postkorb's background request neither renews the session
+        // nor follows a redirect: it learns of the logout by a 401 and
+        // reloads the page, which then leads to the login.
+        let background = parts.uri.path() == LIVE_PATH;
+        let back = || {
+            if background {
+                return StatusCode::UNAUTHORIZED.into_response();
+            }
+            ToLogin(crate::api::documents::percent_encode(parts.uri.path())).into_response()
+        };
         let Some(cookie) = session::cookie_of(&parts.headers) else {
             return Err(back());
         };
-        let Some(session) = web.sessions.get(&cookie) else {
+        let session = if background {
+            web.sessions.peek(&cookie)
+        } else {
+            web.sessions.get(&cookie)
+        };
+        let Some(session) = session else {
             return Err(back());
         };
         let store = web.api.services.store().clone();
@@ -103,10 +119,10 @@ impl FromRequestParts<WebState> for SignedIn {
 
 /// A POST from one of our pages. Browsers say where a request comes from in
 /// `Sec-Fetch-Site` (`same-origin` for our own forms); older ones only in
-/// `Origin`, which must then name this host. Under our `no-referrer` policy
-/// a browser may send `Origin: null`, which proves nothing either way; a
-/// request with neither header still needs the form's CSRF token and a
-/// SameSite=Strict cookie.
+/// `Origin` (sent under the pages' `same-origin` referrer policy), which must
+/// then name this host. `Origin: null` (a privacy setting, a sandbox) proves
+/// nothing either way; such a request, or one with neither header, still
+/// needs the form's CSRF token and the SameSite=Strict cookie.
 pub fn same_origin(headers: &axum::http::HeaderMap) -> bool {
     let header = |name| {
         headers

@@ -22,10 +22,12 @@ struct AktePage {
     bg: String,
     members: Vec<Member>,
     groups: Vec<GroupView>,
-    all_schlagworte: BTreeSet<String>,
-    all_types: BTreeSet<String>,
-    filter_schlagwort: String,
-    filter_type: String,
+    /// The Akte's own Schlagworte and types: the filter names one by its
+    /// place in these lists, so that no typed word stands in the address.
+    all_schlagworte: Vec<String>,
+    all_types: Vec<String>,
+    filter_schlagwort: Option<usize>,
+    filter_type: Option<usize>,
     filtered: bool,
 }
 
@@ -41,11 +43,20 @@ struct EntryView {
     received: String,
 }
 
-/// Filters (categories, not social data: they may stand in the address).
+/// Filters, as places in the Akte's lists of Schlagworte and types (a
+/// Schlagwort is typed freely when filing, so it stays out of the address).
 #[derive(Deserialize, Default)]
 pub struct AkteFilter {
     schlagwort: Option<String>,
     art: Option<String>,
+}
+
+/// The filter's place in `values`: a number within the list, else none.
+fn chosen(given: &Option<String>, values: &[String]) -> Option<usize> {
+    given
+        .as_deref()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|i| *i < values.len())
 }
 
 pub async fn akte(
@@ -57,18 +68,26 @@ pub async fn akte(
     let services = web.api.services.clone();
     let actor = signed_in.actor.clone();
     let akte = crate::api::blocking(move || documents::akte(&services, &actor, &bg)).await?;
-    let wanted = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
-    let (schlagwort, doc_type) = (wanted(&filter.schlagwort), wanted(&filter.art));
-    let all_schlagworte = akte
+    let all_schlagworte: Vec<String> = akte
         .schlagworte
         .iter()
         .map(|g| g.schlagwort.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
         .collect();
-    let all_types = akte
+    let all_types: Vec<String> = akte
         .schlagworte
         .iter()
         .flat_map(|g| g.documents.iter().map(|d| d.doc_type.clone()))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
         .collect();
+    let (filter_schlagwort, filter_type) = (
+        chosen(&filter.schlagwort, &all_schlagworte),
+        chosen(&filter.art, &all_types),
+    );
+    let schlagwort = filter_schlagwort.map(|i| all_schlagworte[i].clone());
+    let doc_type = filter_type.map(|i| all_types[i].clone());
     let groups = akte
         .schlagworte
         .iter()
@@ -98,8 +117,8 @@ pub async fn akte(
         all_schlagworte,
         all_types,
         filtered: schlagwort.is_some() || doc_type.is_some(),
-        filter_schlagwort: schlagwort.unwrap_or_default(),
-        filter_type: doc_type.unwrap_or_default(),
+        filter_schlagwort,
+        filter_type,
     })
 }
 
@@ -142,4 +161,52 @@ pub async fn file_note(
         crate::api::documents::percent_encode(&bg)
     ))
     .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct UploadQuery {
+    schlagwort: String,
+}
+
+/// A PDF or an e-mail dropped onto the Akte (the page's script sends the file
+/// as the body, the CSRF token in `X-CSRF-Token`), as the API's upload.
+pub async fn file_upload(
+    State(web): State<WebState>,
+    signed_in: SignedIn,
+    Path(bg): Path<String>,
+    Query(q): Query<UploadQuery>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, WebError> {
+    let csrf = headers
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    signed_in.check_csrf(csrf)?;
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let content = match content_type.split(';').next().unwrap_or("").trim() {
+        "application/pdf" => Content::Pdf(body.to_vec()),
+        "message/rfc822" => Content::Email(body.to_vec()),
+        _ => {
+            return Err(WebError::input(
+                "Diese Datei kann nicht zur Akte genommen werden: bitte ein PDF oder eine E-Mail (.eml).",
+            ))
+        }
+    };
+    if q.schlagwort.trim().is_empty() {
+        return Err(WebError::input("Bitte geben Sie ein Schlagwort an."));
+    }
+    let filing = Filing {
+        schlagwort: q.schlagwort.trim().to_string(),
+        doc_type: None,
+        title: None,
+        content,
+    };
+    let services = web.api.services.clone();
+    let actor = signed_in.actor.clone();
+    crate::api::blocking(move || documents::file(&services, &actor, &bg, filing)).await?;
+    Ok(axum::http::StatusCode::CREATED.into_response())
 }

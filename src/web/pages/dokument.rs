@@ -146,10 +146,14 @@ pub async fn find_recipient(
     Form(form): Form<RecipientSearch>,
 ) -> Result<Html<String>, WebError> {
     signed_in.check_csrf(&form.csrf)?;
-    if form.suche.trim().is_empty() {
-        return Err(WebError::input(
-            "Bitte geben Sie einen Namen, ein Geburtsdatum, eine BG-Nummer oder eine Kundennummer ein.",
-        ));
+    let words = form.suche.split_whitespace().count();
+    if words == 0 || words > recipients::MAX_WORDS || form.suche.len() > recipients::MAX_QUERY_BYTES
+    {
+        return Err(WebError::input(format!(
+            "Bitte suchen Sie mit einem Namen, einem Geburtsdatum, einer BG-Nummer oder einer \
+             Kundennummer (höchstens {} Wörter).",
+            recipients::MAX_WORDS
+        )));
     }
     render(&web, signed_in, id, Some(form.suche)).await
 }
@@ -167,9 +171,15 @@ async fn render(
         // The letter first: a search beside a letter the caller may not
         // see is not made.
         let shown = documents::read(&services, &actor, DocumentId(id), Read::Text)?;
+        // Only where the page shows it: beside an open letter, for the
+        // clearing office (the service refuses other roles anyway).
+        let open = shown
+            .item
+            .as_ref()
+            .is_some_and(|i| i.state != ItemState::Done);
         let found = match &query {
-            Some(q) => Some(recipients::find(&services, &actor, q)?),
-            None => None,
+            Some(q) if open => Some(recipients::find(&services, &actor, q)?),
+            _ => None,
         };
         Ok::<_, crate::service::ServiceError>((shown, found))
     })

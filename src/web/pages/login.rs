@@ -114,6 +114,11 @@ pub async fn login(
         services.audited(&actor, "login", "web session".into(), |_| None, |_| Ok(()))
     })
     .await?;
+    // A cookie the browser brought from before ends: the new login gets a
+    // new session (no fixation on a value someone else may know).
+    if let Some(old) = session::cookie_of(&headers) {
+        web.sessions.end(&old);
+    }
     let cookie = web.sessions.start(user.id).map_err(WebError::internal)?;
     Ok((
         [(header::SET_COOKIE, set_cookie(&cookie, web.secure_cookie))],
@@ -137,6 +142,12 @@ pub async fn logout(
     if let Some(cookie) = session::cookie_of(&headers) {
         web.sessions.end(&cookie);
     }
+    let services = web.api.services.clone();
+    let actor = signed_in.actor.clone();
+    crate::api::blocking(move || {
+        services.audited(&actor, "logout", "web session".into(), |_| None, |_| Ok(()))
+    })
+    .await?;
     Ok((
         [(header::SET_COOKIE, clear_cookie(web.secure_cookie))],
         Redirect::to("/anmelden"),

@@ -9,7 +9,7 @@ mod seiten;
 mod suche;
 mod team;
 
-pub use akte::{akte, file_note};
+pub use akte::{akte, file_note, file_upload};
 pub use dokument::{dokument, find_recipient, original};
 pub use klaerung::klaerung;
 pub use login::{login, login_form, logout, start};

@@ -8,7 +8,6 @@ use super::{own_path, page};
 use crate::api::postbox::{command, long_poll, ChangeBody};
 use crate::model::ItemId;
 use crate::postbox::ops::Listed;
-use crate::registry::Registry;
 use crate::service::postbox;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -55,18 +54,8 @@ struct PostkorbPage {
     list: String,
 }
 
-fn row(listed: &Listed, registry: &Registry) -> Row {
+fn row(listed: &Listed, name: String) -> Row {
     let item = &listed.item;
-    let name = item
-        .bg
-        .as_ref()
-        .and_then(|bg| {
-            registry
-                .applicant(bg)
-                .or_else(|| registry.members(bg).next())
-        })
-        .map(|p| format!("{}, {}", p.nachname, p.vorname))
-        .unwrap_or_default();
     Row {
         item: item.id,
         document: item.document_id.0,
@@ -85,9 +74,17 @@ fn row(listed: &Listed, registry: &Registry) -> Row {
 async fn list(web: &WebState, signed_in: &SignedIn) -> Result<String, WebError> {
     let poll = long_poll(&web.api, signed_in.actor.clone(), None, 0).await?;
     let services = web.api.services.clone();
-    let registry = crate::api::blocking(move || services.registry()).await?;
-    let (deputy, own): (Vec<&Listed>, Vec<&Listed>) =
-        poll.items.iter().partition(|l| l.deputising_for.is_some());
+    let items: Vec<crate::model::Item> = poll.items.iter().map(|l| l.item.clone()).collect();
+    let names = crate::api::blocking(move || {
+        postbox::addressees(&services, &items.iter().collect::<Vec<_>>())
+    })
+    .await?;
+    let (deputy, own): (Vec<_>, Vec<_>) = poll
+        .items
+        .iter()
+        .zip(names)
+        .map(|(listed, name)| (listed.deputising_for.is_some(), row(listed, name)))
+        .partition(|(deputy, _)| *deputy);
     let list = List {
         cursor: poll.cursor,
         csrf: signed_in.me.csrf.clone(),
@@ -95,12 +92,12 @@ async fn list(web: &WebState, signed_in: &SignedIn) -> Result<String, WebError> 
             Section {
                 title: "Eigene Post",
                 empty: "Keine offene Post. Neue Post erscheint hier von selbst.",
-                rows: own.iter().map(|l| row(l, &registry)).collect(),
+                rows: own.into_iter().map(|(_, row)| row).collect(),
             },
             Section {
                 title: "Vertretung",
                 empty: "Sie vertreten heute niemanden, oder es liegt nichts vor.",
-                rows: deputy.iter().map(|l| row(l, &registry)).collect(),
+                rows: deputy.into_iter().map(|(_, row)| row).collect(),
             },
         ],
     };
@@ -173,35 +170,20 @@ pub async fn change_item(
         doc_type: filled(form.art),
         note: filled(form.notiz),
     };
-    match action.as_str() {
-        "forward" if body.to.is_none() => {
-            return Err(WebError::input(
-                "Bitte geben Sie an, wohin die Post gehen soll: die Kennung einer Kollegin oder eines Kollegen, oder „klaerung“.",
-            ))
-        }
-        "resubmit" if body.until.as_deref().and_then(crate::timefmt::parse_date).is_none() => {
-            return Err(WebError::input(
-                "Bitte geben Sie das Datum der Wiedervorlage als TT.MM.JJJJ an, zum Beispiel 01.12.2026.",
-            ))
-        }
-        "correct" if body.bg.as_deref().and_then(crate::model::BgNummer::parse).is_none() && body.bg.is_some() => {
-            return Err(WebError::input(
-                "Das ist keine BG-Nummer. Eine BG-Nummer sieht so aus: 07450BG0160367.",
-            ))
-        }
-        "correct" if body.bg.is_none() && body.doc_type.is_none() => {
-            return Err(WebError::input(
-                "Bitte geben Sie die BG-Nummer des Empfängers oder die Art des Schreibens an.",
-            ))
-        }
-        "forward" | "resubmit" | "done" | "start" | "correct" => {}
-        _ => return Err(WebError::not_found()),
+    if action == "correct" && body.bg.is_none() && body.doc_type.is_none() {
+        return Err(WebError::input(
+            "Bitte geben Sie die BG-Nummer des Empfängers oder die Art des Schreibens an.",
+        ));
     }
+    // The API's reading of the fields; what it refuses, said in German.
     let command = command(&action, body).map_err(|e| match e.status {
         StatusCode::NOT_FOUND => WebError::not_found(),
-        _ => WebError::input(
-            "Diese Angabe kennt eakte nicht (etwa eine unbekannte Kennung). Bitte prüfen Sie sie.",
-        ),
+        _ => WebError::input(match action.as_str() {
+            "forward" => "Bitte geben Sie an, wohin die Post gehen soll: die Kennung einer Kollegin oder eines Kollegen, oder „klaerung“.",
+            "resubmit" => "Bitte geben Sie das Datum der Wiedervorlage als TT.MM.JJJJ an, zum Beispiel 01.12.2026.",
+            "correct" => "Das ist keine BG-Nummer. Eine BG-Nummer sieht so aus: 07450BG0160367.",
+            _ => "Diese Angabe versteht eakte nicht. Bitte prüfen Sie sie.",
+        }),
     })?;
     let services = web.api.services.clone();
     let actor = signed_in.actor.clone();

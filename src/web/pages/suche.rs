@@ -110,7 +110,9 @@ pub async fn suche(
         Ok(Some(crate::clock::receipt_bound(date, end)))
     };
     let (from, to) = (day(&from_text, false)?, day(&to_text, true)?);
-    let page_number = form.seite.unwrap_or(1).max(1);
+    // Within the pages a search may show (the API's deepest offset).
+    let last_page = documents::MAX_OFFSET / PAGE_SIZE + 1;
+    let page_number = form.seite.unwrap_or(1).clamp(1, last_page);
     let Some(index) = web.api.services.running().map(|r| r.index.clone()) else {
         return Err(WebError::internal("the web UI runs without an index"));
     };
@@ -172,7 +174,7 @@ pub async fn suche(
         searched: true,
         total: results.total,
         page: page_number,
-        more: results.total > page_number * PAGE_SIZE,
+        more: results.total > page_number * PAGE_SIZE && page_number < last_page,
         hits,
         facets,
         ..SearchPage::empty(signed_in.me)
