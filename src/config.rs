@@ -63,6 +63,8 @@ struct RawWeb {
     session_idle_minutes: u64,
     session_hours: u64,
     page_cache_dir: PathBuf,
+    trusted_user_header: Option<String>,
+    trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for RawWeb {
@@ -72,6 +74,8 @@ impl Default for RawWeb {
             session_idle_minutes: 30,
             session_hours: 10,
             page_cache_dir: "./page-cache".into(),
+            trusted_user_header: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -242,6 +246,16 @@ pub struct WebConfig {
     /// `page_cache_dir`: page images rendered from originals (derived data,
     /// deleted at will, rebuilt when shown).
     pub page_cache_dir: PathBuf,
+    /// Single sign-on: `trusted_user_header` (e.g. `X-Remote-User`) names the
+    /// user (as `eakte users add` named them) when the request comes from one
+    /// of `trusted_proxies`; off unless both are set.
+    pub single_sign_on: Option<SingleSignOn>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SingleSignOn {
+    pub header: String,
+    pub proxies: Vec<std::net::IpAddr>,
 }
 
 /// `[audit]`: where the trail's head is anchored outside the store.
@@ -463,6 +477,19 @@ impl Config {
                 session_idle: Duration::from_secs(raw.web.session_idle_minutes.max(1) * 60),
                 session_absolute: Duration::from_secs(raw.web.session_hours.max(1) * 3600),
                 page_cache_dir: absolute(base, &raw.web.page_cache_dir),
+                single_sign_on: match (raw.web.trusted_user_header, raw.web.trusted_proxies) {
+                    (Some(header), proxies) if !proxies.is_empty() => Some(SingleSignOn {
+                        header,
+                        proxies: proxies.iter().map(|p| p.to_canonical()).collect(),
+                    }),
+                    (Some(_), _) => return Err(ConfigError::Invalid {
+                        key: "web.trusted_proxies",
+                        message:
+                            "a trusted user header needs the addresses of the proxies that set it"
+                                .into(),
+                    }),
+                    (None, _) => None,
+                },
             },
             audit: AuditConfig {
                 anchor_file,

@@ -47,7 +47,12 @@ fn letter(lines: &[&str]) -> Vec<u8> {
 }
 
 fn office() -> Office {
-    let sb = Sandbox::with_config("[access]\nfour_eyes = false\n");
+    office_with("")
+}
+
+/// An office whose `eakte.toml` also has `extra` (sections after `[access]`).
+fn office_with(extra: &str) -> Office {
+    let sb = Sandbox::with_config(&format!("[access]\nfour_eyes = false\n{extra}"));
     sb.import("recipients", PEOPLE);
     sb.import("caseworkers", CASEWORKERS);
     let mut docs = Vec::new();
@@ -749,4 +754,51 @@ fn page_images_are_rendered_upright_and_only_for_the_callers_documents() {
     let (w, h) = png_size(&png);
     assert!(h > w, "turned upright: {w}×{h}");
     assert!(w <= 1000, "scaled to the screen: {w}");
+}
+
+/// Behind the deployment's single sign-on, the proxy's header logs the user
+/// in, but only from the configured proxy and only for one account.
+#[test]
+fn a_trusted_proxy_signs_users_on_and_nobody_else_can() {
+    let o = office_with(
+        "[web]\ntrusted_user_header = \"X-Remote-User\"\ntrusted_proxies = [\"127.0.0.1\"]\n",
+    );
+    let ask = |name: &str| {
+        o.send(
+            o.agent
+                .get(format!("{}/anmelden?weiter=/akten/07450BG0000102", o.base))
+                .header("X-Remote-User", name),
+        )
+    };
+    let signed_on = ask("Hanna");
+    assert_eq!(signed_on.status, 303, "{}", signed_on.body);
+    assert_eq!(signed_on.location.as_deref(), Some("/akten/07450BG0000102"));
+    let cookie = signed_on.set_cookie.unwrap();
+    let value = cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .strip_prefix("eakte_sitzung=")
+        .unwrap();
+    let browser = Browser {
+        cookie: value.to_string(),
+        csrf: String::new(),
+    };
+    assert_eq!(o.get(Some(&browser), "/akten/07450BG0000102").status, 200);
+    assert_eq!(ask("Niemand").status, 401);
+    assert!(ask("Niemand").set_cookie.is_none());
+    // Without the header: the login form, as ever.
+    assert_eq!(o.get(None, "/anmelden").status, 200);
+
+    let elsewhere = office_with(
+        "[web]\ntrusted_user_header = \"X-Remote-User\"\ntrusted_proxies = [\"10.9.9.9\"]\n",
+    );
+    let forged = elsewhere.send(
+        elsewhere
+            .agent
+            .get(format!("{}/anmelden", elsewhere.base))
+            .header("X-Remote-User", "Hanna"),
+    );
+    assert_eq!(forged.status, 403, "the header from anyone but the proxy");
+    assert!(forged.set_cookie.is_none());
 }

@@ -37,6 +37,8 @@ pub struct Web {
     pub page_cache_dir: std::path::PathBuf,
     /// Page images rendered at once.
     pub renders: tokio::sync::Semaphore,
+    /// `[web] trusted_user_header` and `trusted_proxies`.
+    pub single_sign_on: Option<crate::config::SingleSignOn>,
 }
 
 pub type WebState = Arc<Web>;
@@ -56,6 +58,7 @@ pub fn app(api: AppState, config: &WebConfig) -> Router {
         secure_cookie: config.secure_cookie,
         page_cache_dir: config.page_cache_dir.clone(),
         renders: tokio::sync::Semaphore::new(2),
+        single_sign_on: config.single_sign_on.clone(),
     });
     let pages = Router::new()
         .route("/", get(pages::start))

@@ -33,17 +33,113 @@ pub async fn start() -> Redirect {
     Redirect::to("/postkorb")
 }
 
+/// The login form; behind a single sign-on proxy, the login itself.
 pub async fn login_form(
     State(web): State<WebState>,
+    Extension(trail): Extension<RequestTrail>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Query(back): Query<Back>,
 ) -> Result<Response, WebError> {
     let weiter = own_path(back.weiter.as_deref().unwrap_or("/postkorb"), "/postkorb");
+    if let Some(signed_on) = single_sign_on(&web, &trail, remote, &headers, &weiter).await? {
+        return Ok(signed_on);
+    }
     Ok(page(&LoginPage {
         error: None,
         weiter: &weiter,
         idle_minutes: web.sessions.idle().as_secs() / 60,
     })?
     .into_response())
+}
+
+/// The user a trusted proxy names in the configured header, logged in: only
+/// from the configured proxy addresses (anyone else could send the header),
+/// and only a name that belongs to exactly one account that is not revoked.
+async fn single_sign_on(
+    web: &WebState,
+    trail: &RequestTrail,
+    remote: SocketAddr,
+    headers: &HeaderMap,
+    weiter: &str,
+) -> Result<Option<Response>, WebError> {
+    let Some(sso) = &web.single_sign_on else {
+        return Ok(None);
+    };
+    let address = remote.ip().to_canonical();
+    let Some(name) = headers
+        .get(sso.header.as_str())
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Ok(None);
+    };
+    if !sso.proxies.contains(&address) {
+        trail.note("sign-on header from an untrusted address");
+        return Err(WebError::new(
+            StatusCode::FORBIDDEN,
+            "Nicht erlaubt",
+            "Die Anmeldung über das Netzwerk kam nicht über den dafür eingerichteten Zugang. \
+             Melden Sie sich mit Ihrem Zugangsschlüssel an oder wenden Sie sich an die IT.",
+        ));
+    }
+    let store = web.api.services.store().clone();
+    let name = name.trim().to_string();
+    let accounts = crate::api::blocking(move || store.accounts().all()).await?;
+    let mut named = accounts
+        .into_iter()
+        .filter(|u| u.revoked_at.is_none() && u.name == name);
+    let (Some(user), None) = (named.next(), named.next()) else {
+        trail.note("sign-on name matches no single account");
+        return Err(WebError::new(
+            StatusCode::UNAUTHORIZED,
+            "Nicht angemeldet",
+            "Für Ihre Anmeldung im Netzwerk gibt es in eakte kein (eindeutiges) Konto. \
+             Wenden Sie sich an die Administration.",
+        ));
+    };
+    Ok(Some(
+        start_session(web, trail, user, address, headers, weiter, "single sign-on").await?,
+    ))
+}
+
+/// Record the login and give the browser its session cookie.
+async fn start_session(
+    web: &WebState,
+    trail: &RequestTrail,
+    user: crate::model::User,
+    address: std::net::IpAddr,
+    headers: &HeaderMap,
+    weiter: &str,
+    how: &'static str,
+) -> Result<Response, WebError> {
+    let actor = Actor::User {
+        user: user.clone(),
+        address,
+        recorded: trail.recorded.clone(),
+    };
+    trail.authenticated(&actor);
+    let services = web.api.services.clone();
+    crate::api::blocking(move || {
+        services.audited(
+            &actor,
+            "login",
+            "web session".into(),
+            |_| Some(how.to_string()),
+            |_| Ok(()),
+        )
+    })
+    .await?;
+    // A cookie the browser brought from before ends: the new login gets a
+    // new session (no fixation on a value someone else may know).
+    if let Some(old) = session::cookie_of(headers) {
+        web.sessions.end(&old);
+    }
+    let cookie = web.sessions.start(user.id).map_err(WebError::internal)?;
+    Ok((
+        [(header::SET_COOKIE, set_cookie(&cookie, web.secure_cookie))],
+        Redirect::to(weiter),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -103,28 +199,7 @@ pub async fn login(
             "Dieser Zugangsschlüssel ist nicht gültig oder wurde gesperrt. Prüfen Sie ihn oder wenden Sie sich an die Administration.",
         );
     };
-    let actor = Actor::User {
-        user: user.clone(),
-        address,
-        recorded: trail.recorded.clone(),
-    };
-    trail.authenticated(&actor);
-    let services = web.api.services.clone();
-    crate::api::blocking(move || {
-        services.audited(&actor, "login", "web session".into(), |_| None, |_| Ok(()))
-    })
-    .await?;
-    // A cookie the browser brought from before ends: the new login gets a
-    // new session (no fixation on a value someone else may know).
-    if let Some(old) = session::cookie_of(&headers) {
-        web.sessions.end(&old);
-    }
-    let cookie = web.sessions.start(user.id).map_err(WebError::internal)?;
-    Ok((
-        [(header::SET_COOKIE, set_cookie(&cookie, web.secure_cookie))],
-        Redirect::to(&weiter),
-    )
-        .into_response())
+    start_session(&web, &trail, user, address, &headers, &weiter, "token").await
 }
 
 #[derive(Deserialize)]
