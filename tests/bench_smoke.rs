@@ -16,6 +16,7 @@ fn every_benchmark_runs_at_toy_size() {
     rows.extend(harness::reindex(&corpus));
     rows.extend(harness::search(&corpus, 2, 1));
     rows.extend(harness::longpoll(&corpus, 20, 5, 2));
+    rows.extend(harness::ui::ui(&corpus, 3, 1));
     let table = harness::table(&rows);
     println!("{table}");
     for expected in [
@@ -25,6 +26,8 @@ fn every_benchmark_runs_at_toy_size() {
         "reindex",
         "search, rare term",
         "long-poll",
+        "UI page: Postkorb",
+        "UI live row",
     ] {
         assert!(table.contains(expected), "no row for {expected}:\n{table}");
     }

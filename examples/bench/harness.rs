@@ -8,6 +8,8 @@
 mod http;
 #[path = "../../tests/common/scanmaker.rs"]
 mod scanmaker;
+#[path = "ui.rs"]
+pub mod ui;
 
 use eakte::model::{
     BgNummer, Classification, FileKind, Item, ItemId, Kennung, Page, PageSource, PostboxId,

@@ -49,6 +49,7 @@ enum Part {
     Reindex,
     Search,
     Longpoll,
+    Ui,
 }
 
 /// Print rows as soon as they are measured: a failure later in a long run
@@ -83,9 +84,15 @@ struct CorpusRun {
     /// sizes measures it again without building it.
     #[arg(long, value_name = "DIR")]
     keep: Option<std::path::PathBuf>,
-    /// Run only this part (reindex, search or longpoll).
+    /// Run only this part (reindex, search, longpoll or ui).
     #[arg(long)]
     only: Option<Part>,
+    /// Requests per UI page (and as many API calls beside them).
+    #[arg(long, default_value_t = 300)]
+    ui_requests: usize,
+    /// Letters whose row is awaited in an open browser Postkorb.
+    #[arg(long, default_value_t = 20)]
+    ui_letters: usize,
 }
 
 fn corpus(run: CorpusRun) {
@@ -98,6 +105,8 @@ fn corpus(run: CorpusRun) {
         poll_secs,
         keep,
         only,
+        ui_requests,
+        ui_letters,
     } = run;
     // Ten documents per BG on average (at 1M documents 100,000 BGs, a big
     // city's jobcenter); 1000 caseworkers share them (a caseload of 100 BGs
@@ -119,6 +128,9 @@ fn corpus(run: CorpusRun) {
     }
     if runs(Part::Longpoll) {
         emit(harness::longpoll(&corpus, pollers, rate, poll_secs));
+    }
+    if runs(Part::Ui) {
+        emit(harness::ui::ui(&corpus, ui_requests, ui_letters));
     }
 }
 
@@ -143,6 +155,8 @@ fn main() {
                 poll_secs: 30,
                 keep: None,
                 only: None,
+                ui_requests: 300,
+                ui_letters: 20,
             });
         }
     }
