@@ -170,6 +170,26 @@ impl Office {
         self.answer(request.send_form(form.iter().copied()).unwrap())
     }
 
+    /// A search as the form sends it, and the results page it leads to (or
+    /// the jump to an Akte).
+    fn search(&self, browser: &Browser, fields: &[(&str, &str)]) -> Answer {
+        let mut form = vec![("csrf", browser.csrf.as_str())];
+        form.extend_from_slice(fields);
+        let sent = self.post(Some(browser), "/suche", &form);
+        assert_eq!(sent.status, 303, "{}", sent.body);
+        match sent.location.as_deref() {
+            Some(results) if results.starts_with("/suche/") => {
+                let page = self.get(Some(browser), results);
+                assert!(
+                    !results.contains(fields[0].1),
+                    "no search word in the address"
+                );
+                page
+            }
+            _ => sent,
+        }
+    }
+
     fn login(&self, token: &str) -> Browser {
         let answer = self.post(
             None,
@@ -420,11 +440,7 @@ fn pages_write_the_same_audit_entries_as_the_api() {
             .status,
         404
     );
-    let search = o.post(
-        Some(&hanna),
-        "/suche",
-        &[("csrf", &hanna.csrf), ("q", "Halligfähre")],
-    );
+    let search = o.search(&hanna, &[("q", "Halligfähre")]);
     assert_eq!(search.status, 200);
     assert!(
         search.body.contains(&format!("/dokumente/{doc}")),
@@ -509,7 +525,7 @@ fn a_caseworker_works_the_postkorb_in_a_real_browser() {
     browser.screenshot(&shots.join("anmelden.png"));
     browser.type_into("#token", &o.hanna);
     browser.click("form button[type=submit]");
-    browser.wait_for_text("Eigene Post", 10);
+    browser.wait_for_text("Eigene Post", 30);
     assert!(browser.url().ends_with("/postkorb"));
     assert!(browser.text().contains("Albers, Maria"));
     assert_accessible(&browser, "Postkorb");
@@ -543,7 +559,7 @@ fn a_caseworker_works_the_postkorb_in_a_real_browser() {
     browser.press("j");
     browser.press("j");
     browser.press("\u{E007}");
-    browser.wait_for_text("Original und erkannter Text", 10);
+    browser.wait_for_text("Original und erkannter Text", 30);
     assert!(browser.url().contains("/dokumente/"), "{}", browser.url());
     // The page image beside the text, rendered from the original.
     let started = std::time::Instant::now();
@@ -559,17 +575,26 @@ fn a_caseworker_works_the_postkorb_in_a_real_browser() {
     assert_accessible(&browser, "Dokument");
     browser.screenshot(&shots.join("dokument.png"));
     browser.click("#form-zda button");
-    browser.wait_for_text("zdA (erledigt)", 10);
+    browser.wait_for_text("zdA (erledigt)", 30);
 
     browser.go(&format!("{}/suche", o.base));
     browser.type_into("#q", "Leuchtturmwärter");
     browser.click("form.suche button");
-    browser.wait_for_text("1 Treffer", 10);
+    browser.wait_for_text("1 Treffer", 30);
     assert_accessible(&browser, "Suche");
     browser.screenshot(&shots.join("suche.png"));
 
+    // The hit's document shows the searched word marked.
+    browser.click(".treffer a[href^='/dokumente/']");
+    browser.wait_for_text("Original und erkannter Text", 30);
+    assert_eq!(
+        browser.script("return document.querySelector('.seitentext mark').textContent;"),
+        "Leuchtturmwärter"
+    );
+    browser.script("history.back();");
+    browser.wait_for_text("1 Treffer", 30);
     browser.click(".treffer a[href^='/akten/']");
-    browser.wait_for_text("Akte 07450BG0000102", 10);
+    browser.wait_for_text("Akte 07450BG0000102", 30);
     assert!(browser.text().contains("Albers, Maria"));
     assert_accessible(&browser, "Akte");
     browser.type_into("#n-titel", "Telefonnotiz Rückruf");
@@ -578,7 +603,7 @@ fn a_caseworker_works_the_postkorb_in_a_real_browser() {
         "Frau Albers bittet um Rückruf wegen der Krankmeldung.",
     );
     browser.click("form.notiz button");
-    browser.wait_for_text("Telefonnotiz Rückruf", 10);
+    browser.wait_for_text("Telefonnotiz Rückruf", 30);
     browser.screenshot(&shots.join("akte.png"));
     let document = browser.script(
         "return document.querySelector('.liste a[href^=\"/dokumente/\"]').getAttribute('href');",
@@ -589,10 +614,10 @@ fn a_caseworker_works_the_postkorb_in_a_real_browser() {
     browser.find("#token");
     browser.type_into("#token", &o.lena);
     browser.click("form button[type=submit]");
-    browser.wait_for_text("Eigene Post", 10);
+    browser.wait_for_text("Eigene Post", 30);
     assert!(!browser.text().contains("Albers"));
     browser.go(&format!("{}{}", o.base, document.as_str().unwrap()));
-    browser.wait_for_text("nicht in Ihrer Zuständigkeit", 10);
+    browser.wait_for_text("nicht in Ihrer Zuständigkeit", 30);
     assert!(!browser.text().contains("Albers"));
     assert_accessible(&browser, "Fehlerseite");
     browser.screenshot(&shots.join("nicht-gefunden.png"));
@@ -609,31 +634,31 @@ fn clearing_assigns_live_and_a_deputy_works_an_absent_colleagues_post() {
         browser.go(&format!("{}/anmelden", o.base));
         browser.type_into("#token", token);
         browser.click("form button[type=submit]");
-        browser.wait_for_text("Postkorb", 10);
+        browser.wait_for_text("Postkorb", 30);
     };
     let hanna = webdriver::Browser::start(1280, 1024);
     login(&hanna, &o.hanna);
-    hanna.wait_for_text("Albers, Maria", 10);
+    hanna.wait_for_text("Albers, Maria", 30);
     assert!(!hanna.text().contains("Sturmflut"));
 
     let clearing = webdriver::Browser::start(1280, 1024);
     login(&clearing, &o.clearing);
     clearing.go(&format!("{}/klaerung", o.base));
-    clearing.wait_for_text("Kein Empfänger erkannt", 10);
+    clearing.wait_for_text("Kein Empfänger erkannt", 30);
     assert_accessible(&clearing, "Klärungsstelle");
     clearing.screenshot(&shots.join("klaerung.png"));
     clearing.click(&format!("a[href='/dokumente/{}']", o.unknown));
-    clearing.wait_for_text("Empfänger zuordnen", 10);
+    clearing.wait_for_text("Empfänger zuordnen", 30);
     clearing.type_into("#empfaenger-suche", "albers 20.05.1975");
     clearing.click("form[action$='/empfaenger'] button");
-    clearing.wait_for_text("102B000001", 10);
+    clearing.wait_for_text("102B000001", 30);
     assert_accessible(&clearing, "Zuordnen");
     clearing.screenshot(&shots.join("zuordnen.png"));
     // One person found: the BG is filled in; the type stays.
     let bg = clearing.script("return document.getElementById('zuordnen-bg').value;");
     assert_eq!(bg, "07450BG0000102");
     clearing.click("#form-zuordnen button");
-    clearing.wait_for_text("Nichts zu klären", 10);
+    clearing.wait_for_text("Nichts zu klären", 30);
 
     // In Hanna's open Postkorb, without a reload.
     hanna.script("window.eakteSamePage = true;");
@@ -651,7 +676,7 @@ fn clearing_assigns_live_and_a_deputy_works_an_absent_colleagues_post() {
     let lead = webdriver::Browser::start(1280, 1024);
     login(&lead, &o.lead);
     lead.go(&format!("{}/team", o.base));
-    lead.wait_for_text("Hanna Hansen (sb-h1)", 10);
+    lead.wait_for_text("Hanna Hansen (sb-h1)", 30);
     let row = lead.script("return Array.from(document.querySelectorAll('tbody tr')).find(r => r.innerText.includes('sb-h1')).innerText;");
     assert!(row.as_str().unwrap().contains("\t2\t"), "{row}");
     assert_accessible(&lead, "Team");
@@ -669,13 +694,13 @@ fn clearing_assigns_live_and_a_deputy_works_an_absent_colleagues_post() {
     );
     assert_eq!(status, 201, "{body}");
     hanna.go(&format!("{}/postkorb", o.base));
-    hanna.wait_for_text("Vertretung für sb-h2", 10);
+    hanna.wait_for_text("Vertretung für sb-h2", 30);
     assert!(hanna.text().contains("Petersen, Jens"));
     hanna.click(&format!(
         "tr[data-eintrag='{}'] form.zda button",
         o.petersen.1
     ));
-    hanna.wait_for_text("Eigene Post", 10);
+    hanna.wait_for_text("Eigene Post", 30);
     assert!(!hanna.text().contains("Petersen, Jens"), "worked as deputy");
 }
 
@@ -801,4 +826,56 @@ fn a_trusted_proxy_signs_users_on_and_nobody_else_can() {
     );
     assert_eq!(forged.status, 403, "the header from anyone but the proxy");
     assert!(forged.set_cookie.is_none());
+}
+
+/// The phone rings: the caseworker types the caller's name and has their
+/// Akte in one step; a name outside their BGs finds nobody. The Akte filters
+/// by days and searches within itself.
+#[test]
+fn a_name_opens_the_akte_and_an_akte_is_searched_and_filtered() {
+    let o = office();
+    let hanna = o.login(&o.hanna);
+    let search = |q: &str, bg: &str| {
+        let mut form = vec![("csrf", hanna.csrf.as_str()), ("q", q)];
+        if !bg.is_empty() {
+            form.push(("bg", bg));
+        }
+        o.search(&hanna, &form[1..])
+    };
+    for typed in ["Albers", "maria albers", "20.05.1975", "102B000001"] {
+        let jump = search(typed, "");
+        assert_eq!(jump.status, 303, "{typed}: {}", jump.body);
+        assert_eq!(
+            jump.location.as_deref(),
+            Some("/akten/07450BG0000102"),
+            "{typed}"
+        );
+    }
+    // Lena's recipient is nobody to Hanna: no jump, no person, no hit.
+    let foreign = search("Petersen", "");
+    let nobody = search("Niemandsen", "");
+    assert_eq!((foreign.status, nobody.status), (200, 200));
+    for page in [&foreign.body, &nobody.body] {
+        assert!(page.contains("<strong>0</strong> Treffer"), "{page}");
+        assert!(!page.contains("Personen"));
+    }
+
+    let within = search("Halligfähre", "07450BG0000102");
+    assert!(
+        within.body.contains(&format!("/dokumente/{}", o.albers.0)),
+        "{}",
+        within.body
+    );
+    assert!(within.body.contains("Nur in der Akte 07450BG0000102"));
+    let (doc, _) = o.albers;
+    let akte = |query: &str| o.get(Some(&hanna), &format!("/akten/07450BG0000102{query}"));
+    assert!(akte("?von=01.01.2000")
+        .body
+        .contains(&format!("/dokumente/{doc}")));
+    assert!(akte("?bis=01.01.2000")
+        .body
+        .contains("Keine Dokumente zu diesem Filter"));
+    let wrong = akte("?von=gestern");
+    assert_eq!(wrong.status, 422);
+    assert!(wrong.body.contains("TT.MM.JJJJ"), "{}", wrong.body);
 }

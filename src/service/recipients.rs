@@ -1,5 +1,7 @@
-//! Finding a recipient in the registry, for the clearing office: by name,
-//! birth date, BG number or Kundennummer, within the office's site.
+//! Finding a recipient in the registry by name, birth date, BG number or
+//! Kundennummer: for the clearing office within its site (to assign a
+//! letter), for caseworkers and team leads within their BGs (to open the
+//! Akte of someone on the phone).
 
 use super::{Actor, ServiceError, Services};
 use crate::model::{BgNummer, Person, Role};
@@ -11,14 +13,24 @@ pub const MAX_FOUND: usize = 50;
 pub const MAX_QUERY_BYTES: usize = 200;
 pub const MAX_WORDS: usize = 6;
 
-/// The persons of the caller's site (all sites for a central clearing office)
-/// that match every word of `query`: a word matches the start of a surname or
+/// The persons the caller may look for (a clearing office: those of its site,
+/// all sites for a central one; caseworkers and team leads: the members of
+/// the BGs they see) that match every word of `query`: a word matches the start of a surname or
 /// first name (folded: `muller` finds Müller), a whole Kundennummer or BG
 /// number, or a birth date (01.02.1980 or 1980-02-01). Recorded as a search,
 /// the words as keyed hashes, with the BGs shown. Blocking.
 pub fn find(services: &Services, actor: &Actor, query: &str) -> Result<Vec<Person>, ServiceError> {
-    actor.require(&[Role::Clearing])?;
+    actor.require(&[Role::Clearing, Role::Caseworker, Role::Teamlead])?;
+    let clearing = actor.user().is_some_and(|u| u.role == Role::Clearing);
     let site = actor.user().and_then(|u| u.site.clone());
+    let visibility = services.visibility(actor)?;
+    let may_find = |p: &Person| {
+        if clearing {
+            site.as_ref().is_none_or(|s| *s == p.standort)
+        } else {
+            visibility.sees_bg(&p.bg)
+        }
+    };
     let words: Vec<&str> = query.split_whitespace().collect();
     if words.is_empty() {
         return Err(ServiceError::BadRequest("the search is empty".into()));
@@ -32,8 +44,8 @@ pub fn find(services: &Services, actor: &Actor, query: &str) -> Result<Vec<Perso
     let found: Vec<Person> = registry
         .persons()
         .iter()
-        .filter(|p| site.as_ref().is_none_or(|s| *s == p.standort))
         .filter(|p| words.iter().all(|w| matches(p, w)))
+        .filter(|p| may_find(p))
         .take(MAX_FOUND)
         .cloned()
         .collect();

@@ -77,6 +77,7 @@ pub fn app(api: AppState, config: &WebConfig) -> Router {
         .route("/akten/{bg}/notiz", post(pages::file_note))
         .route("/akten/{bg}/datei", post(pages::file_upload))
         .route("/suche", get(pages::suche_form).post(pages::suche))
+        .route("/suche/{n}", get(pages::results))
         .route("/assets/{name}", get(assets::serve))
         .with_state(web)
         // As the API's: bodies within the upload limit, sent at a decent

@@ -29,7 +29,18 @@ pub struct Session {
     pub csrf: String,
     started: Instant,
     last_seen: Instant,
+    /// The session's recent searches, by number: the words stay here, and
+    /// the results page's address names only the number (so that the
+    /// browser's back button works without the words in any address).
+    searches: Vec<(u32, Remembered)>,
+    next_search: u32,
 }
+
+/// A form's fields, as the user filled them in.
+pub type Remembered = Vec<(String, String)>;
+
+/// Searches a session remembers (the oldest is forgotten first).
+const REMEMBERED_SEARCHES: usize = 20;
 
 pub struct Sessions {
     open: Mutex<HashMap<Sha256, Session>>,
@@ -92,6 +103,8 @@ impl Sessions {
                 csrf,
                 started: now,
                 last_seen: now,
+                searches: Vec::new(),
+                next_search: 1,
             },
         );
         Ok(cookie)
@@ -122,6 +135,30 @@ impl Sessions {
             session.last_seen = now;
         }
         Some(session.clone())
+    }
+
+    /// Remember a search for the session of `cookie`; its number.
+    pub fn remember(&self, cookie: &str, search: Remembered) -> Option<u32> {
+        let mut open = self.open();
+        let session = open.get_mut(&Sha256::of(cookie.as_bytes()))?;
+        let number = session.next_search;
+        session.next_search += 1;
+        if session.searches.len() >= REMEMBERED_SEARCHES {
+            session.searches.remove(0);
+        }
+        session.searches.push((number, search));
+        Some(number)
+    }
+
+    /// Search `number` of the session of `cookie`, if it still remembers it.
+    pub fn recall(&self, cookie: &str, number: u32) -> Option<Remembered> {
+        let open = self.open();
+        let session = open.get(&Sha256::of(cookie.as_bytes()))?;
+        session
+            .searches
+            .iter()
+            .find(|(n, _)| *n == number)
+            .map(|(_, s)| s.clone())
     }
 
     pub fn end(&self, cookie: &str) {
@@ -183,6 +220,21 @@ mod tests {
         let cookie = sessions.start(7).unwrap();
         sessions.end(&cookie);
         assert!(sessions.get(&cookie).is_none(), "logged out");
+    }
+
+    #[test]
+    fn searches_are_remembered_per_session_and_only_the_recent_ones() {
+        let sessions = Sessions::new(Duration::from_secs(60), Duration::from_secs(60));
+        let (mine, theirs) = (sessions.start(1).unwrap(), sessions.start(2).unwrap());
+        let search = |q: &str| vec![("q".to_string(), q.to_string())];
+        let first = sessions.remember(&mine, search("Petersen")).unwrap();
+        assert_eq!(sessions.recall(&mine, first), Some(search("Petersen")));
+        assert_eq!(sessions.recall(&theirs, first), None, "another session's");
+        for i in 0..REMEMBERED_SEARCHES {
+            sessions.remember(&mine, search(&i.to_string()));
+        }
+        assert_eq!(sessions.recall(&mine, first), None, "forgotten");
+        assert!(sessions.remember("no session", search("x")).is_none());
     }
 
     #[test]

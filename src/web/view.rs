@@ -17,6 +17,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 pub struct SignedIn {
     pub actor: Actor,
     pub session: Session,
+    /// The session cookie's value (what the session remembers is kept by it).
+    pub cookie: String,
     pub me: Me,
 }
 
@@ -113,7 +115,12 @@ impl FromRequestParts<WebState> for SignedIn {
             klaerung: user.role == Role::Clearing,
             team: user.role == Role::Teamlead,
         };
-        Ok(SignedIn { actor, session, me })
+        Ok(SignedIn {
+            actor,
+            session,
+            cookie,
+            me,
+        })
     }
 }
 
@@ -223,4 +230,20 @@ pub fn clearing_reason(reason: &crate::model::ClearingReason) -> String {
             "Die Mitglieder der BG {bg} sind verschiedenen Sachbearbeitungen zugeordnet."
         ),
     }
+}
+
+/// A receipt day as typed in a filter (TT.MM.JJJJ or JJJJ-MM-TT; empty: no
+/// bound), as the bound of a search: the German midnight that starts it, or
+/// with `end` the one that ends it.
+pub fn receipt_day(text: &str, end: bool) -> Result<Option<jiff::Timestamp>, WebError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let date = crate::timefmt::parse_date(text).ok_or_else(|| {
+        WebError::input(format!(
+            "„{text}“ ist kein Datum. Bitte geben Sie es als TT.MM.JJJJ an, zum Beispiel 01.12.2026."
+        ))
+    })?;
+    Ok(Some(crate::clock::receipt_bound(date, end)))
 }

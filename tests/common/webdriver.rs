@@ -111,7 +111,7 @@ impl Browser {
             .to_string()
     }
 
-    /// The element `css` selects, waiting up to 10 s for it to appear.
+    /// The element `css` selects, waiting up to 30 s for it to appear (a loaded machine).
     pub fn find(&self, css: &str) -> String {
         let started = Instant::now();
         loop {
@@ -127,7 +127,7 @@ impl Browser {
                 return value["value"][ELEMENT].as_str().unwrap().to_string();
             }
             assert!(
-                started.elapsed() < Duration::from_secs(10),
+                started.elapsed() < Duration::from_secs(30),
                 "no element {css}"
             );
             std::thread::sleep(Duration::from_millis(100));

@@ -2,7 +2,7 @@
 //! first, filtered by Schlagwort and type; a note is filed from here.
 
 use super::super::error::WebError;
-use super::super::view::{german_time, Me, SignedIn};
+use super::super::view::{german_time, receipt_day, Me, SignedIn};
 use super::super::WebState;
 use super::page;
 use crate::pipeline::upload::Content;
@@ -28,6 +28,8 @@ struct AktePage {
     all_types: Vec<String>,
     filter_schlagwort: Option<usize>,
     filter_type: Option<usize>,
+    from: String,
+    to: String,
     filtered: bool,
 }
 
@@ -49,6 +51,9 @@ struct EntryView {
 pub struct AkteFilter {
     schlagwort: Option<String>,
     art: Option<String>,
+    /// Received on or after / on or before (TT.MM.JJJJ).
+    von: Option<String>,
+    bis: Option<String>,
 }
 
 /// The filter's place in `values`: a number within the list, else none.
@@ -88,6 +93,15 @@ pub async fn akte(
     );
     let schlagwort = filter_schlagwort.map(|i| all_schlagworte[i].clone());
     let doc_type = filter_type.map(|i| all_types[i].clone());
+    let (from, to) = (
+        receipt_day(filter.von.as_deref().unwrap_or(""), false)?,
+        receipt_day(filter.bis.as_deref().unwrap_or(""), true)?,
+    );
+    let in_days = |received: &str| {
+        let at = crate::timefmt::parse(received);
+        from.is_none_or(|f| at.is_some_and(|a| a >= f))
+            && to.is_none_or(|t| at.is_some_and(|a| a < t))
+    };
     let groups = akte
         .schlagworte
         .iter()
@@ -98,6 +112,7 @@ pub async fn akte(
                 .documents
                 .iter()
                 .filter(|d| doc_type.as_ref().is_none_or(|t| *t == d.doc_type))
+                .filter(|d| in_days(&d.received_at))
                 .map(|d| EntryView {
                     id: d.id.0,
                     name: d.name.clone(),
@@ -116,7 +131,9 @@ pub async fn akte(
         groups,
         all_schlagworte,
         all_types,
-        filtered: schlagwort.is_some() || doc_type.is_some(),
+        filtered: schlagwort.is_some() || doc_type.is_some() || from.is_some() || to.is_some(),
+        from: filter.von.clone().unwrap_or_default(),
+        to: filter.bis.clone().unwrap_or_default(),
         filter_schlagwort,
         filter_type,
     })

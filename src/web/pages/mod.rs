@@ -15,7 +15,7 @@ pub use klaerung::klaerung;
 pub use login::{login, login_form, logout, start};
 pub use postkorb::{change_item, postkorb, postkorb_live};
 pub use seiten::page_image;
-pub use suche::{suche, suche_form};
+pub use suche::{results, suche, suche_form};
 pub use team::team;
 
 use super::error::WebError;
