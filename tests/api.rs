@@ -34,12 +34,7 @@ struct World {
 }
 
 fn letter(lines: &[&str]) -> Vec<u8> {
-    let mut text = vec![
-        "An das Jobcenter Kreis Nordfriesland".to_string(),
-        String::new(),
-    ];
-    text.extend(lines.iter().map(|l| l.to_string()));
-    scanmaker::text_pdf(&[text], Pose::Upright)
+    scanmaker::jobcenter_letter(lines)
 }
 
 fn world() -> World {

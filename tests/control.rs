@@ -12,14 +12,7 @@ use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Output};
 
-const CASEWORKERS: &str = "kennung,name,standort,von,bis,team\n\
-    sb-h1,Hanna Hansen,husum,A,K,Husum 1\n\
-    sb-h2,Lena Lorenzen,husum,L,Z,Husum 1\n";
-
-const PEOPLE: &str =
-    "bg_nummer,kundennummer,nachname,vorname,geburtsdatum,strasse,plz,ort,standort\n\
-    07450BG0000101,101A000001,Petersen,Jens,04.03.1980,Norderstraße 12,25813,Husum,husum\n\
-    07450BG0000102,102B000001,Albers,Maria,1975-05-20,Süderstraße 3,25813,Husum,husum\n";
+use common::{HUSUM_CASEWORKERS as CASEWORKERS, HUSUM_PEOPLE as PEOPLE};
 
 fn letter(lines: &[&str]) -> Vec<u8> {
     let lines: Vec<String> = lines.iter().map(|l| l.to_string()).collect();

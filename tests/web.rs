@@ -9,14 +9,7 @@ use common::scanmaker::{self, Pose};
 use common::Sandbox;
 use serde_json::Value;
 
-const CASEWORKERS: &str = "kennung,name,standort,von,bis,team\n\
-    sb-h1,Hanna Hansen,husum,A,K,Husum 1\n\
-    sb-h2,Lena Lorenzen,husum,L,Z,Husum 1\n";
-
-const PEOPLE: &str =
-    "bg_nummer,kundennummer,nachname,vorname,geburtsdatum,strasse,plz,ort,standort\n\
-    07450BG0000101,101A000001,Petersen,Jens,04.03.1980,Norderstraße 12,25813,Husum,husum\n\
-    07450BG0000102,102B000001,Albers,Maria,1975-05-20,Süderstraße 3,25813,Husum,husum\n";
+use common::{HUSUM_CASEWORKERS as CASEWORKERS, HUSUM_PEOPLE as PEOPLE};
 
 /// Hanna (sb-h1, Albers) and Lena (sb-h2, Petersen), one letter each.
 struct Office {
@@ -38,12 +31,7 @@ struct Office {
 }
 
 fn letter(lines: &[&str]) -> Vec<u8> {
-    let mut text = vec![
-        "An das Jobcenter Kreis Nordfriesland".to_string(),
-        String::new(),
-    ];
-    text.extend(lines.iter().map(|l| l.to_string()));
-    scanmaker::text_pdf(&[text], Pose::Upright)
+    scanmaker::jobcenter_letter(lines)
 }
 
 fn office() -> Office {
@@ -509,10 +497,26 @@ fn assert_accessible(browser: &webdriver::Browser, screen: &str) {
 /// inbox appears live in the Postkorb, open it with the keyboard, zdA, find
 /// it by search, open the Akte, file a note; another caseworker gets nothing.
 #[test]
-fn a_caseworker_works_the_postkorb_in_a_real_browser() {
+fn a_caseworker_works_the_postkorb_in_chromium() {
+    caseworkers_day(webdriver::Kind::Chromium);
+}
+
+#[test]
+fn a_caseworker_works_the_postkorb_in_firefox_esr() {
+    caseworkers_day(webdriver::Kind::FirefoxEsr);
+}
+
+fn caseworkers_day(kind: webdriver::Kind) {
     let o = office();
-    let (shots, _keep) = screenshot_dir();
-    let browser = webdriver::Browser::start(1920, 1080);
+    // README shows chromium's screenshots; Firefox's are taken, not kept.
+    let (shots, _keep) = match kind {
+        webdriver::Kind::Chromium => screenshot_dir(),
+        webdriver::Kind::FirefoxEsr => {
+            let temp = tempfile::tempdir().unwrap();
+            (temp.path().to_path_buf(), Some(temp))
+        }
+    };
+    let browser = webdriver::Browser::start_kind(kind, 1920, 1080);
     browser.go(&format!("{}/postkorb", o.base));
     browser.find("#token");
     assert!(browser.url().contains("/anmelden"), "{}", browser.url());

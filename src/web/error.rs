@@ -58,18 +58,25 @@ impl From<ServiceError> for WebError {
     fn from(e: ServiceError) -> WebError {
         match e.class() {
             Class::NotFound => WebError::not_found(),
-            Class::BadRequest | Class::Unprocessable => WebError::input(format!(
-                "Die Angaben passen nicht: {}. Bitte korrigieren Sie sie und versuchen Sie es erneut.",
-                e.detail()
-            )),
-            Class::Conflict => WebError::new(
-                StatusCode::CONFLICT,
-                "Nicht möglich",
-                format!(
-                    "Das geht in diesem Zustand nicht ({}). Laden Sie die Seite neu.",
-                    e.detail()
-                ),
-            ),
+            // The services say what was wrong in English, for the log and
+            // the API; the page says it in German (forms check their fields
+            // in German before they get here).
+            Class::BadRequest | Class::Unprocessable => {
+                tracing::info!(detail = %e.detail(), "web UI input refused");
+                WebError::input(
+                    "Die Angaben passen nicht zusammen oder sind unvollständig. Bitte prüfen \
+                     Sie sie und versuchen Sie es erneut.",
+                )
+            }
+            Class::Conflict => {
+                tracing::info!(detail = %e.detail(), "web UI change refused");
+                WebError::new(
+                    StatusCode::CONFLICT,
+                    "Nicht möglich",
+                    "Das geht in diesem Zustand nicht mehr (vielleicht hat jemand anderes den \
+                     Eintrag schon bearbeitet). Laden Sie die Seite neu.",
+                )
+            }
             Class::Expired => WebError::new(
                 StatusCode::GONE,
                 "Veraltet",
@@ -106,7 +113,13 @@ impl From<ApiError> for WebError {
                 "Ihre Anmeldung ist nicht mehr gültig. Bitte melden Sie sich neu an.",
             ),
             s if s.is_server_error() => WebError::internal(e.detail),
-            _ => WebError::input(e.detail),
+            _ => {
+                tracing::info!(detail = %e.detail, "web UI request refused");
+                WebError::input(
+                    "Die Angaben passen nicht zusammen oder sind unvollständig. Bitte prüfen \
+                     Sie sie und versuchen Sie es erneut.",
+                )
+            }
         }
     }
 }

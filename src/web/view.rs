@@ -247,3 +247,37 @@ pub fn receipt_day(text: &str, end: bool) -> Result<Option<jiff::Timestamp>, Web
     })?;
     Ok(Some(crate::clock::receipt_bound(date, end)))
 }
+
+/// How eakte routed a letter, in the caseworkers' words (the route's
+/// recorded explanation is for the log and the command line).
+pub fn route_in_german(route: &crate::model::Route, bg: Option<&crate::model::BgNummer>) -> String {
+    use crate::model::Responsibility;
+    let bg = bg.map_or_else(|| "ohne BG".to_string(), |bg| format!("BG {bg}"));
+    let mut out = match &route.responsible {
+        Some(Responsibility::Explicit { kennung }) => {
+            format!("{bg}: im Bestand ausdrücklich {kennung} zugeordnet.")
+        }
+        Some(Responsibility::SurnameRange {
+            kennung,
+            standort,
+            von,
+            bis,
+            surname,
+        }) => format!(
+            "{bg}: der Nachname {surname} fällt am Standort {standort} in den Bereich {von}–{bis} von {kennung}."
+        ),
+        None if route.clearing.is_some() => "Zur Klärungsstelle (Grund oben).".to_string(),
+        None => format!("{bg}."),
+    };
+    for hop in &route.deputies {
+        out.push_str(&format!(
+            " {} ist vom {} bis {} abwesend, Vertretung: {}.",
+            hop.absent,
+            crate::timefmt::german_day(hop.from),
+            crate::timefmt::german_day(hop.to),
+            hop.deputy
+        ));
+    }
+    out.push_str(&format!(" Postkorb: {}.", route.postbox));
+    out
+}

@@ -6,6 +6,17 @@
 pub mod http;
 pub mod scanmaker;
 
+/// Two caseworkers of one team at Husum (A–K, L–Z) and two recipients, one
+/// for each.
+pub const HUSUM_CASEWORKERS: &str = "kennung,name,standort,von,bis,team\n\
+    sb-h1,Hanna Hansen,husum,A,K,Husum 1\n\
+    sb-h2,Lena Lorenzen,husum,L,Z,Husum 1\n";
+
+pub const HUSUM_PEOPLE: &str =
+    "bg_nummer,kundennummer,nachname,vorname,geburtsdatum,strasse,plz,ort,standort\n\
+    07450BG0000101,101A000001,Petersen,Jens,04.03.1980,Norderstraße 12,25813,Husum,husum\n\
+    07450BG0000102,102B000001,Albers,Maria,1975-05-20,Süderstraße 3,25813,Husum,husum\n";
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

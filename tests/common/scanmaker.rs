@@ -365,6 +365,16 @@ pub fn letter(marker: &str, subject: &str) -> Vec<String> {
     .collect()
 }
 
+/// A born-digital letter to the jobcenter with `lines` under the address.
+pub fn jobcenter_letter(lines: &[&str]) -> Vec<u8> {
+    let mut text = vec![
+        "An das Jobcenter Kreis Nordfriesland".to_string(),
+        String::new(),
+    ];
+    text.extend(lines.iter().map(|l| l.to_string()));
+    text_pdf(&[text], Pose::Upright)
+}
+
 /// Write `bytes` to `path`, creating parent folders.
 pub fn put(path: &Path, bytes: &[u8]) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();

@@ -1,6 +1,7 @@
 //! A small WebDriver client (W3C protocol, JSON over HTTP) for Debian's
-//! chromium and chromedriver: enough to drive the web UI like a user, run
-//! axe-core in the page and take screenshots.
+//! chromium (with chromedriver) and firefox-esr (with geckodriver): enough to
+//! drive the web UI like a user, run axe-core in the page and take
+//! screenshots.
 
 use serde_json::{json, Value};
 use std::path::Path;
@@ -17,20 +18,51 @@ pub struct Browser {
     _profile: tempfile::TempDir,
 }
 
+/// Which browser.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Kind {
+    Chromium,
+    FirefoxEsr,
+}
+
+/// geckodriver: `EAKTE_GECKODRIVER`, else where `scripts/setup-browser`
+/// installs it (Debian has no package of it), else `PATH`.
+fn geckodriver() -> std::path::PathBuf {
+    if let Some(path) = std::env::var_os("EAKTE_GECKODRIVER") {
+        return path.into();
+    }
+    let local = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/geckodriver/bin/geckodriver");
+    if local.exists() {
+        return local;
+    }
+    "geckodriver".into()
+}
+
 impl Browser {
     /// Headless chromium in a fresh profile, with a window of `width`×`height`.
     pub fn start(width: u32, height: u32) -> Browser {
+        Browser::start_kind(Kind::Chromium, width, height)
+    }
+
+    /// `kind`, headless, in a fresh profile, with a window of `width`×`height`.
+    pub fn start_kind(kind: Kind, width: u32, height: u32) -> Browser {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let driver = Command::new("chromedriver")
+        let mut driver = match kind {
+            Kind::Chromium => Command::new("chromedriver"),
+            Kind::FirefoxEsr => Command::new(geckodriver()),
+        };
+        let driver = driver
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("chromedriver (Debian's chromium-driver; scripts/setup-system installs it)");
+            .unwrap_or_else(|e| {
+                panic!("the WebDriver for {kind:?} (scripts/setup-browser installs it): {e}")
+            });
         let base = format!("http://127.0.0.1:{port}");
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -40,34 +72,59 @@ impl Browser {
         while agent.get(format!("{base}/status")).call().is_err() {
             assert!(
                 started.elapsed() < Duration::from_secs(20),
-                "chromedriver did not start"
+                "the WebDriver did not start"
             );
             std::thread::sleep(Duration::from_millis(100));
         }
         let profile = tempfile::tempdir().unwrap();
-        let args = [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-dev-shm-usage",
-        ]
-        .iter()
-        .map(|a| a.to_string())
-        .chain([
-            format!("--user-data-dir={}", profile.path().display()),
-            format!("--window-size={width},{height}"),
-            "--lang=de-DE".to_string(),
-        ])
-        .collect::<Vec<_>>();
-        let caps = json!({"capabilities": {"alwaysMatch": {
-            "browserName": "chrome",
-            "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args}
-        }}});
+        let caps = match kind {
+            Kind::Chromium => {
+                let args = [
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--disable-dev-shm-usage",
+                ]
+                .iter()
+                .map(|a| a.to_string())
+                .chain([
+                    format!("--user-data-dir={}", profile.path().display()),
+                    format!("--window-size={width},{height}"),
+                    "--lang=de-DE".to_string(),
+                ])
+                .collect::<Vec<_>>();
+                json!({"capabilities": {"alwaysMatch": {
+                    "browserName": "chrome",
+                    "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args}
+                }}})
+            }
+            // geckodriver makes its own fresh profile; these preferences
+            // keep Firefox from calling home on a machine without a network.
+            Kind::FirefoxEsr => json!({"capabilities": {"alwaysMatch": {
+                "browserName": "firefox",
+                "moz:firefoxOptions": {
+                    "binary": "/usr/bin/firefox-esr",
+                    "args": ["-headless", format!("-width={width}"), format!("-height={height}")],
+                    "prefs": {
+                        "intl.accept_languages": "de-DE",
+                        "app.update.enabled": false,
+                        "browser.safebrowsing.malware.enabled": false,
+                        "browser.safebrowsing.phishing.enabled": false,
+                        "network.captive-portal-service.enabled": false,
+                        "network.connectivity-service.enabled": false,
+                        "datareporting.policy.dataSubmissionEnabled": false,
+                        "toolkit.telemetry.enabled": false,
+                        "extensions.update.enabled": false,
+                        "browser.shell.checkDefaultBrowser": false
+                    }
+                }
+            }}}),
+        };
         let mut answer = agent
             .post(format!("{base}/session"))
             .send_json(caps)

@@ -2,7 +2,7 @@
 //! classified and routed it so, its history and what can be done with it.
 
 use super::super::error::WebError;
-use super::super::view::{clearing_reason, german_time, state_name, Me, SignedIn};
+use super::super::view::{clearing_reason, german_time, route_in_german, state_name, Me, SignedIn};
 use super::super::WebState;
 use super::page;
 use crate::model::{Action, DocumentId, Item, ItemState};
@@ -99,7 +99,7 @@ fn item_view(item: &Item) -> ItemView {
         clearing: item.route.clearing.as_ref().map(clearing_reason),
         open: item.state != ItemState::Done,
         resubmit: item.resubmit_until.map(crate::timefmt::german_day),
-        route: item.route.explanation.clone(),
+        route: route_in_german(&item.route, item.bg.as_ref()),
         history: item
             .history
             .iter()

@@ -1,7 +1,7 @@
 //! `/klaerung`: the clearing office's postbox with the reason for each letter.
 
 use super::super::error::WebError;
-use super::super::view::{age, clearing_reason, german_time, Me, SignedIn};
+use super::super::view::{age, clearing_reason, german_time, route_in_german, Me, SignedIn};
 use super::super::WebState;
 use super::page;
 use crate::api::postbox::long_poll;
@@ -48,11 +48,10 @@ pub async fn klaerung(
                 age: age(&item.received_at),
                 doc_type: item.doc_type.clone(),
                 urgent: item.urgent,
-                reason: item
-                    .route
-                    .clearing
-                    .as_ref()
-                    .map_or_else(|| item.route.explanation.clone(), clearing_reason),
+                reason: item.route.clearing.as_ref().map_or_else(
+                    || route_in_german(&item.route, item.bg.as_ref()),
+                    clearing_reason,
+                ),
             }
         })
         .collect();
