@@ -608,6 +608,28 @@ fn caseworkers_day(kind: webdriver::Kind) {
     );
     browser.click("form.notiz button");
     browser.wait_for_text("Telefonnotiz Rückruf", 30);
+    // A PDF chosen in the file field is filed into the Akte.
+    let documents = || {
+        browser
+            .script("return document.querySelectorAll('.liste a[href^=\"/dokumente/\"]').length;")
+    };
+    let before = documents().as_u64().unwrap();
+    let pdf = o._sb.path().join("mietvertrag.pdf");
+    std::fs::write(
+        &pdf,
+        letter(&["Mietvertrag für die Wohnung in Husum. Deichstraße."]),
+    )
+    .unwrap();
+    browser.type_into("#d-datei", pdf.to_str().unwrap());
+    let started = std::time::Instant::now();
+    while documents().as_u64() != Some(before + 1) {
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "the PDF was not filed: {}",
+            browser.text()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     browser.screenshot(&shots.join("akte.png"));
     let document = browser.script(
         "return document.querySelector('.liste a[href^=\"/dokumente/\"]').getAttribute('href');",
@@ -864,6 +886,9 @@ fn a_name_opens_the_akte_and_an_akte_is_searched_and_filtered() {
         assert!(!page.contains("Personen"));
     }
 
+    // Facets by month of receipt (this month's letter counted).
+    let found = search("Halligfähre", "");
+    assert!(found.body.contains("Monat des Eingangs"), "{}", found.body);
     let within = search("Halligfähre", "07450BG0000102");
     assert!(
         within.body.contains(&format!("/dokumente/{}", o.albers.0)),

@@ -75,6 +75,7 @@ pub async fn search(
             limit,
             offset,
             facets: true,
+            months: &[],
         };
         Ok::<_, ServiceError>(Json(documents::search(
             &state.services,

@@ -18,7 +18,7 @@ mod stem;
 pub mod thread;
 
 use crate::model::{Document, DocumentId};
-pub use search::{SearchRequest, SearchResults};
+pub use search::{Month, SearchRequest, SearchResults};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use tantivy::schema::{

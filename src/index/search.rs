@@ -94,6 +94,18 @@ pub struct SearchRequest<'a> {
     pub limit: usize,
     pub offset: usize,
     pub facets: bool,
+    /// With `facets`: also count the matches received in each of these
+    /// months (the web UI's month facet; the API asks for none).
+    pub months: &'a [Month],
+}
+
+/// A month for the month facet: its key (`2026-11`) and the instants that
+/// bound it (German midnights: the first is in it, the second is not).
+#[derive(Debug, Clone)]
+pub struct Month {
+    pub key: String,
+    pub from: Timestamp,
+    pub to: Timestamp,
 }
 
 /// One search result.
@@ -122,6 +134,9 @@ pub struct Facets {
     pub doc_type: BTreeMap<String, u64>,
     pub schlagwort: BTreeMap<String, u64>,
     pub site: BTreeMap<String, u64>,
+    /// By month of receipt, for the months asked for (none over the API).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub month: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -210,12 +225,25 @@ impl SearchIndex {
         let statistics: &dyn Bm25StatisticsProvider = if scoped { &ScopeBlind } else { &searcher };
         let top = TopDocs::with_limit(req.limit.max(1)).and_offset(req.offset);
         let (top, total, facets) = if req.facets {
-            let aggs: Aggregations = serde_json::from_value(serde_json::json!({
+            let mut request = serde_json::json!({
                 "doc_type": { "terms": { "field": "doc_type", "size": FACET_SIZE } },
                 "schlagwort": { "terms": { "field": "schlagwort", "size": FACET_SIZE } },
                 "site": { "terms": { "field": "site", "size": FACET_SIZE } },
-            }))
-            .expect("valid aggregation request");
+            });
+            if !req.months.is_empty() {
+                // Dates are counted in nanoseconds (as f64: to within a
+                // quarter of a microsecond of midnight).
+                let nanos = |t: Timestamp| t.as_nanosecond() as f64;
+                let ranges: Vec<serde_json::Value> = req
+                    .months
+                    .iter()
+                    .map(|m| serde_json::json!({ "key": m.key, "from": nanos(m.from), "to": nanos(m.to) }))
+                    .collect();
+                request["month"] =
+                    serde_json::json!({ "range": { "field": "received_at", "ranges": ranges } });
+            }
+            let aggs: Aggregations =
+                serde_json::from_value(request).expect("valid aggregation request");
             let collector = (
                 top,
                 Count,
@@ -300,6 +328,12 @@ fn facets_of(aggs: &AggregationResults) -> Facets {
         doc_type: counts("doc_type"),
         schlagwort: counts("schlagwort"),
         site: counts("site"),
+        // The range aggregation adds buckets before and after the months
+        // (keys like `*-2025-12-01T…`); those are not months asked for.
+        month: counts("month")
+            .into_iter()
+            .filter(|(key, count)| *count > 0 && !key.contains('*'))
+            .collect(),
     }
 }
 

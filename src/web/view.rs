@@ -281,3 +281,79 @@ pub fn route_in_german(route: &crate::model::Route, bg: Option<&crate::model::Bg
     out.push_str(&format!(" Postkorb: {}.", route.postbox));
     out
 }
+
+/// German month names, for the month facet.
+const MONTHS: [&str; 12] = [
+    "Januar",
+    "Februar",
+    "März",
+    "April",
+    "Mai",
+    "Juni",
+    "Juli",
+    "August",
+    "September",
+    "Oktober",
+    "November",
+    "Dezember",
+];
+
+/// The month facet's months: this one and the eleven before it, in German
+/// time.
+pub fn recent_months() -> Vec<crate::index::Month> {
+    let this = crate::clock::today().first_of_month();
+    (0..12)
+        .filter_map(|back| {
+            let first = this.checked_sub(jiff::Span::new().months(back)).ok()?;
+            let next = first.checked_add(jiff::Span::new().months(1)).ok()?;
+            Some(crate::index::Month {
+                key: format!("{:04}-{:02}", first.year(), first.month()),
+                from: crate::clock::german_midnight(first),
+                to: crate::clock::german_midnight(next),
+            })
+        })
+        .collect()
+}
+
+/// `2026-11` as `November 2026`, with the first and last day of it as the
+/// search form takes them (`01.11.2026`, `30.11.2026`).
+pub fn month_in_german(key: &str) -> Option<(String, String, String)> {
+    let (year, month) = key.split_once('-')?;
+    let (year, month): (i16, i8) = (year.parse().ok()?, month.parse().ok()?);
+    let first = jiff::civil::Date::new(year, month, 1).ok()?;
+    let last = first.last_of_month();
+    Some((
+        format!("{} {year}", MONTHS[usize::try_from(month - 1).ok()?]),
+        crate::timefmt::german_day(first),
+        crate::timefmt::german_day(last),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn months_are_german_calendar_months_back_from_this_one() {
+        let months = recent_months();
+        assert_eq!(months.len(), 12);
+        for pair in months.windows(2) {
+            assert_eq!(pair[1].to, pair[0].from, "contiguous, newest first");
+        }
+        let today = crate::clock::today();
+        assert_eq!(
+            months[0].key,
+            format!("{:04}-{:02}", today.year(), today.month())
+        );
+        assert_eq!(
+            month_in_german("2026-11"),
+            Some((
+                "November 2026".into(),
+                "01.11.2026".into(),
+                "30.11.2026".into()
+            ))
+        );
+        assert_eq!(month_in_german("2024-02").unwrap().2, "29.02.2024");
+        assert_eq!(month_in_german("2026-13"), None);
+    }
+}

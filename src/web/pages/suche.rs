@@ -6,7 +6,7 @@
 //! caller's recipients, opens the Akte at once.
 
 use super::super::error::WebError;
-use super::super::view::{german_time, receipt_day, Me, SignedIn};
+use super::super::view::{german_time, month_in_german, receipt_day, recent_months, Me, SignedIn};
 use super::super::WebState;
 use super::page;
 use crate::index::SearchRequest;
@@ -38,6 +38,8 @@ struct SearchPage {
     facets: Vec<FacetView>,
     /// Recipients whose name (or number, or birth date) the words are.
     people: Vec<PersonView>,
+    /// Newest first.
+    months: Vec<MonthView>,
 }
 
 struct HitView {
@@ -54,6 +56,14 @@ struct FacetView {
     /// The form field a value narrows the search by (`art`, `schlagwort`).
     field: Option<&'static str>,
     values: Vec<(String, u64)>,
+}
+
+/// A month of the month facet: narrows the search to its days.
+struct MonthView {
+    name: String,
+    from: String,
+    to: String,
+    count: u64,
 }
 
 struct PersonView {
@@ -159,6 +169,7 @@ fn empty_page(me: Me) -> SearchPage {
         hits: Vec::new(),
         facets: Vec::new(),
         people: Vec::new(),
+        months: Vec::new(),
     }
 }
 
@@ -257,6 +268,7 @@ pub async fn results(
     let services = web.api.services.clone();
     let actor = signed_in.actor.clone();
     let s = search.clone();
+    let months = recent_months();
     let results = crate::api::blocking(move || {
         let request = SearchRequest {
             query: &s.q,
@@ -270,10 +282,30 @@ pub async fn results(
             limit: PAGE_SIZE,
             offset: (page_number - 1) * PAGE_SIZE,
             facets: true,
+            months: &months,
         };
         documents::search(&services, &index, &actor, request)
     })
     .await?;
+    let months = results
+        .facets
+        .as_ref()
+        .map(|f| {
+            f.month
+                .iter()
+                .rev()
+                .filter_map(|(key, count)| {
+                    let (name, from, to) = month_in_german(key)?;
+                    Some(MonthView {
+                        name,
+                        from,
+                        to,
+                        count: *count,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let facets = results
         .facets
         .map(|f| {
@@ -322,6 +354,7 @@ pub async fn results(
         hits,
         facets,
         people,
+        months,
         ..empty_page(signed_in.me)
     })?
     .into_response())
