@@ -65,9 +65,31 @@
       var what = all[current].querySelector("a.oeffnen");
       if (done && window.confirm("„" + (what ? what.textContent : "Eintrag") + "“ zdA (erledigt) setzen?")) {
         event.preventDefault();
-        done.submit();
+        done.requestSubmit();
       }
     }
+  });
+
+  // zdA in the Postkorb without leaving it: the form is sent in the
+  // background, and the live request shows the list as it then is.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.classList || !form.classList.contains("zda") || !document.getElementById("postkorb-liste")) { return; }
+    event.preventDefault();
+    var status = document.getElementById("live-status");
+    fetch(form.action, { method: "POST", body: new URLSearchParams(new FormData(form)), credentials: "same-origin", redirect: "manual" })
+      .then(function (answer) {
+        if (answer.type === "opaqueredirect" || answer.ok) {
+          if (status) { status.textContent = "Erledigt (zdA)."; }
+          return;
+        }
+        return answer.text().then(function (html) {
+          var page = new DOMParser().parseFromString(html, "text/html");
+          var reason = page.querySelector("[role=alert]");
+          if (status) { status.textContent = reason ? reason.textContent : "Das hat nicht geklappt; bitte die Seite neu laden."; }
+        });
+      })
+      .catch(function () { if (status) { status.textContent = "Verbindung unterbrochen; bitte erneut versuchen."; } });
   });
 
   document.addEventListener("DOMContentLoaded", live);

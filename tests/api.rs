@@ -1538,7 +1538,7 @@ fn answers_carry_headers_that_keep_data_out_of_caches_and_browsers() {
         (Some("cw2"), format!("/api/v1/documents/{petersen}"), 200),
         (Some("cw1"), format!("/api/v1/documents/{petersen}"), 404),
         (None, "/api/v1/postbox".to_string(), 401),
-        (None, "/nowhere".to_string(), 404),
+        (None, "/api/v1/nowhere".to_string(), 404),
     ] {
         let (got, cache, sniff, csp, _) = call(who, &path);
         assert_eq!(got, status, "{path}");
@@ -1546,6 +1546,18 @@ fn answers_carry_headers_that_keep_data_out_of_caches_and_browsers() {
         assert_eq!(sniff, "nosniff", "{path}");
         assert_eq!(csp, "default-src 'none'; frame-ancestors 'none'", "{path}");
     }
+    // Outside the API, an unknown address is a page of the web UI (German,
+    // its own policy: its stylesheet, no script from anywhere else).
+    let (got, cache, sniff, csp, _) = call(None, "/nowhere");
+    assert_eq!(
+        (got, cache.as_str(), sniff.as_str()),
+        (404, "no-store", "nosniff")
+    );
+    assert!(
+        csp.starts_with("default-src 'none'; script-src 'self'"),
+        "{csp}"
+    );
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     let (status, _, _, csp, disposition) = call(
         Some("cw2"),
         &format!("/api/v1/documents/{petersen}/original"),
