@@ -73,14 +73,25 @@ pub fn ui(corpus: &Corpus, requests: usize, live: usize) -> Vec<Row> {
         let (status, body) = get(&agent, &base, &token, path);
         (status, body.to_string().len())
     };
+    // As the browser does it: the form posted, then the results page the
+    // answer leads to (the session keeps the words).
     let search_page = || {
-        let mut r = agent
+        let mut sent = agent
             .post(format!("{base}/suche"))
             .header("Cookie", &cookie)
             .send_form([("csrf", csrf.as_str()), ("q", COMMON)])
             .unwrap();
-        let body = r.body_mut().read_to_string().unwrap_or_default();
-        (r.status().as_u16(), body.len())
+        let _ = sent.body_mut().read_to_string();
+        let Some(results) = sent
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+        else {
+            return (sent.status().as_u16(), 0);
+        };
+        let (status, body) = page(&results);
+        (status, body.len())
     };
     type Request<'a> = Box<dyn Fn() -> (u16, usize) + 'a>;
     let pairs: Vec<(String, Request, Request)> = vec![
@@ -101,7 +112,7 @@ pub fn ui(corpus: &Corpus, requests: usize, live: usize) -> Vec<Row> {
             Box::new(|| api(&format!("/api/v1/akten/{bg}"))),
         ),
         (
-            format!("search for {COMMON}, 20 hits"),
+            format!("search for {COMMON}, 20 hits (form sent, then its results page)"),
             Box::new(search_page),
             Box::new(|| api(&format!("/api/v1/search?q={COMMON}&limit=20"))),
         ),
