@@ -31,15 +31,16 @@ pub fn find(services: &Services, actor: &Actor, query: &str) -> Result<Vec<Perso
             visibility.sees_bg(&p.bg)
         }
     };
-    let words: Vec<&str> = query.split_whitespace().collect();
-    if words.is_empty() {
+    let typed: Vec<&str> = query.split_whitespace().collect();
+    if typed.is_empty() {
         return Err(ServiceError::BadRequest("the search is empty".into()));
     }
-    if query.len() > MAX_QUERY_BYTES || words.len() > MAX_WORDS {
+    if query.len() > MAX_QUERY_BYTES || typed.len() > MAX_WORDS {
         return Err(ServiceError::BadRequest(format!(
             "a registry search has at most {MAX_WORDS} words and {MAX_QUERY_BYTES} bytes"
         )));
     }
+    let words: Vec<Word> = typed.iter().map(|w| Word::read(w)).collect();
     let registry = services.registry()?;
     let found: Vec<Person> = registry
         .persons()
@@ -63,24 +64,48 @@ pub fn find(services: &Services, actor: &Actor, query: &str) -> Result<Vec<Perso
     Ok(found)
 }
 
-fn matches(person: &Person, word: &str) -> bool {
-    if let Some(bg) = BgNummer::parse(word) {
-        return person.bg == bg;
+/// A word of the search, read once (not once per person of the registry).
+enum Word {
+    Bg(BgNummer),
+    Born(jiff::civil::Date),
+    /// A Kundennummer as typed, or the start of a name, folded.
+    Text {
+        typed: String,
+        folded: String,
+    },
+}
+
+impl Word {
+    fn read(word: &str) -> Word {
+        if let Some(bg) = BgNummer::parse(word) {
+            return Word::Bg(bg);
+        }
+        if let Some(day) = crate::timefmt::parse_date(word) {
+            return Word::Born(day);
+        }
+        Word::Text {
+            typed: word.to_string(),
+            folded: fold(word),
+        }
     }
-    if let Some(day) = crate::timefmt::parse_date(word) {
-        return person.geburtsdatum == day;
+}
+
+fn matches(person: &Person, word: &Word) -> bool {
+    match word {
+        Word::Bg(bg) => person.bg == *bg,
+        Word::Born(day) => person.geburtsdatum == *day,
+        Word::Text { typed, folded } => {
+            person.kundennummer.as_str().eq_ignore_ascii_case(typed)
+                || (!folded.is_empty()
+                    && (fold(&person.nachname).starts_with(folded.as_str())
+                        || fold(&person.vorname).starts_with(folded.as_str())))
+        }
     }
-    if person.kundennummer.to_string().eq_ignore_ascii_case(word) {
-        return true;
-    }
-    let word = fold(word);
-    !word.is_empty()
-        && (fold(&person.nachname).starts_with(&word) || fold(&person.vorname).starts_with(&word))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::matches;
+    use super::{matches, Word};
     use crate::model::Person;
 
     fn person() -> Person {
@@ -112,10 +137,10 @@ mod tests {
             "20.05.1975",
             "1975-05-20",
         ] {
-            assert!(matches(&p, hit), "{hit}");
+            assert!(matches(&p, &Word::read(hit)), "{hit}");
         }
         for miss in ["Lüden", "Hans", "07450BG0000101", "21.05.1975", "102B00000"] {
-            assert!(!matches(&p, miss), "{miss}");
+            assert!(!matches(&p, &Word::read(miss)), "{miss}");
         }
     }
 }

@@ -87,6 +87,11 @@ pub struct Search {
     /// From an Akte's search box: only its documents.
     #[serde(default)]
     bg: String,
+    /// Whether the words named several of the caller's recipients when the
+    /// form was sent (the results page lists them; with none it need not
+    /// look again).
+    #[serde(skip)]
+    people: bool,
 }
 
 impl Search {
@@ -99,6 +104,7 @@ impl Search {
             von: t(self.von),
             bis: t(self.bis),
             bg: t(self.bg),
+            people: self.people,
         }
     }
 
@@ -116,6 +122,7 @@ impl Search {
             ("von", &self.von),
             ("bis", &self.bis),
             ("bg", &self.bg),
+            ("people", &self.people.to_string()),
         ]
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -137,6 +144,7 @@ impl Search {
             von: field("von"),
             bis: field("bis"),
             bg: field("bg"),
+            people: field("people") == "true",
         }
     }
 
@@ -192,7 +200,7 @@ pub async fn suche(
     Form(form): Form<SearchForm>,
 ) -> Result<Response, WebError> {
     signed_in.check_csrf(&form.csrf)?;
-    let search = form.search.trimmed();
+    let mut search = form.search.trimmed();
     if let Some(bg) = BgNummer::parse(&search.q) {
         return Ok(Redirect::to(&format!("/akten/{bg}")).into_response());
     }
@@ -204,6 +212,7 @@ pub async fn suche(
         if let [bg] = bgs.as_slice() {
             return Ok(Redirect::to(&format!("/akten/{bg}")).into_response());
         }
+        search.people = !people.is_empty();
     }
     let number = web
         .sessions
@@ -257,7 +266,7 @@ pub async fn results(
     // Within the pages a search may show (the API's deepest offset).
     let last_page = documents::MAX_OFFSET / PAGE_SIZE + 1;
     let page_number = paging.seite.unwrap_or(1).clamp(1, last_page);
-    let people = if search.may_be_a_person() && page_number == 1 {
+    let people = if search.people && page_number == 1 {
         people(&web, &signed_in, &search.q).await?
     } else {
         Vec::new()
