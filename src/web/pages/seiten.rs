@@ -34,7 +34,12 @@ pub async fn page_image(
     };
     let rotation = page.rotation;
     let cached = cache_path(&web, &document.sha256.to_string(), number, rotation);
-    let png = match std::fs::read(&cached) {
+    // The cache is read on the blocking pool, as every file and store read.
+    let path = cached.clone();
+    let kept = tokio::task::spawn_blocking(move || std::fs::read(path))
+        .await
+        .map_err(WebError::internal)?;
+    let png = match kept {
         Ok(png) => png,
         Err(_) => {
             // At most a few renders at once: each is a child process.
