@@ -567,7 +567,7 @@ fn caseworkers_day(kind: webdriver::Kind) {
     assert!(browser.url().contains("/dokumente/"), "{}", browser.url());
     // The page image beside the text, rendered from the original.
     let started = std::time::Instant::now();
-    while browser.script("var i = document.querySelector('img.seitenbild'); return i.complete && i.naturalWidth > 0;") != true {
+    while browser.script("var i = document.querySelector('img.seitenbild'); return !!i && i.complete && i.naturalWidth > 0;") != true {
         assert!(started.elapsed().as_secs() < 20, "the page image did not load");
         std::thread::sleep(std::time::Duration::from_millis(100));
     }

@@ -144,6 +144,19 @@ impl Browser {
     }
 
     fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        match self.try_call(method, path, body) {
+            Ok(value) => value,
+            Err((status, value)) => panic!("WebDriver {path}: {status} {value}"),
+        }
+    }
+
+    /// The command's value, or the driver's status and error.
+    fn try_call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, (u16, Value)> {
         let url = format!("{}/session/{}{path}", self.base, self.session);
         let mut answer = match (method, body) {
             ("GET", _) => self.agent.get(url).call(),
@@ -153,8 +166,11 @@ impl Browser {
         .unwrap();
         let status = answer.status().as_u16();
         let value: Value = answer.body_mut().read_json().unwrap();
-        assert!(status < 300, "WebDriver {path}: {status} {value}");
-        value["value"].clone()
+        if status < 300 {
+            Ok(value["value"].clone())
+        } else {
+            Err((status, value))
+        }
     }
 
     pub fn go(&self, url: &str) {
@@ -221,8 +237,15 @@ impl Browser {
         )
     }
 
+    /// The page's visible text; empty while a navigation has no body yet
+    /// (a key press that follows a link returns before the new page loads).
     pub fn text(&self) -> String {
-        self.script("return document.body.innerText;")
+        let script =
+            json!({ "script": "return document.body ? document.body.innerText : '';", "args": [] });
+        // A page being replaced may also refuse the script outright
+        // ("document unloaded"); to a reader it has no text yet either.
+        self.try_call("POST", "/execute/sync", Some(script))
+            .unwrap_or_default()
             .as_str()
             .unwrap_or_default()
             .to_string()
