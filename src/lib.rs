@@ -32,6 +32,7 @@
 //! - [`index`]     tantivy schema, German analyzer, the one writer and its thread, search
 //! - [`inbox`]     the watched scan folder: intake, settle detection, claiming, setting aside
 //! - [`pipeline`]  arrival to durable document: scans, ingest, uploads, check
+//! - [`exchange`]  xdomea 3.0.0 export and import of an Akte, its PDF: formats and packages
 //! - [`config`]    TOML configuration, defaults and validation
 //! - [`service`]   the audited operations every front end shares
 //! - [`api`]       the HTTP API: router, authentication, problems, one file per resource
@@ -48,6 +49,7 @@ pub mod control;
 pub mod daemon;
 mod derived;
 mod durable;
+mod exchange;
 pub mod extract;
 pub mod failpoint;
 #[doc(hidden)]
