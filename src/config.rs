@@ -54,6 +54,31 @@ struct RawConfig {
     audit: RawAudit,
     access: RawAccess,
     web: RawWeb,
+    jobcenter: RawJobcenter,
+}
+
+/// This jobcenter as other authorities know it (the sender of an xdomea
+/// Abgabe, the authority named on a printed Akte).
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawJobcenter {
+    name: String,
+    /// Organisationseinheit that hands Akten over.
+    unit: String,
+    /// DVDV Behördenkennung: Präfix (class of authority) and Schlüssel.
+    praefix: String,
+    schluessel: String,
+}
+
+impl Default for RawJobcenter {
+    fn default() -> Self {
+        RawJobcenter {
+            name: "Jobcenter Kreis Nordfriesland".into(),
+            unit: String::new(),
+            praefix: "ags".into(),
+            schluessel: "01054000".into(),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -130,6 +155,7 @@ impl Default for RawConfig {
             audit: RawAudit::default(),
             access: RawAccess::default(),
             web: RawWeb::default(),
+            jobcenter: RawJobcenter::default(),
         }
     }
 }
@@ -231,9 +257,19 @@ pub struct Config {
     /// such change is then flagged to the auditor).
     pub four_eyes: bool,
     pub web: WebConfig,
+    /// This jobcenter, as the sender of what it hands over.
+    pub jobcenter: Jobcenter,
 }
 
 /// `[web]`: the caseworkers' web UI on the API's listener.
+#[derive(Debug, Clone)]
+pub struct Jobcenter {
+    pub name: String,
+    pub unit: String,
+    pub praefix: String,
+    pub schluessel: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct WebConfig {
     /// `secure_cookie`: the session cookie only over TLS (set it behind a
@@ -382,6 +418,12 @@ impl Config {
             ));
         }
         positive("ocr.page_timeout_secs", raw.ocr.page_timeout_secs)?;
+        if raw.jobcenter.name.trim().is_empty() {
+            return Err(invalid(
+                "jobcenter.name",
+                "is empty; it names the sender of every Akte handed over".into(),
+            ));
+        }
         positive("inbox.rescan_secs", raw.inbox.rescan_secs)?;
         positive("limits.max_bytes", raw.limits.max_bytes)?;
         positive("limits.max_pixels_per_page", raw.limits.max_pixels_per_page)?;
@@ -472,6 +514,12 @@ impl Config {
                 rules_file: raw.classify.rules_file.map(|p| absolute(base, &p)),
             },
             four_eyes: raw.access.four_eyes,
+            jobcenter: Jobcenter {
+                name: raw.jobcenter.name.trim().to_string(),
+                unit: raw.jobcenter.unit.trim().to_string(),
+                praefix: raw.jobcenter.praefix.trim().to_string(),
+                schluessel: raw.jobcenter.schluessel.trim().to_string(),
+            },
             web: WebConfig {
                 secure_cookie: raw.web.secure_cookie,
                 session_idle: Duration::from_secs(raw.web.session_idle_minutes.max(1) * 60),

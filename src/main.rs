@@ -59,6 +59,48 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Hand an Akte over to another authority: an xdomea 3.0.0 Abgabe (0401) as a ZIP.
+    Export {
+        /// BG number, e.g. 07450BG0160367.
+        bg: String,
+        #[arg(long, default_value = "xdomea")]
+        format: String,
+        /// Where to write the file.
+        #[arg(long)]
+        out: PathBuf,
+        /// The receiving authority, e.g. "Jobcenter Kiel".
+        #[arg(long)]
+        empfaenger: String,
+        /// Its organisational unit.
+        #[arg(long)]
+        empfaenger_einheit: Option<String>,
+        /// Its DVDV Präfix and Behördenschlüssel.
+        #[arg(long)]
+        empfaenger_praefix: Option<String>,
+        #[arg(long)]
+        empfaenger_schluessel: Option<String>,
+        /// Only documents received from this day on (YYYY-MM-DD or DD.MM.YYYY).
+        #[arg(long)]
+        from: Option<String>,
+        /// Only documents received up to this day.
+        #[arg(long)]
+        to: Option<String>,
+        /// Only documents under this Schlagwort (repeat for several).
+        #[arg(long)]
+        schlagwort: Vec<String>,
+        /// A note to the receiver.
+        #[arg(long)]
+        hinweis: Option<String>,
+    },
+    /// Take an Akte handed over by another authority (an xdomea 0401 ZIP).
+    ImportAkte {
+        file: PathBuf,
+        /// Write the receipt (Abgabe.ImportBestaetigen.0402) to this file.
+        #[arg(long)]
+        receipt: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Rebuild the search index from the store.
     Reindex,
     /// Verify every blob against its SHA-256 and the index against the store.
@@ -343,6 +385,53 @@ fn run(cli: Cli) -> Result<ExitCode> {
             json,
         },
         Command::Show { id, json } => Request::Show { id, json },
+        Command::Export {
+            bg,
+            format,
+            out,
+            empfaenger,
+            empfaenger_einheit,
+            empfaenger_praefix,
+            empfaenger_schluessel,
+            from,
+            to,
+            schlagwort,
+            hinweis,
+        } => {
+            let mut query = form_urlencoded::Serializer::new(String::new());
+            query.append_pair("format", &format);
+            query.append_pair("empfaenger", &empfaenger);
+            let optional = [
+                ("empfaenger_einheit", empfaenger_einheit),
+                ("empfaenger_praefix", empfaenger_praefix),
+                ("empfaenger_schluessel", empfaenger_schluessel),
+                ("from", from),
+                ("to", to),
+                ("hinweis", hinweis),
+            ];
+            for (key, value) in optional {
+                if let Some(value) = value {
+                    query.append_pair(key, &value);
+                }
+            }
+            for s in schlagwort {
+                query.append_pair("schlagwort", &s);
+            }
+            Request::Export {
+                bg,
+                query: query.finish(),
+                out,
+            }
+        }
+        Command::ImportAkte {
+            file,
+            receipt,
+            json,
+        } => Request::ImportAkte {
+            file: file.display().to_string(),
+            receipt,
+            json,
+        },
         Command::Reindex => Request::Reindex,
         Command::Check { json } => Request::Check { json },
         Command::Recipients(RecipientsCommand::Import(args)) => args.request(Table::Recipients),

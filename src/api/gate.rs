@@ -188,6 +188,10 @@ async fn admit(
     }
     parts.extensions.insert(Caller(actor));
     let request = Request::from_parts(parts, body);
+    // A package to import goes to disk as it arrives, not into memory.
+    if route == super::exchange::IMPORT_ROUTE {
+        return Ok((request, None));
+    }
     let share = match budgeted_length(&request) {
         Some(length) => Some(state.body_budget.share(length).await?),
         None => None,

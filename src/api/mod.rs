@@ -11,6 +11,7 @@ pub mod admin;
 pub mod auth;
 pub mod documents;
 pub mod error;
+pub mod exchange;
 pub mod gate;
 pub mod headers;
 pub mod openapi;
@@ -98,6 +99,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/documents/{id}/original", get(documents::original))
         .route("/api/v1/akten/{bg}", get(documents::akte))
         .route("/api/v1/akten/{bg}/documents", post(documents::upload))
+        .route("/api/v1/akten/{bg}/export", get(exchange::export))
+        .route(exchange::IMPORT_ROUTE, post(exchange::import))
         .route("/api/v1/audit", get(admin::audit))
         .route(
             "/api/v1/admin/users",

@@ -8,6 +8,7 @@
 //! address, OCR-garbled numbers that fit more than one entry) ends in "not
 //! recognised", never in a guess.
 
+pub mod akte;
 pub mod doctype;
 pub mod identifiers;
 pub mod person;

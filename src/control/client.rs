@@ -14,7 +14,7 @@ use crate::store::StoreError;
 use std::collections::VecDeque;
 use std::io::{self, BufReader, BufWriter, IsTerminal, Write};
 use std::os::unix::net::UnixStream;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -108,16 +108,10 @@ fn local(config: &Config, store: crate::store::Store, request: Request) -> Resul
     let rules = Rules::load(config.classify.rules_file.as_deref())?;
     let services = Services::of_process(config, store, rules);
     let mut files = LocalFiles::of(config, &request);
-    let mut console = Terminal::new();
+    let mut console = Terminal::writing(request.output());
     let actor = Actor::this_process();
-    Ok(commands::run(
-        &services,
-        config,
-        &actor,
-        request,
-        &mut files,
-        &mut console,
-    ))
+    let status = commands::run(&services, config, &actor, request, &mut files, &mut console);
+    Ok(console.finish(status))
 }
 
 fn remote(stream: UnixStream, config: &Config, request: Request) -> Result<u8, ClientError> {
@@ -129,6 +123,7 @@ fn remote(stream: UnixStream, config: &Config, request: Request) -> Result<u8, C
     // The files go on a thread of their own: the daemon answers (one line per
     // ingested file) while later files are still being sent.
     let mut files = LocalFiles::of(config, &request);
+    let output = request.output().map(Path::to_path_buf);
     let sender = std::thread::spawn(move || -> io::Result<()> {
         sent?;
         // Whatever happens, the daemon learns that no more comes (it reads
@@ -170,17 +165,28 @@ fn remote(stream: UnixStream, config: &Config, request: Request) -> Result<u8, C
             let reply = protocol::read_json::<Reply>(&mut reader, protocol::MAX_REPLY);
             let last = !matches!(
                 reply,
-                Ok(Some(Reply::Out(_) | Reply::Err(_) | Reply::Progress { .. }))
+                Ok(Some(
+                    Reply::Out(_) | Reply::Err(_) | Reply::Progress { .. } | Reply::Chunk(_)
+                ))
             );
             if replies.send(reply).is_err() || last {
                 return;
             }
         }
     });
-    let mut console = Terminal::new();
+    let mut console = Terminal::writing(output.as_deref());
     let progress = console.progress();
     let status = loop {
         match received.recv().unwrap_or(Ok(None)) {
+            Ok(Some(Reply::Chunk(piece))) => {
+                let written = hex::decode(piece)
+                    .map_err(io::Error::other)
+                    .and_then(|bytes| console.file(&bytes));
+                if let Err(e) = written {
+                    console.err(&format!("eakte: cannot write the file: {e}"));
+                    return Ok(console.finish(FAILURE));
+                }
+            }
             Ok(Some(Reply::Out(line))) => console.out(&line),
             Ok(Some(Reply::Err(line))) => console.err(&line),
             Ok(Some(Reply::Progress { what, done, total })) => progress.update(&what, done, total),
@@ -195,7 +201,7 @@ fn remote(stream: UnixStream, config: &Config, request: Request) -> Result<u8, C
     };
     // The daemon has answered; a failed send only means it stopped reading.
     let _ = sender.join();
-    Ok(status)
+    Ok(console.finish(status))
 }
 
 fn store_owner(config: &Config) -> Option<String> {
@@ -283,6 +289,41 @@ impl Files for LocalFiles {
 /// standard error when it is a terminal (never in scripts and logs).
 pub struct Terminal {
     bar: Arc<Bar>,
+    /// The file the command's output goes to, if it makes one.
+    output: Option<Output>,
+}
+
+/// A file being written for the command line: into a temporary file beside
+/// it, renamed into place only when the command succeeded (a failed export
+/// leaves no half file under the name asked for).
+struct Output {
+    target: PathBuf,
+    file: Option<tempfile::NamedTempFile>,
+}
+
+impl Output {
+    fn write(&mut self, piece: &[u8]) -> io::Result<()> {
+        if self.file.is_none() {
+            let dir = match self.target.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            self.file = Some(tempfile::NamedTempFile::new_in(dir)?);
+        }
+        self.file.as_mut().expect("opened above").write_all(piece)
+    }
+
+    fn keep(self) -> io::Result<()> {
+        let file = match self.file {
+            Some(file) => file,
+            None => {
+                tempfile::NamedTempFile::new_in(self.target.parent().unwrap_or(Path::new(".")))?
+            }
+        };
+        file.as_file().sync_all()?;
+        file.persist(&self.target).map_err(|e| e.error)?;
+        Ok(())
+    }
 }
 
 struct Bar {
@@ -291,12 +332,41 @@ struct Bar {
 }
 
 impl Terminal {
+    /// This terminal, writing the command's file to `output`.
+    pub fn writing(output: Option<&Path>) -> Terminal {
+        let mut terminal = Terminal::new();
+        terminal.output = output.map(|target| Output {
+            target: target.to_path_buf(),
+            file: None,
+        });
+        terminal
+    }
+
+    /// The command ended with `status`: keep its file if it succeeded.
+    pub fn finish(&mut self, status: u8) -> u8 {
+        let Some(output) = self.output.take() else {
+            return status;
+        };
+        if status != commands::SUCCESS {
+            return status;
+        }
+        let target = output.target.clone();
+        match output.keep() {
+            Ok(()) => status,
+            Err(e) => {
+                eprintln!("eakte: cannot write {}: {e}", target.display());
+                FAILURE
+            }
+        }
+    }
+
     pub fn new() -> Terminal {
         Terminal {
             bar: Arc::new(Bar {
                 shown: io::stderr().is_terminal(),
                 bar: Mutex::new(None),
             }),
+            output: None,
         }
     }
 
@@ -336,6 +406,13 @@ impl Console for Terminal {
 
     fn progress(&self) -> Arc<dyn Progress> {
         self.bar.clone()
+    }
+
+    fn file(&mut self, piece: &[u8]) -> io::Result<()> {
+        match self.output.as_mut() {
+            Some(output) => output.write(piece),
+            None => Err(io::Error::other("this command writes no file")),
+        }
     }
 }
 

@@ -94,6 +94,10 @@ fn execute(
             console,
         ),
         Request::Show { id, json } => show(services, actor, id, json, console),
+        Request::Export { bg, query, .. } => export(services, actor, &bg, &query, console),
+        Request::ImportAkte { file, json, .. } => {
+            import_akte(services, config, actor, &file, json, files, console)
+        }
         Request::Reindex => {
             let started = std::time::Instant::now();
             let n = maintenance::reindex(services, actor, console.progress())?;
@@ -429,6 +433,101 @@ fn read(
 fn mean_confidence(doc: &Document) -> Option<f32> {
     let confs: Vec<f32> = doc.pages.iter().filter_map(|p| p.confidence).collect();
     (!confs.is_empty()).then(|| confs.iter().sum::<f32>() / confs.len() as f32)
+}
+
+/// `eakte export`: the package goes to the command line's `--out` in pieces.
+fn export(
+    services: &Services,
+    actor: &Actor,
+    bg: &str,
+    query: &str,
+    console: &mut dyn Console,
+) -> Result<u8, CommandError> {
+    let request =
+        crate::service::exchange::ExportRequest::from_query(query).map_err(CommandError::File)?;
+    let exported = crate::service::exchange::export(services, actor, bg, request)?;
+    let mut file = std::fs::File::open(&exported.path)
+        .map_err(|e| CommandError::File(format!("cannot read the export: {e}")))?;
+    let mut piece = vec![0u8; 4 * 1024 * 1024];
+    loop {
+        let n = std::io::Read::read(&mut file, &mut piece)
+            .map_err(|e| CommandError::File(format!("cannot read the export: {e}")))?;
+        if n == 0 {
+            break;
+        }
+        console
+            .file(&piece[..n])
+            .map_err(|e| CommandError::File(format!("cannot write the export: {e}")))?;
+    }
+    console.err(&format!(
+        "{}: {} documents, {} bytes, SHA-256 {}",
+        exported.file_name, exported.documents, exported.size, exported.sha256
+    ));
+    Ok(SUCCESS)
+}
+
+/// `eakte import-akte`: take the package sent; print what was taken (the
+/// receipt is in the JSON, and written by the command line with `--receipt`).
+fn import_akte(
+    services: &Services,
+    config: &Config,
+    actor: &Actor,
+    file: &str,
+    json: bool,
+    files: &mut dyn Files,
+    console: &mut dyn Console,
+) -> Result<u8, CommandError> {
+    let bytes = sent(file, files).map_err(CommandError::File)?;
+    let scratch = services
+        .store()
+        .blobs()
+        .scratch()
+        .map_err(|e| CommandError::File(format!("cannot unpack {file}: {e}")))?;
+    let path = scratch.path().join("package.zip");
+    std::fs::write(&path, &bytes)
+        .map_err(|e| CommandError::File(format!("cannot unpack {file}: {e}")))?;
+    drop(bytes);
+    let imported = match services.running() {
+        Some(running) => {
+            let imported =
+                crate::service::exchange::import(services, &running.pipeline, actor, &path)?;
+            running.indexing.commit()?;
+            imported
+        }
+        None => {
+            let store = services.store().clone();
+            let (pipeline, mut indexer) = Pipeline::with_store(config, store.clone())?;
+            let imported = crate::service::exchange::import(services, &pipeline, actor, &path)?;
+            indexer.drain_queue(&store)?;
+            indexer.finish()?;
+            imported
+        }
+    };
+    if json {
+        console.out(&serde_json::to_string(&imported).expect("an import serialises"));
+    } else {
+        let t = &imported.taken;
+        let whom = match (&t.bg, &t.clearing) {
+            (Some(bg), _) => format!("into BG {bg}"),
+            (None, Some(why)) => format!("for the clearing office ({why})"),
+            (None, None) => "for the clearing office".into(),
+        };
+        console.out(&format!(
+            "{}{} documents from {} {whom}; item {} in {}",
+            if t.already {
+                "taken before, nothing changed: "
+            } else {
+                ""
+            },
+            t.documents.len(),
+            imported.sender.name,
+            t.item.map(|i| i.to_string()).unwrap_or_else(|| "-".into()),
+            t.postbox,
+        ));
+    }
+    // Written only where `--receipt` asked for it.
+    let _ = console.file(imported.receipt.as_bytes());
+    Ok(SUCCESS)
 }
 
 fn check(

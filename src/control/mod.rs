@@ -38,6 +38,10 @@ pub trait Console: Send {
     fn err(&mut self, line: &str);
     /// Where long work reports how far it is.
     fn progress(&self) -> Arc<dyn Progress>;
+    /// The next piece of the file the command makes (`eakte export`),
+    /// written where the command line said (`--out`), kept there only if
+    /// the command succeeds.
+    fn file(&mut self, piece: &[u8]) -> std::io::Result<()>;
 }
 
 /// A command-line command that works on the store (all but `serve` and the
@@ -62,6 +66,20 @@ pub enum Request {
     },
     Reindex,
     Check {
+        json: bool,
+    },
+    /// Hand an Akte over: the file goes to `out` on the command line's side.
+    Export {
+        bg: String,
+        /// The export's parameters as the API takes them (a query string).
+        query: String,
+        out: PathBuf,
+    },
+    /// Take an Akte handed over (the package is sent as a file).
+    ImportAkte {
+        file: String,
+        /// Where the command line writes the receipt (0402).
+        receipt: Option<PathBuf>,
         json: bool,
     },
     Import {
@@ -133,6 +151,8 @@ impl Request {
             Request::Show { .. } => "show",
             Request::Reindex => "reindex",
             Request::Check { .. } => "check",
+            Request::Export { .. } => "export",
+            Request::ImportAkte { .. } => "import-akte",
             Request::Import {
                 table: Table::Recipients,
                 ..
@@ -158,10 +178,22 @@ impl Request {
     }
 
     /// The files the command reads, in the order it reads them.
+    /// The file the command line writes what the command makes to.
+    pub fn output(&self) -> Option<&Path> {
+        match self {
+            Request::Export { out, .. } => Some(out),
+            Request::ImportAkte {
+                receipt: Some(receipt),
+                ..
+            } => Some(receipt),
+            _ => None,
+        }
+    }
+
     pub fn files(&self) -> Vec<&str> {
         match self {
             Request::Ingest { files, .. } => files.iter().map(String::as_str).collect(),
-            Request::Import { file, .. } => vec![file.as_str()],
+            Request::Import { file, .. } | Request::ImportAkte { file, .. } => vec![file.as_str()],
             Request::VerifyAudit {
                 anchor: Some(file), ..
             } => vec![file.as_str()],

@@ -26,7 +26,13 @@ pub const MAX_REPLY: u32 = 128 * 1024 * 1024;
 pub enum Reply {
     Out(String),
     Err(String),
-    Progress { what: String, done: u64, total: u64 },
+    Progress {
+        what: String,
+        done: u64,
+        total: u64,
+    },
+    /// A piece of the file the command makes, in hex (a few MiB at a time).
+    Chunk(String),
     Exit(u8),
 }
 

@@ -298,6 +298,12 @@ impl Console for SocketConsole {
         let _ = self.lines.send(Reply::Err(line.to_string()));
     }
 
+    fn file(&mut self, piece: &[u8]) -> io::Result<()> {
+        self.lines
+            .send(Reply::Chunk(hex::encode(piece)))
+            .map_err(|_| io::Error::from(io::ErrorKind::BrokenPipe))
+    }
+
     fn progress(&self) -> Arc<dyn Progress> {
         Arc::new(SocketProgress {
             lines: self.lines.clone(),

@@ -17,6 +17,7 @@ pub mod arrival;
 pub mod check;
 pub mod ingest;
 pub mod scans;
+pub mod transfer;
 pub mod upload;
 
 use crate::classify::doctype::{Rules, RulesError};

@@ -254,7 +254,7 @@ pub fn file(
 
 /// The same file in another Akte is another document: whether it exists
 /// elsewhere is none of this caller's business.
-fn content_key(sha: &Sha256, bg: &BgNummer) -> String {
+pub(super) fn content_key(sha: &Sha256, bg: &BgNummer) -> String {
     format!("{sha}@{bg}")
 }
 
@@ -305,25 +305,8 @@ fn email_parts(
             pages,
         });
     }
-    let address = |a: Option<&mail_parser::Address>| {
-        a.and_then(|a| a.first())
-            .map(|a| match (a.name(), a.address()) {
-                (Some(n), Some(addr)) => format!("{n} <{addr}>"),
-                (n, addr) => n.or(addr).unwrap_or_default().to_string(),
-            })
-            .unwrap_or_default()
-    };
     let subject = message.subject().unwrap_or("(ohne Betreff)").to_string();
-    let mut text = format!(
-        "Betreff: {subject}\nVon: {}\nAn: {}\nDatum: {}\n",
-        address(message.from()),
-        address(message.to()),
-        message.date().map(|d| d.to_rfc3339()).unwrap_or_default()
-    );
-    if let Some(body) = message.body_text(0) {
-        text.push('\n');
-        text.push_str(&body);
-    }
+    let text = text_of(&message);
     parts.push(Part {
         name: upload
             .title
@@ -336,7 +319,39 @@ fn email_parts(
     Ok(parts)
 }
 
-fn text_page(text: &str) -> Page {
+/// An e-mail's text as eakte keeps it: the header lines a reader looks for,
+/// then the body. `None` when `bytes` is no e-mail.
+pub(super) fn email_text(bytes: &[u8]) -> Option<String> {
+    mail_parser::MessageParser::default()
+        .parse(bytes)
+        .filter(|m| m.subject().is_some() || m.from().is_some())
+        .map(|m| text_of(&m))
+}
+
+fn text_of(message: &mail_parser::Message<'_>) -> String {
+    let address = |a: Option<&mail_parser::Address>| {
+        a.and_then(|a| a.first())
+            .map(|a| match (a.name(), a.address()) {
+                (Some(n), Some(addr)) => format!("{n} <{addr}>"),
+                (n, addr) => n.or(addr).unwrap_or_default().to_string(),
+            })
+            .unwrap_or_default()
+    };
+    let subject = message.subject().unwrap_or("(ohne Betreff)");
+    let mut text = format!(
+        "Betreff: {subject}\nVon: {}\nAn: {}\nDatum: {}\n",
+        address(message.from()),
+        address(message.to()),
+        message.date().map(|d| d.to_rfc3339()).unwrap_or_default()
+    );
+    if let Some(body) = message.body_text(0) {
+        text.push('\n');
+        text.push_str(&body);
+    }
+    text
+}
+
+pub(super) fn text_page(text: &str) -> Page {
     Page {
         number: 1,
         text: text.to_string(),

@@ -129,7 +129,7 @@ pub struct Entry {
 
 /// The BG `bg` (as typed) if `actor` may see its Akte; the ticket names it
 /// either way.
-fn visible_bg(
+pub(super) fn visible_bg(
     services: &Services,
     actor: &Actor,
     bg: &str,
@@ -205,7 +205,7 @@ pub fn akte(services: &Services, actor: &Actor, bg: &str) -> Result<Akte, Servic
 /// The audit target of an Akte given as `typed`: the BG in its one normal
 /// form (`07766bg0051631` and `07766//0051631` are the same Akte), and
 /// nothing of the text when it is no BG number (it may be a name).
-fn akte_target(typed: &str) -> String {
+pub(super) fn akte_target(typed: &str) -> String {
     match BgNummer::parse(typed) {
         Some(bg) => format!("akte {bg}"),
         None => "akte (not a BG number)".into(),

@@ -13,6 +13,7 @@
 pub mod admin;
 pub mod documents;
 mod error;
+pub mod exchange;
 pub mod maintenance;
 pub mod postbox;
 pub mod recipients;
@@ -264,6 +265,10 @@ pub struct Services {
     max_attachments: usize,
     /// Whether access changes over the API wait for a second admin.
     four_eyes: bool,
+    /// This jobcenter, the sender of what it hands over.
+    jobcenter: crate::config::Jobcenter,
+    /// The largest file eakte takes (`limits.max_bytes`).
+    max_file_bytes: u64,
     running: Option<Running>,
 }
 
@@ -282,6 +287,8 @@ impl Services {
             index_dir: config.index_dir.clone(),
             max_attachments: config.limits.max_attachments_per_mail,
             four_eyes: config.four_eyes,
+            jobcenter: config.jobcenter.clone(),
+            max_file_bytes: config.extract.limits.max_bytes,
             running: Some(running),
         }
     }
@@ -298,6 +305,8 @@ impl Services {
             index_dir: config.index_dir.clone(),
             max_attachments: config.limits.max_attachments_per_mail,
             four_eyes: config.four_eyes,
+            jobcenter: config.jobcenter.clone(),
+            max_file_bytes: config.extract.limits.max_bytes,
             running: None,
         }
     }
@@ -312,6 +321,14 @@ impl Services {
 
     pub fn max_attachments(&self) -> usize {
         self.max_attachments
+    }
+
+    pub fn jobcenter(&self) -> &crate::config::Jobcenter {
+        &self.jobcenter
+    }
+
+    pub fn max_file_bytes(&self) -> u64 {
+        self.max_file_bytes
     }
 
     pub fn four_eyes(&self) -> bool {

@@ -16,11 +16,26 @@ pub struct BlobStore {
 impl BlobStore {
     pub fn open(root: PathBuf) -> io::Result<BlobStore> {
         fs::create_dir_all(root.join("tmp"))?;
-        // Temp files left by a crash are garbage by construction.
+        // Temp files and scratch folders left by a crash are garbage by
+        // construction.
         for entry in fs::read_dir(root.join("tmp"))? {
-            let _ = fs::remove_file(entry?.path());
+            let path = entry?.path();
+            if path.is_dir() {
+                let _ = fs::remove_dir_all(&path);
+            } else {
+                let _ = fs::remove_file(&path);
+            }
         }
         Ok(BlobStore { root })
+    }
+
+    /// A private folder on the store's disk for work too large for memory
+    /// (a package being written or read), removed when dropped or, after a
+    /// crash, when the store is next opened.
+    pub fn scratch(&self) -> io::Result<tempfile::TempDir> {
+        tempfile::Builder::new()
+            .prefix("scratch-")
+            .tempdir_in(self.root.join("tmp"))
     }
 
     pub fn root(&self) -> &Path {

@@ -226,6 +226,32 @@ impl Postboxes<'_> {
 
 /// The work of [`Postboxes::change_item`] inside its transaction; returns the
 /// item as changed and the postbox it was in before.
+/// What came with a document (an e-mail's attachments, the documents of an
+/// Akte taken over) belongs to the same BG: a correction of its recipient
+/// carries them along, in the same transaction.
+fn follow_recipient<E>(tx: &Tx, doc: &Document) -> TxResult<(), E> {
+    let Some(recipient) = doc.classification.as_ref().map(|c| c.recipient.clone()) else {
+        return Ok(());
+    };
+    for id in &doc.attachments {
+        let Some(mut attachment) =
+            tx::get_json::<Document, E>(&tx.documents, "documents", &id.to_key())?
+        else {
+            continue;
+        };
+        let before = attachment.clone();
+        if let Some(c) = attachment.classification.as_mut() {
+            c.recipient = recipient.clone();
+        }
+        if attachment != before {
+            tx.documents.insert(&id.to_key(), to_json(&attachment))?;
+            tx.index_queue.insert(&id.to_key(), &[])?;
+            reindex_akte(tx, &before, &attachment)?;
+        }
+    }
+    Ok(())
+}
+
 fn change_in<E>(
     tx: &Tx,
     id: ItemId,
@@ -255,6 +281,10 @@ fn change_in<E>(
         tx.documents.insert(&doc.id.to_key(), to_json(&doc))?;
         tx.index_queue.insert(&doc.id.to_key(), &[])?;
         reindex_akte(tx, &old_doc, &doc)?;
+        let recipient = |d: &Document| d.classification.as_ref().map(|c| c.recipient.clone());
+        if recipient(&doc) != recipient(&old_doc) {
+            follow_recipient(tx, &doc)?;
+        }
     }
     tx.changes.remove(&item.seq.to_be_bytes())?;
     stamp(&mut item, old_events, seq);

@@ -1,0 +1,419 @@
+//! An Akte handed over and taken over: the xdomea export (and the PDF of an
+//! Akte) for whoever may read the Akte, the import for admins. Each is
+//! recorded in the audit trail with its scope, the other authority and the
+//! SHA-256 of the file that left or arrived.
+
+use super::documents::{akte_target, visible_bg};
+use super::{Actor, ServiceError, Services};
+use crate::exchange::export::{self, Handover, Source};
+use crate::exchange::package::{Limits, Package};
+use crate::exchange::xdomea::{self, Authority, History, Member};
+use crate::exchange::{ExchangeError, Scope, Uuid};
+use crate::model::{BgNummer, Document, DocumentId, Role, Sha256};
+use crate::pipeline::transfer::{self, Taken, TransferError};
+use crate::pipeline::Pipeline;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// What to export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Xdomea,
+    Pdf,
+}
+
+#[derive(Debug, Clone)]
+pub struct ExportRequest {
+    pub format: Format,
+    pub scope: Scope,
+    /// The authority receiving it (for a PDF: who it is for, e.g. the
+    /// Sozialgericht).
+    pub receiver: Authority,
+    pub note: Option<String>,
+}
+
+impl ExportRequest {
+    /// The request a query string makes (the API's, the command line's),
+    /// read from its pairs (`schlagwort` repeats).
+    pub fn from_query(query: &str) -> Result<ExportRequest, String> {
+        let mut request = ExportRequest {
+            format: Format::Xdomea,
+            scope: Scope::default(),
+            receiver: Authority::default(),
+            note: None,
+        };
+        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+            let value = value.trim().to_string();
+            match key.as_ref() {
+                "format" => {
+                    request.format = match value.as_str() {
+                        "xdomea" => Format::Xdomea,
+                        "pdf" => Format::Pdf,
+                        other => return Err(format!("format {other:?} is not xdomea or pdf")),
+                    }
+                }
+                "from" => {
+                    request.scope.from =
+                        Some(crate::timefmt::day(&value).map_err(|e| e.to_string())?)
+                }
+                "to" => {
+                    request.scope.to = Some(crate::timefmt::day(&value).map_err(|e| e.to_string())?)
+                }
+                "schlagwort" if !value.is_empty() => request.scope.schlagworte.push(value),
+                "schlagwort" => {}
+                "empfaenger" => request.receiver.name = value,
+                "empfaenger_einheit" => request.receiver.unit = value,
+                "empfaenger_praefix" => request.receiver.praefix = value,
+                "empfaenger_schluessel" => request.receiver.schluessel = value,
+                "hinweis" if !value.is_empty() => request.note = Some(value),
+                "hinweis" => {}
+                other => return Err(format!("unknown parameter {other:?}")),
+            }
+        }
+        if let (Some(from), Some(to)) = (request.scope.from, request.scope.to) {
+            if from > to {
+                return Err(format!("from {from} is after to {to}"));
+            }
+        }
+        Ok(request)
+    }
+}
+
+/// A file made for export, in a scratch folder that goes when this does.
+pub struct Exported {
+    _scratch: tempfile::TempDir,
+    pub path: PathBuf,
+    /// The name to save it as.
+    pub file_name: String,
+    pub content_type: &'static str,
+    pub sha256: Sha256,
+    pub size: u64,
+    pub documents: usize,
+}
+
+/// The sender of everything this jobcenter hands over.
+pub fn this_jobcenter(services: &Services) -> Authority {
+    let j = services.jobcenter();
+    Authority {
+        praefix: j.praefix.clone(),
+        schluessel: j.schluessel.clone(),
+        name: j.name.clone(),
+        unit: j.unit.clone(),
+    }
+}
+
+/// Export the Akte of `bg` (as typed) if `actor` may read it. Blocking.
+pub fn export(
+    services: &Services,
+    actor: &Actor,
+    bg: &str,
+    request: ExportRequest,
+) -> Result<Exported, ServiceError> {
+    let format = request.format;
+    let described = format!(
+        "{} ({}) for {}",
+        match format {
+            Format::Xdomea => "xdomea 0401",
+            Format::Pdf => "pdf",
+        },
+        request.scope.describe(),
+        crate::untrusted::escaped(&request.receiver.name),
+    );
+    let detail = |done: Option<&Exported>| {
+        Some(match done {
+            Some(e) => format!(
+                "{described}: {} documents, {} bytes, sha256 {}",
+                e.documents, e.size, e.sha256
+            ),
+            None => described.clone(),
+        })
+    };
+    services.audited(actor, "export_akte", akte_target(bg), detail, |ticket| {
+        let bg = visible_bg(services, actor, bg, ticket)?;
+        if request.receiver.name.trim().is_empty() {
+            return Err(ServiceError::BadRequest(
+                "name the authority that receives the Akte (empfaenger)".into(),
+            ));
+        }
+        let store = services.store();
+        let documents: Vec<Document> = store
+            .documents()
+            .of_bg(&bg)?
+            .into_iter()
+            .filter(|d| request.scope.includes(d))
+            .collect();
+        let count = documents.len();
+        let scratch = store.blobs().scratch().map_err(io_error)?;
+        let handover = handover(services, &bg, documents, &request)?;
+        let (path, file_name, content_type) = match format {
+            Format::Xdomea => {
+                let (abgabe, files) = export::abgabe(handover, Uuid::random().map_err(io_error)?);
+                let path = export::write_package(&abgabe, &files, scratch.path()).map_err(|e| {
+                    ServiceError::Invalid(format!("the export could not be written: {e}"))
+                })?;
+                let name = xdomea::package_name(&abgabe.prozess);
+                (path, name, "application/zip")
+            }
+            Format::Pdf => {
+                return Err(ServiceError::BadRequest(
+                    "format=pdf is not available yet; use format=xdomea".into(),
+                ))
+            }
+        };
+        let (sha256, size) = Sha256::of_file(&path).map_err(io_error)?;
+        Ok(Exported {
+            _scratch: scratch,
+            path,
+            file_name,
+            content_type,
+            sha256,
+            size,
+            documents: count,
+        })
+    })
+}
+
+fn io_error(e: std::io::Error) -> ServiceError {
+    ServiceError::Pipeline(crate::pipeline::PipelineError::Blob(e))
+}
+
+/// The documents of `bg` with their history, its members, the parties.
+fn handover(
+    services: &Services,
+    bg: &BgNummer,
+    documents: Vec<Document>,
+    request: &ExportRequest,
+) -> Result<Handover, ServiceError> {
+    let store = services.store();
+    let registry = services.registry()?;
+    let members = registry
+        .members(bg)
+        .map(|p| Member {
+            vorname: p.vorname.clone(),
+            nachname: p.nachname.clone(),
+            geburtsdatum: Some(p.geburtsdatum.to_string()),
+            strasse: p.strasse.clone(),
+            plz: p.plz.clone(),
+            ort: p.ort.clone(),
+            kundennummer: Some(p.kundennummer.to_string()),
+        })
+        .collect();
+    let mut reads = audit_history(services, &documents)?;
+    let mut sources = Vec::with_capacity(documents.len());
+    for document in documents {
+        let mut history = Vec::new();
+        for arrival in &document.arrivals {
+            if let Some(a) = store.documents().arrival(*arrival)? {
+                history.push(History {
+                    by: match &a.site {
+                        Some(site) => format!("Scanstelle {site}"),
+                        None => "eakte".into(),
+                    },
+                    at: a.received_at.clone(),
+                    action: "Eingang".into(),
+                    note: Some(a.source.clone()),
+                });
+            }
+        }
+        if let Some(item) = store.postboxes().item_of_document(document.id)? {
+            history.extend(export::item_history(&item.history));
+        }
+        history.extend(reads.remove(&document.id).unwrap_or_default());
+        history.sort_by(|a, b| a.at.cmp(&b.at));
+        sources.push(Source {
+            original: store.blobs().path(&document.sha256),
+            document,
+            history,
+        });
+    }
+    Ok(Handover {
+        sender: this_jobcenter(services),
+        receiver: request.receiver.clone(),
+        note: request.note.clone(),
+        bg: bg.to_string(),
+        betreff: format!("Leistungsakte SGB II, BG {bg}"),
+        members,
+        documents: sources,
+    })
+}
+
+/// Who read or filed each of `documents`, from the audit trail (one pass
+/// over it; only what succeeded).
+fn audit_history(
+    services: &Services,
+    documents: &[Document],
+) -> Result<HashMap<DocumentId, Vec<History>>, ServiceError> {
+    let wanted: std::collections::HashSet<DocumentId> = documents.iter().map(|d| d.id).collect();
+    let mut out: HashMap<DocumentId, Vec<History>> = HashMap::new();
+    for entry in services.store().audit().from(0) {
+        let entry = entry?;
+        let event = &entry.event;
+        if event.outcome != "ok" {
+            continue;
+        }
+        let Some(action) = export::audit_action(&event.action) else {
+            continue;
+        };
+        let ids: Vec<DocumentId> = match event.target.strip_prefix("document ") {
+            Some(id) => id.parse().ok().into_iter().collect(),
+            None => event
+                .detail
+                .as_deref()
+                .and_then(|d| d.strip_prefix("documents "))
+                .map(|list| list.split(", ").filter_map(|id| id.parse().ok()).collect())
+                .unwrap_or_default(),
+        };
+        for id in ids.into_iter().filter(|id| wanted.contains(id)) {
+            out.entry(id).or_default().push(History {
+                by: event.who.clone(),
+                at: entry.at.clone(),
+                action: action.into(),
+                note: None,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// What an import took, and the receipt (0402) for the sender.
+#[derive(Debug, serde::Serialize)]
+pub struct Imported {
+    pub prozess: String,
+    pub sender: Authority,
+    #[serde(flatten)]
+    pub taken: Taken,
+    /// The receipt's file name and its XML.
+    pub receipt_name: String,
+    pub receipt: String,
+}
+
+/// How much of a package an import reads at most: a large Akte's thousand
+/// documents, each as large as a scan may be.
+fn limits(services: &Services) -> Limits {
+    Limits {
+        max_entries: 20_000,
+        max_entry_bytes: services.max_file_bytes(),
+        max_total_bytes: 16 * 1024 * 1024 * 1024,
+    }
+}
+
+/// The largest message read (its XML; the originals are files beside it).
+const MAX_MESSAGE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Take the xdomea package at `package` (as received: `sha256`) into the
+/// store through `pipeline`, if `actor` may import. Blocking.
+pub fn import(
+    services: &Services,
+    pipeline: &Pipeline,
+    actor: &Actor,
+    package: &Path,
+) -> Result<Imported, ServiceError> {
+    let (sha256, size) = Sha256::of_file(package).map_err(io_error)?;
+    let described = format!("xdomea package of {size} bytes, sha256 {sha256}");
+    let detail = |done: Option<&Imported>| {
+        Some(match done {
+            Some(i) => format!(
+                "{described}: process {} from {}, {} documents{}",
+                i.prozess,
+                crate::untrusted::escaped(&i.sender.name),
+                i.taken.documents.len(),
+                if i.taken.already {
+                    ", taken before: nothing changed"
+                } else {
+                    ""
+                }
+            ),
+            None => described.clone(),
+        })
+    };
+    services.audited(
+        actor,
+        "import_akte",
+        "xdomea import".into(),
+        detail,
+        |ticket| {
+            actor.require(&[Role::Admin])?;
+            let refused =
+                |e: ExchangeError| ServiceError::Invalid(format!("{e}; nothing was changed"));
+            let file = std::fs::File::open(package).map_err(io_error)?;
+            let mut zip = Package::open(file, limits(services)).map_err(refused)?;
+            let (prozess_named, message_name) = message_of(&zip.names()).map_err(refused)?;
+            let message = zip.read(&message_name).map_err(refused)?;
+            if message.len() as u64 > MAX_MESSAGE_BYTES {
+                return Err(refused(ExchangeError::TooLarge {
+                    name: message_name,
+                    max: MAX_MESSAGE_BYTES,
+                }));
+            }
+            let scratch = services.store().blobs().scratch().map_err(io_error)?;
+            let on_disk = scratch.path().join("message.xml");
+            std::fs::write(&on_disk, &message).map_err(io_error)?;
+            xdomea::schema::validate(&on_disk, scratch.path()).map_err(|e| refused(e.into()))?;
+            let abgabe = xdomea::read::read(&message).map_err(refused)?;
+            if abgabe.prozess.to_string() != prozess_named.to_ascii_lowercase() {
+                return Err(refused(ExchangeError::WrongProcess {
+                    named: prozess_named,
+                    inside: abgabe.prozess.to_string(),
+                }));
+            }
+            let events = ticket.events(Some(format!(
+                "{described}: process {} from {}, {} documents",
+                abgabe.prozess,
+                crate::untrusted::escaped(&abgabe.sender.name),
+                abgabe.documents().count()
+            )));
+            let mut read = |name: &str| zip.read(name);
+            let taken = transfer::take(
+                pipeline,
+                &abgabe,
+                &message,
+                &mut read,
+                &actor.history_name(),
+                &events,
+            )
+            .map_err(|e| match e {
+                TransferError::Package(e) => refused(e),
+                TransferError::Pipeline(e) => ServiceError::Pipeline(e),
+            })?;
+            if let Some(bg) = &taken.bg {
+                ticket.concerns(bg);
+            }
+            let us = this_jobcenter(services);
+            let mut receipt = Vec::new();
+            xdomea::receipt::write(
+                &abgabe.prozess,
+                &us,
+                &abgabe.sender,
+                &xdomea::receipt::objects(&abgabe),
+                None,
+                &mut receipt,
+            )
+            .map_err(io_error)?;
+            Ok(Imported {
+                prozess: abgabe.prozess.to_string(),
+                receipt_name: xdomea::receipt::file_name(&abgabe.prozess),
+                receipt: String::from_utf8_lossy(&receipt).into_owned(),
+                sender: abgabe.sender,
+                taken,
+            })
+        },
+    )
+}
+
+/// The one message of a package: `<ProzessID>_Abgabe.Abgabe.0401.xml`.
+fn message_of(names: &[String]) -> Result<(String, String), ExchangeError> {
+    let suffix = format!("_{}.xml", xdomea::ABGABE);
+    let found: Vec<&String> = names.iter().filter(|n| n.ends_with(&suffix)).collect();
+    match found.as_slice() {
+        [] => Err(ExchangeError::NoMessage),
+        [one] => Ok((one[..one.len() - suffix.len()].to_string(), one.to_string())),
+        several => Err(ExchangeError::SeveralMessages(
+            several
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        )),
+    }
+}
