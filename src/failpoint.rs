@@ -17,6 +17,8 @@ pub enum Way {
     Duplicate,
     /// An e-mail with an attachment filed over the API.
     Upload,
+    /// An Akte taken over from another authority (an xdomea package).
+    Import,
 }
 
 /// Every failpoint, in the order a document passes them on its way.
@@ -32,6 +34,8 @@ pub const POINTS: &[(&str, Way)] = &[
     ("after-duplicate-store", Way::Duplicate),
     ("after-upload-blobs", Way::Upload),
     ("after-upload-store", Way::Upload),
+    ("after-import-blobs", Way::Import),
+    ("after-import-store", Way::Import),
 ];
 
 fn armed() -> Option<&'static str> {

@@ -66,6 +66,7 @@ fn a_crash_at_every_step_of_the_pipeline_loses_and_duplicates_nothing() {
             Way::Scan => crash_a_scan(point),
             Way::Duplicate => crash_a_duplicate(point),
             Way::Upload => crash_an_upload(point),
+            Way::Import => crash_an_import(point),
         }
     }
 }
@@ -168,6 +169,48 @@ fn crash_an_upload(point: &str) {
     assert!(daemon.stop());
     let report = sb.assert_check_passes();
     assert_eq!(report["documents"], 2, "{point}: stored once: {report:#}");
+}
+
+/// An Akte (an e-mail with its attachment) exported from one eakte, taken
+/// by another that dies at `point`: afterwards all of it or nothing is
+/// there, and taking it again completes it.
+fn crash_an_import(point: &str) {
+    let (source, token, _) = sandbox_with_registry();
+    let daemon = source.serve();
+    let mail = scanmaker::email_with_pdf(&format!("Umzugskarton {}", point.len()));
+    let status = post(&daemon.api(), &token, MAIL_PATH, "message/rfc822", &mail);
+    assert_eq!(status, Some(201));
+    let mut answer = agent()
+        .get(format!(
+            "{}/api/v1/akten/07450BG0000101/export?empfaenger=Jobcenter%20Kiel",
+            daemon.api()
+        ))
+        .header("Authorization", format!("Bearer {token}"))
+        .call()
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 200);
+    let package = answer.body_mut().read_to_vec().unwrap();
+    assert!(daemon.stop());
+
+    let (sb, _, admin) = sandbox_with_registry();
+    const IMPORT: &str = "/api/v1/admin/import/xdomea";
+    serve_until_crash(&sb, point, |daemon| {
+        let status = post(&daemon.api(), &admin, IMPORT, "application/zip", &package);
+        assert_eq!(status, None, "{point}: the daemon died under the request");
+    });
+    let report = sb.assert_check_passes();
+    let documents = report["documents"].as_u64().unwrap();
+    assert!(
+        documents == 0 || documents == 3,
+        "{point}: the mail, its attachment and the message, all or none: {report:#}"
+    );
+    let daemon = sb.serve();
+    let status = post(&daemon.api(), &admin, IMPORT, "application/zip", &package);
+    assert!(matches!(status, Some(200 | 201)), "{point}: {status:?}");
+    assert!(daemon.stop());
+    let report = sb.assert_check_passes();
+    assert_eq!(report["documents"], 3, "{point}: taken once: {report:#}");
+    assert_eq!(report["items"], 1, "{point}: one item: {report:#}");
 }
 
 #[test]

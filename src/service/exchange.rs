@@ -137,9 +137,13 @@ pub fn export(
             ));
         }
         let store = services.store();
-        let documents: Vec<Document> = store
-            .documents()
-            .of_bg(&bg)?
+        let all = store.documents().of_bg(&bg)?;
+        // An operator sees every BG: one that has neither people nor
+        // documents is no Akte to hand over.
+        if all.is_empty() && services.registry()?.members(&bg).next().is_none() {
+            return Err(ServiceError::NotFound);
+        }
+        let documents: Vec<Document> = all
             .into_iter()
             .filter(|d| request.scope.includes(d))
             .collect();
