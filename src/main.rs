@@ -135,6 +135,9 @@ enum Command {
     /// Internal: extract one file in a child process for the daemon.
     #[command(name = "extract-isolated", hide = true)]
     ExtractIsolated { input: PathBuf, output: PathBuf },
+    /// Internal: scans as PDF pages for the printed Akte (a job list).
+    #[command(name = "images-pdf", hide = true)]
+    ImagesPdf { list: PathBuf },
     /// Internal: render one page of an original as PNG for the web UI.
     #[command(name = "render-page", hide = true)]
     RenderPage {
@@ -344,6 +347,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
         eakte::extract::pdf::serve_reader_requests()?;
         return Ok(ExitCode::SUCCESS);
     }
+    if let Command::ImagesPdf { list } = &cli.command {
+        return match eakte::extract::image_pdf::child(list) {
+            Ok(()) => Ok(ExitCode::SUCCESS),
+            Err(e) => {
+                eprintln!("{e}");
+                Ok(ExitCode::FAILURE)
+            }
+        };
+    }
     if let Command::RenderPage {
         kind,
         page,
@@ -364,7 +376,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
     let request = match cli.command {
         Command::Serve => return serve(config),
         Command::PdfReader => unreachable!("handled before the configuration is read"),
-        Command::RenderPage { .. } => unreachable!("handled before the configuration is read"),
+        Command::RenderPage { .. } | Command::ImagesPdf { .. } => {
+            unreachable!("handled before the configuration is read")
+        }
         Command::ExtractIsolated { input, output } => {
             eakte::extract::isolated::run_child(&config.extract, &input, &output)?;
             return Ok(ExitCode::SUCCESS);

@@ -492,6 +492,113 @@ fn an_akte_leaves_husum_as_xdomea_and_arrives_whole_in_kiel() {
     h.sb.assert_check_passes();
 }
 
+/// A tool's standard output for `file`.
+fn tool(program: &str, args: &[&str], file: &Path) -> String {
+    let out = std::process::Command::new(program)
+        .args(args)
+        .arg(file)
+        .arg("-")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{program}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn the_akte_prints_as_one_paginated_pdf_with_every_text_and_checksum() {
+    let h = husum();
+    let (status, sha, pdf) = h.api.get(
+        &h.cw,
+        &format!("/api/v1/akten/{ALBERS}/export?format=pdf&empfaenger=Sozialgericht%20Schleswig"),
+    );
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&pdf));
+    assert_eq!(sha.as_deref(), Some(sha256_hex(&pdf).as_str()));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("akte.pdf");
+    std::fs::write(&path, &pdf).unwrap();
+    // To look at it: EAKTE_KEEP_PDF=target/akte.pdf cargo test --test exchange prints
+    if let Ok(keep) = std::env::var("EAKTE_KEEP_PDF") {
+        std::fs::write(keep, &pdf).unwrap();
+    }
+    let out = std::process::Command::new("pdfinfo")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let info = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{info}");
+    let pages: usize = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // Cover, contents, 7 documents of one page each, checksums.
+    assert_eq!(pages, 1 + 1 + 7 + 1, "{info}");
+    let text = tool("pdftotext", &["-layout"], &path);
+    for needle in [
+        "Aktenauszug",
+        ALBERS,
+        "Albers, Maria (geb. 20.05.1975)",
+        "Sozialgericht Schleswig",
+        "Inhaltsverzeichnis",
+        "Blatt 1",
+        "Blatt 7",
+        "Prüfsummen der Originale",
+        "Widerspruch",
+    ] {
+        assert!(
+            text.contains(needle),
+            "{needle} missing:
+{text}"
+        );
+    }
+    for (what, marker) in &h.markers {
+        assert!(
+            text.contains(marker),
+            "the {what}'s text ({marker}) is not in the PDF:
+{text}"
+        );
+    }
+    let akte = h.api.json(&h.cw, &format!("/api/v1/akten/{ALBERS}"));
+    for group in akte["schlagworte"].as_array().unwrap() {
+        for d in group["documents"].as_array().unwrap() {
+            let (_, _, original) = h
+                .api
+                .get(&h.cw, &format!("/api/v1/documents/{}/original", d["id"]));
+            assert!(
+                text.contains(&sha256_hex(&original)),
+                "the checksum of {}",
+                d["name"]
+            );
+        }
+    }
+    // Each page of a document is numbered; the scan is an image page.
+    let images = std::process::Command::new("pdfimages")
+        .arg("-list")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let images = String::from_utf8_lossy(&images.stdout);
+    assert!(
+        images.lines().count() > 2,
+        "the scan's page is an image:
+{images}"
+    );
+    let audit = h.api.json(&h.auditor, "/api/v1/audit?action=export_akte");
+    let detail = audit[0]["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("pdf (whole Akte) for Sozialgericht Schleswig")
+            && detail.contains(&sha256_hex(&pdf)),
+        "{detail}"
+    );
+    assert!(h.daemon.stop());
+}
+
 #[test]
 fn a_broken_package_changes_nothing_and_says_what_is_wrong() {
     let h = husum();

@@ -8,6 +8,7 @@
 pub mod export;
 pub mod ids;
 pub mod package;
+pub mod pdf;
 pub mod scope;
 pub mod xdomea;
 

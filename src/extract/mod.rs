@@ -12,6 +12,7 @@
 
 mod error;
 pub mod image;
+pub mod image_pdf;
 pub mod isolated;
 pub mod ocr;
 pub mod page_image;

@@ -77,8 +77,35 @@ pub fn run_program(
     stdout_to: &Path,
     timeout: Duration,
 ) -> Result<String, ToolError> {
+    run_limited(tool, program, args, stdout_to, timeout, TOOL_FILE_LIMIT)
+}
+
+/// [`run`] for a tool that writes a file as large as a whole Akte (`qpdf`
+/// putting its PDF together): files up to `file_limit` bytes.
+pub fn run_writing(
+    tool: &'static str,
+    args: &[&std::ffi::OsStr],
+    stdout_to: &Path,
+    timeout: Duration,
+    file_limit: u64,
+) -> Result<String, ToolError> {
+    let program = locate(tool).ok_or_else(|| ToolError::Missing {
+        tool,
+        source: std::io::Error::new(std::io::ErrorKind::NotFound, "not found in PATH"),
+    })?;
+    run_limited(tool, &program, args, stdout_to, timeout, file_limit)
+}
+
+fn run_limited(
+    tool: &'static str,
+    program: &Path,
+    args: &[&std::ffi::OsStr],
+    stdout_to: &Path,
+    timeout: Duration,
+    file_limit: u64,
+) -> Result<String, ToolError> {
     let stderr_path = stdout_to.with_extension("stderr");
-    let mut child = limited(program)
+    let mut child = limited_to(program, file_limit)
         .args(args)
         .stdin(Stdio::null())
         .stdout(File::create(stdout_to)?)
@@ -127,9 +154,13 @@ const PRLIMIT: &str = "prlimit";
 /// A command that runs `program` under the tools' memory and file-size limits, in
 /// its own process group (so that a kill of `-pid` reaches all it started).
 pub fn limited(program: &Path) -> Command {
+    limited_to(program, TOOL_FILE_LIMIT)
+}
+
+fn limited_to(program: &Path, file_limit: u64) -> Command {
     let mut cmd = Command::new(PRLIMIT);
     cmd.arg(format!("--as={TOOL_MEMORY_LIMIT}"))
-        .arg(format!("--fsize={TOOL_FILE_LIMIT}"))
+        .arg(format!("--fsize={file_limit}"))
         .arg("--")
         .arg(program)
         .process_group(0);

@@ -149,7 +149,8 @@ pub fn export(
             .collect();
         let count = documents.len();
         let scratch = store.blobs().scratch().map_err(io_error)?;
-        let handover = handover(services, &bg, documents, &request)?;
+        // The PDF carries no history: only the xdomea message reads the trail.
+        let handover = handover(services, &bg, documents, &request, format == Format::Xdomea)?;
         let (path, file_name, content_type) = match format {
             Format::Xdomea => {
                 let (abgabe, files) = export::abgabe(handover, Uuid::random().map_err(io_error)?);
@@ -160,9 +161,8 @@ pub fn export(
                 (path, name, "application/zip")
             }
             Format::Pdf => {
-                return Err(ServiceError::BadRequest(
-                    "format=pdf is not available yet; use format=xdomea".into(),
-                ))
+                let path = printed(services, actor, &bg, handover, &request, scratch.path())?;
+                (path, format!("Akte_{bg}.pdf"), "application/pdf")
             }
         };
         let (sha256, size) = Sha256::of_file(&path).map_err(io_error)?;
@@ -182,12 +182,64 @@ fn io_error(e: std::io::Error) -> ServiceError {
     ServiceError::Pipeline(crate::pipeline::PipelineError::Blob(e))
 }
 
+/// The Akte as one paginated PDF (see [`crate::exchange::pdf`]).
+fn printed(
+    services: &Services,
+    actor: &Actor,
+    bg: &BgNummer,
+    handover: Handover,
+    request: &ExportRequest,
+    scratch: &Path,
+) -> Result<PathBuf, ServiceError> {
+    let registry = services.registry()?;
+    let members = registry
+        .members(bg)
+        .map(|p| {
+            format!(
+                "{}, {} (geb. {})",
+                p.nachname,
+                p.vorname,
+                crate::timefmt::german_day(p.geburtsdatum)
+            )
+        })
+        .collect();
+    let cover = crate::exchange::pdf::Cover {
+        jobcenter: services.jobcenter().name.clone(),
+        bg: bg.to_string(),
+        members,
+        exported_by: match actor.user() {
+            Some(user) => format!("{} ({})", user.name, actor.history_name()),
+            None => actor.history_name(),
+        },
+        at: crate::timefmt::german_time(crate::clock::now()),
+        scope: request.scope.in_german(),
+        receiver: request.receiver.name.clone(),
+    };
+    let mut entries: Vec<crate::exchange::pdf::Entry> = handover
+        .documents
+        .into_iter()
+        .map(|s| crate::exchange::pdf::Entry {
+            document: s.document,
+            original: s.original,
+        })
+        .collect();
+    entries.sort_by(|a, b| {
+        (&a.document.received_at, a.document.id).cmp(&(&b.document.received_at, b.document.id))
+    });
+    crate::exchange::pdf::build(&cover, &entries, scratch, PDF_TIMEOUT)
+        .map_err(|e| ServiceError::Invalid(format!("the PDF could not be made: {e}")))
+}
+
+/// How long making an Akte's PDF may take (a thousand pages take seconds).
+const PDF_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// The documents of `bg` with their history, its members, the parties.
 fn handover(
     services: &Services,
     bg: &BgNummer,
     documents: Vec<Document>,
     request: &ExportRequest,
+    with_history: bool,
 ) -> Result<Handover, ServiceError> {
     let store = services.store();
     let registry = services.registry()?;
@@ -203,11 +255,15 @@ fn handover(
             kundennummer: Some(p.kundennummer.to_string()),
         })
         .collect();
-    let mut reads = audit_history(services, &documents)?;
+    let mut reads = if with_history {
+        audit_history(services, &documents)?
+    } else {
+        HashMap::new()
+    };
     let mut sources = Vec::with_capacity(documents.len());
     for document in documents {
         let mut history = Vec::new();
-        for arrival in &document.arrivals {
+        for arrival in document.arrivals.iter().filter(|_| with_history) {
             if let Some(a) = store.documents().arrival(*arrival)? {
                 history.push(History {
                     by: match &a.site {
@@ -220,8 +276,10 @@ fn handover(
                 });
             }
         }
-        if let Some(item) = store.postboxes().item_of_document(document.id)? {
-            history.extend(export::item_history(&item.history));
+        if with_history {
+            if let Some(item) = store.postboxes().item_of_document(document.id)? {
+                history.extend(export::item_history(&item.history));
+            }
         }
         history.extend(reads.remove(&document.id).unwrap_or_default());
         history.sort_by(|a, b| a.at.cmp(&b.at));

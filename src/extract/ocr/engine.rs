@@ -71,6 +71,38 @@ impl Image {
         Image::own(unsafe { lept::pixScale(self.0, factor, factor) })
     }
 
+    /// The image as a one-page PDF (G4 for black and white, JPEG for
+    /// photos, Flate otherwise, as leptonica chooses), the page sized by the
+    /// image's resolution (300 dpi when it has none).
+    pub fn pdf(&self) -> Option<Vec<u8>> {
+        let mut data: *mut u8 = ptr::null_mut();
+        let mut size: usize = 0;
+        // SAFETY: leptonica allocates `data` (of `size` bytes) on success; it is
+        // copied out and freed with leptonica's own free below. The title is
+        // null and no multi-page state is kept (`plpd` null).
+        unsafe {
+            let failed = lept::pixConvertToPdfData(
+                self.0,
+                lept::L_DEFAULT_ENCODE as i32,
+                75,
+                &mut data,
+                &mut size,
+                0,
+                0,
+                0,
+                ptr::null(),
+                ptr::null_mut(),
+                0,
+            ) != 0;
+            if failed || data.is_null() {
+                return None;
+            }
+            let pdf = std::slice::from_raw_parts(data, size).to_vec();
+            lept::lept_free(data.cast());
+            Some(pdf)
+        }
+    }
+
     /// The image as a PNG file.
     pub fn png(&self) -> Option<Vec<u8>> {
         let mut data: *mut u8 = ptr::null_mut();
