@@ -174,3 +174,31 @@
     });
   });
 })();
+
+// The admin's Aktenübernahme: the chosen package is sent as the body (the
+// CSRF token a header); the answer names the page that shows its content.
+(function () {
+  document.addEventListener("DOMContentLoaded", function () {
+    var input = document.getElementById("u-datei");
+    if (!input) { return; }
+    var status = document.getElementById("uebernahme-status");
+    input.addEventListener("change", function () {
+      var file = input.files[0];
+      if (!file) { return; }
+      status.textContent = "„" + file.name + "“ wird geprüft …";
+      fetch("/aktenuebernahme", {
+        method: "POST", credentials: "same-origin", body: file,
+        headers: { "Content-Type": "application/zip", "X-CSRF-Token": input.dataset.csrf }
+      }).then(function (answer) {
+        if (answer.status === 201) {
+          return answer.json().then(function (json) { window.location.href = json.weiter; });
+        }
+        return answer.text().then(function (html) {
+          var page = new DOMParser().parseFromString(html, "text/html");
+          var reason = page.querySelector("[role=alert]");
+          status.textContent = "„" + file.name + "“ kann nicht übernommen werden: " + (reason ? reason.textContent : answer.status);
+        });
+      }).catch(function () { status.textContent = "Verbindung unterbrochen; bitte erneut versuchen."; });
+    });
+  });
+})();

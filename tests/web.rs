@@ -385,6 +385,20 @@ fn every_ui_route_answers_a_foreign_bg_document_and_item_like_a_missing_one() {
         (404, &m.body),
         "a note into a foreign Akte"
     );
+    let export = [
+        ("csrf", hanna.csrf.as_str()),
+        ("format", "xdomea"),
+        ("empfaenger", "Jobcenter Kiel"),
+    ];
+    let f = o.post(Some(&hanna), "/akten/07450BG0000101/export", &export);
+    let m = o.post(Some(&hanna), "/akten/07450BG9999999/export", &export);
+    assert_eq!(
+        (f.status, &f.body),
+        (404, &m.body),
+        "an export of a foreign Akte"
+    );
+    let admin_only = o.get(Some(&hanna), "/aktenuebernahme/0123456789abcdef0123456789abcdef");
+    assert_eq!(admin_only.status, 404, "the admin's page");
 
     // Without the page's token nothing changes, even on her own item.
     let forged = o.post(
@@ -919,4 +933,113 @@ fn a_name_opens_the_akte_and_an_akte_is_searched_and_filtered() {
     let wrong = akte("?von=gestern");
     assert_eq!(wrong.status, 422);
     assert!(wrong.body.contains("TT.MM.JJJJ"), "{}", wrong.body);
+}
+
+/// The Akte page exports the Akte (xdomea or PDF, with the receiving
+/// authority) through its form; an admin sends a package, sees what it holds
+/// and where it would go, and only then takes it.
+#[test]
+fn an_akte_is_exported_from_its_page_and_an_admin_sees_a_package_before_taking_it() {
+    let o = office();
+    let (shots, _keep) = screenshot_dir();
+    let browser = webdriver::Browser::start(1280, 1024);
+    let login = |token: &str, expect: &str| {
+        browser.go(&format!("{}/anmelden", o.base));
+        browser.type_into("#token", token);
+        browser.click("form button[type=submit]");
+        browser.wait_for_text(expect, 30);
+    };
+    login(&o.hanna, "Postkorb");
+    browser.go(&format!("{}/akten/07450BG0000102", o.base));
+    browser.wait_for_text("Akte exportieren", 30);
+    assert_accessible(&browser, "Akte mit Export");
+    browser.type_into("#e-empfaenger", "Jobcenter Kiel");
+    // The form as the browser sends it; the answer is the download.
+    let send = "var done = arguments[arguments.length - 1];\
+        var f = document.querySelector('form.export');\
+        fetch(f.action, {method: 'POST', body: new URLSearchParams(new FormData(f)), credentials: 'same-origin'})\
+          .then(function (r) { return r.arrayBuffer().then(function (b) {\
+            done([r.status, r.headers.get('content-type'), b.byteLength, r.headers.get('content-disposition')]); }); })\
+          .catch(function (e) { done([0, String(e)]); });";
+    let answer = browser.script_async(send);
+    assert_eq!(answer[0], 200, "{answer}");
+    assert_eq!(answer[1], "application/zip");
+    assert!(
+        answer[3]
+            .as_str()
+            .unwrap()
+            .contains("_Abgabe.Abgabe.0401.zip"),
+        "{answer}"
+    );
+    browser.click("#e-pdf");
+    browser.click("label[for='e-sw-1']");
+    let answer = browser.script_async(send);
+    assert_eq!(answer[0], 200, "{answer}");
+    assert_eq!(answer[1], "application/pdf");
+    browser.screenshot(&shots.join("akte-export.png"));
+
+    // The package an admin takes over (here: the same Akte, sent back).
+    let dir = tempfile::tempdir().unwrap();
+    let package = dir.path().join("abgabe.zip");
+    let mut zip = o
+        .agent
+        .get(format!(
+            "{}/api/v1/akten/07450BG0000102/export?empfaenger=Jobcenter%20Kiel",
+            o.base
+        ))
+        .header("Authorization", format!("Bearer {}", o.hanna))
+        .call()
+        .unwrap();
+    std::fs::write(&package, zip.body_mut().read_to_vec().unwrap()).unwrap();
+    browser.click(".abmelden button");
+    browser.find("#token");
+    login(&o.admin, "Aktenübernahme");
+    browser.go(&format!("{}/aktenuebernahme", o.base));
+    browser.wait_for_text("xdomea-Abgabe (.zip) auswählen", 30);
+    assert_accessible(&browser, "Aktenübernahme");
+    browser.type_into("#u-datei", package.to_str().unwrap());
+    browser.wait_for_text("Inhalt der Abgabe", 60);
+    let shown = browser.text();
+    for needle in [
+        "Jobcenter Kreis Nordfriesland",
+        "07450BG0000102",
+        "Albers, Maria (geb. 20.05.1975)",
+        "In die Akte der Bedarfsgemeinschaft 07450BG0000102",
+        "Postkorb sb-h1",
+        "stimmen mit ihren Prüfsummen überein",
+    ] {
+        assert!(shown.contains(needle), "{needle}:\n{shown}");
+    }
+    assert_accessible(&browser, "Aktenübernahme, Vorschau");
+    browser.screenshot(&shots.join("aktenuebernahme.png"));
+    browser.click("button[value=uebernehmen]");
+    browser.wait_for_text("Die Akte ist übernommen", 60);
+    let receipt = browser.script_async(
+        "var done = arguments[arguments.length - 1];\
+         fetch(document.querySelector('a[href$=\"/quittung\"]').href, {credentials: 'same-origin'})\
+           .then(function (r) { return r.text(); }).then(done);",
+    );
+    assert!(
+        receipt
+            .as_str()
+            .unwrap()
+            .contains("Abgabe.ImportBestaetigen.0402"),
+        "{receipt}"
+    );
+    // Hanna has the one item for it.
+    let (_, poll) = common::Api::new(&o.base).get(&o.hanna, "/api/v1/postbox");
+    assert!(
+        poll["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["doc_type"] == "Akte übernommen"),
+        "{poll:#}"
+    );
+    // Nobody but admins has the page.
+    browser.click(".abmelden button");
+    browser.find("#token");
+    login(&o.hanna, "Postkorb");
+    browser.go(&format!("{}/aktenuebernahme", o.base));
+    browser.wait_for_text("nicht in Ihrer Zuständigkeit", 30);
 }

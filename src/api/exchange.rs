@@ -142,7 +142,7 @@ pub async fn import(
 }
 
 /// Write the request body to `path`, refusing more than [`MAX_IMPORT_BYTES`].
-async fn receive(mut body: Body, path: &std::path::Path) -> Result<(), ApiError> {
+pub async fn receive(mut body: Body, path: &std::path::Path) -> Result<(), ApiError> {
     let mut file = tokio::fs::File::create(path)
         .await
         .map_err(ApiError::internal)?;

@@ -106,23 +106,8 @@ pub fn take(
         .blobs()
         .put(&message_sha, message)
         .map_err(PipelineError::Blob)?;
-    let people: Vec<crate::classify::akte::Named<'_>> = abgabe
-        .akte
-        .members
-        .iter()
-        .map(|m| crate::classify::akte::Named {
-            kundennummer: m.kundennummer.as_deref(),
-            nachname: &m.nachname,
-            vorname: &m.vorname,
-            geburtsdatum: m
-                .geburtsdatum
-                .as_deref()
-                .and_then(crate::timefmt::parse_date),
-        })
-        .collect();
-    let recipient = crate::classify::akte::recognise(&abgabe.akte.kennzeichen, &people, &registry);
+    let (recipient, route) = recipient_of(abgabe, &registry);
     let bg = recipient.bg().cloned();
-    let route = crate::route::route(&recipient, None, &registry, crate::clock::today());
     let clearing = route.clearing.as_ref().map(|_| route.explanation.clone());
     let postbox = route.postbox.clone();
     let source = format!(
@@ -235,6 +220,41 @@ pub fn take(
         clearing,
         already: false,
     })
+}
+
+/// Whose Akte `abgabe` is here, and where its item goes.
+pub fn recipient_of(
+    abgabe: &Abgabe,
+    registry: &crate::registry::Registry,
+) -> (Recognition, crate::model::Route) {
+    let people: Vec<crate::classify::akte::Named<'_>> = abgabe
+        .akte
+        .members
+        .iter()
+        .map(|m| crate::classify::akte::Named {
+            kundennummer: m.kundennummer.as_deref(),
+            nachname: &m.nachname,
+            vorname: &m.vorname,
+            geburtsdatum: m
+                .geburtsdatum
+                .as_deref()
+                .and_then(crate::timefmt::parse_date),
+        })
+        .collect();
+    let recipient = crate::classify::akte::recognise(&abgabe.akte.kennzeichen, &people, registry);
+    let route = crate::route::route(&recipient, None, registry, crate::clock::today());
+    (recipient, route)
+}
+
+/// Whether the message `abgabe` was taken before (its ProzessID is known).
+pub fn taken_before(
+    pipeline_store: &crate::store::Store,
+    abgabe: &Abgabe,
+) -> Result<bool, crate::store::StoreError> {
+    Ok(pipeline_store
+        .documents()
+        .by_key(&message_key(abgabe))?
+        .is_some())
 }
 
 /// The parts in recording order: each e-mail's Anlagen right before it (so

@@ -396,29 +396,11 @@ pub fn import(
         detail,
         |ticket| {
             actor.require(&[Role::Admin])?;
-            let refused =
-                |e: ExchangeError| ServiceError::Invalid(format!("{e}; nothing was changed"));
-            let file = std::fs::File::open(package).map_err(io_error)?;
-            let mut zip = Package::open(file, limits(services)).map_err(refused)?;
-            let (prozess_named, message_name) = message_of(&zip.names()).map_err(refused)?;
-            let message = zip.read(&message_name).map_err(refused)?;
-            if message.len() as u64 > MAX_MESSAGE_BYTES {
-                return Err(refused(ExchangeError::TooLarge {
-                    name: message_name,
-                    max: MAX_MESSAGE_BYTES,
-                }));
-            }
-            let scratch = services.store().blobs().scratch().map_err(io_error)?;
-            let on_disk = scratch.path().join("message.xml");
-            std::fs::write(&on_disk, &message).map_err(io_error)?;
-            xdomea::schema::validate(&on_disk, scratch.path()).map_err(|e| refused(e.into()))?;
-            let abgabe = xdomea::read::read(&message).map_err(refused)?;
-            if abgabe.prozess.to_string() != prozess_named.to_ascii_lowercase() {
-                return Err(refused(ExchangeError::WrongProcess {
-                    named: prozess_named,
-                    inside: abgabe.prozess.to_string(),
-                }));
-            }
+            let Opened {
+                mut zip,
+                abgabe,
+                message,
+            } = open(services, package)?;
             let events = ticket.events(Some(format!(
                 "{described}: process {} from {}, {} documents",
                 abgabe.prozess,
@@ -458,6 +440,152 @@ pub fn import(
                 receipt: String::from_utf8_lossy(&receipt).into_owned(),
                 sender: abgabe.sender,
                 taken,
+            })
+        },
+    )
+}
+
+/// A package opened and its message read and checked against the schema.
+struct Opened {
+    zip: Package<std::fs::File>,
+    abgabe: xdomea::Abgabe,
+    message: Vec<u8>,
+}
+
+fn refused(e: ExchangeError) -> ServiceError {
+    ServiceError::Invalid(format!("{e}; nothing was changed"))
+}
+
+fn open(services: &Services, package: &Path) -> Result<Opened, ServiceError> {
+    let file = std::fs::File::open(package).map_err(io_error)?;
+    let mut zip = Package::open(file, limits(services)).map_err(refused)?;
+    let (prozess_named, message_name) = message_of(&zip.names()).map_err(refused)?;
+    let message = zip.read(&message_name).map_err(refused)?;
+    if message.len() as u64 > MAX_MESSAGE_BYTES {
+        return Err(refused(ExchangeError::TooLarge {
+            name: message_name,
+            max: MAX_MESSAGE_BYTES,
+        }));
+    }
+    let scratch = services.store().blobs().scratch().map_err(io_error)?;
+    let on_disk = scratch.path().join("message.xml");
+    std::fs::write(&on_disk, &message).map_err(io_error)?;
+    xdomea::schema::validate(&on_disk, scratch.path()).map_err(|e| refused(e.into()))?;
+    let abgabe = xdomea::read::read(&message).map_err(refused)?;
+    if abgabe.prozess.to_string() != prozess_named.to_ascii_lowercase() {
+        return Err(refused(ExchangeError::WrongProcess {
+            named: prozess_named,
+            inside: abgabe.prozess.to_string(),
+        }));
+    }
+    Ok(Opened {
+        zip,
+        abgabe,
+        message,
+    })
+}
+
+/// What a package holds, shown before it is taken (the admin's import page).
+#[derive(Debug, serde::Serialize)]
+pub struct Preview {
+    pub prozess: String,
+    pub sender: Authority,
+    pub created_at: String,
+    pub kennzeichen: String,
+    pub betreff: String,
+    /// "Nachname, Vorname (geb. …)".
+    pub members: Vec<String>,
+    /// Schlagwort and number of documents.
+    pub vorgaenge: Vec<(String, usize)>,
+    pub documents: usize,
+    pub bytes: u64,
+    pub note: Option<String>,
+    /// The BG it would be filed into here, or why it would go to clearing.
+    pub bg: Option<String>,
+    pub clearing: Option<String>,
+    pub postbox: String,
+    pub taken_before: bool,
+}
+
+/// Open the package at `package` and say what it holds and where it would
+/// go, checking every file against the message (nothing is stored).
+/// Blocking.
+pub fn preview(
+    services: &Services,
+    actor: &Actor,
+    package: &Path,
+) -> Result<Preview, ServiceError> {
+    let (sha256, size) = Sha256::of_file(package).map_err(io_error)?;
+    let described = format!("xdomea package of {size} bytes, sha256 {sha256}");
+    let detail = |_: Option<&Preview>| Some(described.clone());
+    services.audited(
+        actor,
+        "preview_akte_import",
+        "xdomea import".into(),
+        detail,
+        |ticket| {
+            actor.require(&[Role::Admin])?;
+            let Opened {
+                mut zip, abgabe, ..
+            } = open(services, package)?;
+            for d in abgabe.documents() {
+                let bytes = zip.read(&d.file.name).map_err(refused)?;
+                if let Some(expected) = &d.file.sha256 {
+                    let found = Sha256::of(&bytes);
+                    if expected != found.as_str() {
+                        return Err(refused(ExchangeError::Checksum {
+                            name: d.file.name.clone(),
+                            expected: expected.clone(),
+                            found: found.to_string(),
+                        }));
+                    }
+                }
+            }
+            let registry = services.registry()?;
+            let (recipient, route) = transfer::recipient_of(&abgabe, &registry);
+            if let Some(bg) = recipient.bg() {
+                ticket.concerns(bg);
+            }
+            let a = &abgabe.akte;
+            let born = |m: &Member| {
+                m.geburtsdatum
+                    .as_deref()
+                    .and_then(crate::timefmt::parse_date)
+            };
+            Ok(Preview {
+                prozess: abgabe.prozess.to_string(),
+                created_at: abgabe.created_at.clone(),
+                kennzeichen: a.kennzeichen.clone(),
+                betreff: a.betreff.clone(),
+                members: a
+                    .members
+                    .iter()
+                    .map(|m| match born(m) {
+                        Some(day) => format!(
+                            "{}, {} (geb. {})",
+                            m.nachname,
+                            m.vorname,
+                            crate::timefmt::german_day(day)
+                        ),
+                        None => format!("{}, {}", m.nachname, m.vorname),
+                    })
+                    .collect(),
+                vorgaenge: a
+                    .vorgaenge
+                    .iter()
+                    .map(|v| {
+                        let n = v.dokumente.iter().map(|d| 1 + d.anlagen.len()).sum();
+                        (v.schlagwort.clone(), n)
+                    })
+                    .collect(),
+                documents: abgabe.documents().count(),
+                bytes: size,
+                note: abgabe.note.clone(),
+                bg: recipient.bg().map(|b| b.to_string()),
+                clearing: route.clearing.as_ref().map(|_| route.explanation.clone()),
+                postbox: route.postbox.to_string(),
+                taken_before: transfer::taken_before(services.store(), &abgabe)?,
+                sender: abgabe.sender,
             })
         },
     )

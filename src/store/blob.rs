@@ -38,6 +38,13 @@ impl BlobStore {
             .tempdir_in(self.root.join("tmp"))
     }
 
+    /// A folder on the store's disk kept between requests (a package an
+    /// admin looks at before taking it), named by `token`; it goes when the
+    /// caller removes it or, at the latest, when the store is next opened.
+    pub fn pending(&self, token: &str) -> PathBuf {
+        self.root.join("tmp").join(format!("pending-{token}"))
+    }
+
     pub fn root(&self) -> &Path {
         &self.root
     }

@@ -51,6 +51,10 @@ pub const PAGE_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 
 
 /// The web UI in front of the API: its pages, and everything else to the
 /// API's router.
+/// Where an admin sends a package to take over: its body goes to disk as it
+/// arrives, not into memory (see [`crate::api::gate`]).
+pub const UEBERNAHME: &str = "/aktenuebernahme";
+
 pub fn app(api: AppState, config: &WebConfig) -> Router {
     let web = Arc::new(Web {
         api: api.clone(),
@@ -76,6 +80,19 @@ pub fn app(api: AppState, config: &WebConfig) -> Router {
         .route("/akten/{bg}", get(pages::akte))
         .route("/akten/{bg}/notiz", post(pages::file_note))
         .route("/akten/{bg}/datei", post(pages::file_upload))
+        .route("/akten/{bg}/export", post(pages::export))
+        .route(
+            UEBERNAHME,
+            get(pages::uebernahme_form).post(pages::uebernahme_receive),
+        )
+        .route(
+            "/aktenuebernahme/{token}",
+            get(pages::uebernahme_show).post(pages::uebernahme_decide),
+        )
+        .route(
+            "/aktenuebernahme/{token}/quittung",
+            get(pages::uebernahme_receipt),
+        )
         .route("/suche", get(pages::suche_form).post(pages::suche))
         .route("/suche/{n}", get(pages::results))
         .route("/assets/{name}", get(assets::serve))

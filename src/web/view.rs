@@ -36,6 +36,8 @@ pub struct Me {
     pub akten: bool,
     pub klaerung: bool,
     pub team: bool,
+    /// Admins take Akten over from other authorities.
+    pub uebernahme: bool,
 }
 
 /// Not signed in: to the login, and back here afterwards.
@@ -114,6 +116,7 @@ impl FromRequestParts<WebState> for SignedIn {
             akten: matches!(user.role, Role::Caseworker | Role::Teamlead),
             klaerung: user.role == Role::Clearing,
             team: user.role == Role::Teamlead,
+            uebernahme: user.role == Role::Admin,
         };
         Ok(SignedIn {
             actor,

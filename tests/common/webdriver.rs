@@ -237,6 +237,15 @@ impl Browser {
         )
     }
 
+    /// Run `script` with a callback as its last argument; its value.
+    pub fn script_async(&self, script: &str) -> Value {
+        self.call(
+            "POST",
+            "/execute/async",
+            Some(json!({ "script": script, "args": [] })),
+        )
+    }
+
     /// The page's visible text; empty while a navigation has no body yet
     /// (a key press that follows a link returns before the new page loads).
     pub fn text(&self) -> String {

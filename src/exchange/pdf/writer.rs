@@ -260,7 +260,11 @@ mod tests {
             .output()
             .unwrap();
         let info = String::from_utf8_lossy(&info.stdout);
-        assert!(info.lines().any(|l| l.starts_with("Pages:") && l.trim_end().ends_with(" 2")), "{info}");
+        assert!(
+            info.lines()
+                .any(|l| l.starts_with("Pages:") && l.trim_end().ends_with(" 2")),
+            "{info}"
+        );
         let text = std::process::Command::new("pdftotext")
             .arg(&path)
             .arg("-")

@@ -7,6 +7,7 @@ use super::super::WebState;
 use super::page;
 use crate::pipeline::upload::Content;
 use crate::service::documents::{self, Filing, Member};
+use crate::service::exchange::{self, ExportRequest};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -226,4 +227,50 @@ pub async fn file_upload(
     let actor = signed_in.actor.clone();
     crate::api::blocking(move || documents::file(&services, &actor, &bg, filing)).await?;
     Ok(axum::http::StatusCode::CREATED.into_response())
+}
+
+/// "Akte exportieren": the form's fields are the API's export parameters
+/// (`schlagwort` repeats); the answer is the file, as a download.
+pub async fn export(
+    State(web): State<WebState>,
+    signed_in: SignedIn,
+    Path(bg): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, WebError> {
+    let (csrf, query, receiver) = export_fields(&body);
+    signed_in.check_csrf(&csrf)?;
+    if !receiver {
+        return Err(WebError::input(
+            "Bitte geben Sie die empfangende Stelle an (z. B. Jobcenter Kiel oder Sozialgericht Schleswig).",
+        ));
+    }
+    let request = ExportRequest::from_query(&query).map_err(|_| {
+        WebError::input("Bitte prüfen Sie die Tage (TT.MM.JJJJ; der erste nicht nach dem letzten).")
+    })?;
+    let services = web.api.services.clone();
+    let actor = signed_in.actor.clone();
+    let exported =
+        crate::api::blocking(move || exchange::export(&services, &actor, &bg, request)).await?;
+    crate::api::exchange::download(exported)
+        .await
+        .map_err(|_| WebError::internal("the export could not be sent"))
+}
+
+/// The export form's CSRF token, its other filled-in fields as a query, and
+/// whether it names the receiving authority.
+fn export_fields(body: &[u8]) -> (String, String, bool) {
+    let mut csrf = String::new();
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    let mut receiver = false;
+    for (key, value) in form_urlencoded::parse(body) {
+        match key.as_ref() {
+            "csrf" => csrf = value.into_owned(),
+            _ if value.trim().is_empty() => {}
+            name => {
+                receiver |= name == "empfaenger";
+                query.append_pair(name, &value);
+            }
+        }
+    }
+    (csrf, query.finish(), receiver)
 }

@@ -8,8 +8,9 @@ mod postkorb;
 mod seiten;
 mod suche;
 mod team;
+mod uebernahme;
 
-pub use akte::{akte, file_note, file_upload};
+pub use akte::{akte, export, file_note, file_upload};
 pub use dokument::{dokument, find_recipient, original};
 pub use klaerung::klaerung;
 pub use login::{login, login_form, logout, start};
@@ -17,6 +18,10 @@ pub use postkorb::{change_item, postkorb, postkorb_live};
 pub use seiten::page_image;
 pub use suche::{results, suche, suche_form};
 pub use team::team;
+pub use uebernahme::{
+    decide as uebernahme_decide, form as uebernahme_form, receipt as uebernahme_receipt,
+    receive as uebernahme_receive, show as uebernahme_show,
+};
 
 use super::error::WebError;
 use askama::Template;

@@ -107,14 +107,19 @@ async fn list(web: &WebState, signed_in: &SignedIn) -> Result<String, WebError> 
 pub async fn postkorb(
     State(web): State<WebState>,
     signed_in: SignedIn,
-) -> Result<Html<String>, WebError> {
+) -> Result<axum::response::Response, WebError> {
+    // Admins have no Postkorb; their page here is the Aktenübernahme.
+    if signed_in.me.uebernahme {
+        return Ok(axum::response::Redirect::to(crate::web::UEBERNAHME).into_response());
+    }
     signed_in.actor.require(postbox::WORKERS)?;
     let list = list(&web, &signed_in).await?;
-    page(&PostkorbPage {
+    Ok(page(&PostkorbPage {
         me: signed_in.me,
         nav: "postkorb",
         list,
-    })
+    })?
+    .into_response())
 }
 
 #[derive(Deserialize)]
