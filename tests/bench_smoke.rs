@@ -12,6 +12,7 @@ fn every_benchmark_runs_at_toy_size() {
     let mut rows = harness::ocr_throughput(2);
     rows.extend(harness::latency(1));
     rows.extend(harness::born_digital(5, 3));
+    rows.extend(harness::exchange::exchange(8, 12));
     let corpus = harness::corpus(300, 100, 3, None);
     rows.extend(harness::reindex(&corpus));
     rows.extend(harness::search(&corpus, 2, 1));
@@ -28,6 +29,8 @@ fn every_benchmark_runs_at_toy_size() {
         "long-poll",
         "UI page: Postkorb",
         "UI live row",
+        "xdomea export",
+        "PDF of the same Akte",
     ] {
         assert!(table.contains(expected), "no row for {expected}:\n{table}");
     }

@@ -397,7 +397,10 @@ fn every_ui_route_answers_a_foreign_bg_document_and_item_like_a_missing_one() {
         (404, &m.body),
         "an export of a foreign Akte"
     );
-    let admin_only = o.get(Some(&hanna), "/aktenuebernahme/0123456789abcdef0123456789abcdef");
+    let admin_only = o.get(
+        Some(&hanna),
+        "/aktenuebernahme/0123456789abcdef0123456789abcdef",
+    );
     assert_eq!(admin_only.status, 404, "the admin's page");
 
     // Without the page's token nothing changes, even on her own item.

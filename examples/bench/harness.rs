@@ -4,6 +4,8 @@
 //! at full size and by `tests/bench_smoke.rs` at tiny sizes, so it cannot rot.
 #![allow(dead_code)]
 
+#[path = "exchange.rs"]
+pub mod exchange;
 #[path = "../../tests/common/http.rs"]
 mod http;
 #[path = "../../tests/common/scanmaker.rs"]
@@ -34,7 +36,11 @@ pub struct Row {
     pub target: String,
 }
 
-fn row(what: impl Into<String>, value: impl Into<String>, target: impl Into<String>) -> Row {
+pub(crate) fn row(
+    what: impl Into<String>,
+    value: impl Into<String>,
+    target: impl Into<String>,
+) -> Row {
     Row {
         what: what.into(),
         value: value.into(),
@@ -345,7 +351,7 @@ pub fn rss_report(pid: u32) -> String {
     )
 }
 
-fn agent() -> ureq::Agent {
+pub(crate) fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
@@ -460,7 +466,7 @@ fn scans(dir: &Path, n: usize) -> Vec<PathBuf> {
 }
 
 /// Move files into the inbox at once (renames within one file system).
-fn drop_into_inbox(site: &Site, files: &[PathBuf], folder: &str) {
+pub(crate) fn drop_into_inbox(site: &Site, files: &[PathBuf], folder: &str) {
     let inbox = site.dir.join("scanner-inbox").join(folder);
     std::fs::create_dir_all(&inbox).unwrap();
     for f in files {
@@ -469,7 +475,7 @@ fn drop_into_inbox(site: &Site, files: &[PathBuf], folder: &str) {
 }
 
 /// Wait until `n` more documents than `before` went through the pipeline.
-fn wait_documents(
+pub(crate) fn wait_documents(
     server: &Server,
     admin: &str,
     before: f64,
@@ -558,17 +564,17 @@ pub fn ocr_throughput(pages: usize) -> Vec<Row> {
 }
 
 /// A site with one recipient (BG 07450BG0000001) and their caseworker sb-1.
-struct OnePerson {
-    site: Site,
+pub(crate) struct OnePerson {
+    pub(crate) site: Site,
     /// sb-1's token.
-    token: String,
+    pub(crate) token: String,
     /// An admin's token (for /metrics).
-    admin: String,
+    pub(crate) admin: String,
     /// A directory beside the inbox for files about to be dropped in.
-    staging: PathBuf,
+    pub(crate) staging: PathBuf,
 }
 
-fn one_person(settle_ms: u64) -> OnePerson {
+pub(crate) fn one_person(settle_ms: u64) -> OnePerson {
     let site = Site::new(settle_ms);
     let people = "bg_nummer,kundennummer,nachname,vorname,geburtsdatum,strasse,plz,ort,standort,sachbearbeiter\n\
                   07450BG0000001,100A000001,Petersen,Jens,1980-03-04,Norderstraße 12,25813,Husum,husum,sb-1\n";

@@ -36,6 +36,13 @@ enum Bench {
         #[arg(long, default_value_t = 500)]
         emails: usize,
     },
+    /// 8. An Akte leaving: its xdomea package and its PDF.
+    Exchange {
+        #[arg(long, default_value_t = 200)]
+        docs: usize,
+        #[arg(long, default_value_t = 1000)]
+        pages: usize,
+    },
     /// 4–6. On a synthetic corpus: reindex, search latency, long-poll.
     Corpus(CorpusRun),
     /// Everything at its default size, 100k-document corpus.
@@ -141,11 +148,13 @@ fn main() {
         Bench::Ocr { pages } => emit(harness::ocr_throughput(pages)),
         Bench::Latency { runs } => emit(harness::latency(runs)),
         Bench::BornDigital { pdfs, emails } => emit(harness::born_digital(pdfs, emails)),
+        Bench::Exchange { docs, pages } => emit(harness::exchange::exchange(docs, pages)),
         Bench::Corpus(run) => corpus(run),
         Bench::All => {
             emit(harness::ocr_throughput(60));
             emit(harness::latency(10));
             emit(harness::born_digital(2000, 500));
+            emit(harness::exchange::exchange(200, 1000));
             corpus(CorpusRun {
                 docs: 100_000,
                 clients: 4,
