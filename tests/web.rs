@@ -1007,7 +1007,7 @@ fn an_akte_is_exported_from_its_page_and_an_admin_sees_a_package_before_taking_i
         "Jobcenter Kreis Nordfriesland",
         "07450BG0000102",
         "Albers, Maria (geb. 20.05.1975)",
-        "In die Akte der Bedarfsgemeinschaft 07450BG0000102",
+        "In die Akte einer Bedarfsgemeinschaft im Bestand",
         "Postkorb sb-h1",
         "stimmen mit ihren Prüfsummen überein",
     ] {

@@ -173,7 +173,7 @@ async fn admit(
         // Not an endpoint that takes a token (the web UI's pages, which
         // authenticate by session): its body is budgeted all the same, but
         // for a package to take over, which goes to disk as it arrives.
-        if route == crate::web::UEBERNAHME {
+        if super::exchange::streamed(route) {
             return Ok((request, None));
         }
         let share = match budgeted_length(&request) {
@@ -193,7 +193,7 @@ async fn admit(
     parts.extensions.insert(Caller(actor));
     let request = Request::from_parts(parts, body);
     // A package to import goes to disk as it arrives, not into memory.
-    if route == super::exchange::IMPORT_ROUTE {
+    if super::exchange::streamed(route) {
         return Ok((request, None));
     }
     let share = match budgeted_length(&request) {

@@ -165,7 +165,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         method: "get",
         path: "/api/v1/akten/{bg}/export",
-        summary: "The Akte handed over: an xdomea 3.0.0 message Abgabe.Abgabe.0401 as a ZIP of the message and every original, whole or by receipt days and Schlagworte. Recorded in the audit trail with its scope, the receiving authority and the SHA-256 of the file (also sent as X-Eakte-Sha256).",
+        summary: "The Akte handed over: an xdomea 3.0.0 message Abgabe.Abgabe.0401 as a ZIP of the message and every original (application/zip), or with format=pdf one paginated PDF (application/pdf), whole or by receipt days and Schlagworte. Recorded in the audit trail with its scope, the receiving authority and the SHA-256 of the file (also sent as X-Eakte-Sha256).",
         roles: &["caseworker", "teamlead"],
         params: &[
             limited(path("bg", "string", "BG number."), BG_NUMBER),
@@ -174,13 +174,13 @@ pub const ENDPOINTS: &[Endpoint] = &[
             query("empfaenger_einheit", "string", "Its organisational unit."),
             query("empfaenger_praefix", "string", "Its DVDV Präfix, e.g. ags."),
             query("empfaenger_schluessel", "string", "Its DVDV Behördenschlüssel."),
-            limited(query("from", "string", "First receipt day (YYYY-MM-DD or DD.MM.YYYY)."), r#"{"minLength":8}"#),
-            limited(query("to", "string", "Last receipt day."), r#"{"minLength":8}"#),
+            limited(query("from", "string", "First receipt day (YYYY-MM-DD)."), r#"{"format":"date"}"#),
+            limited(query("to", "string", "Last receipt day, not before from."), r#"{"format":"date"}"#),
             query("schlagwort", "string", "Only this Schlagwort (repeat for several)."),
             query("hinweis", "string", "A note to the receiver (Hinweis)."),
         ],
         body: None,
-        ok: (200, "application/zip", "Binary"),
+        ok: (200, "*/*", "Binary"),
     },
     Endpoint {
         method: "post",
@@ -188,7 +188,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         summary: "Take an Akte handed over as an xdomea 3.0.0 Abgabe.Abgabe.0401 (the ZIP as the body): all or nothing, filed into the BG the registry knows for its people (else the clearing postbox), one postbox item \"Akte übernommen\"; the answer carries the receipt Abgabe.ImportBestaetigen.0402. The same message again changes nothing (200 instead of 201).",
         roles: &["admin"],
         params: &[],
-        body: body(&["application/zip"], "Binary"),
+        body: body(&["application/zip", "application/octet-stream"], "Binary"),
         ok: (201, JSON, "Imported"),
     },
     Endpoint {

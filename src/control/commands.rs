@@ -95,9 +95,20 @@ fn execute(
         ),
         Request::Show { id, json } => show(services, actor, id, json, console),
         Request::Export { bg, query, .. } => export(services, actor, &bg, &query, console),
-        Request::ImportAkte { file, json, .. } => {
-            import_akte(services, config, actor, &file, json, files, console)
-        }
+        Request::ImportAkte {
+            file,
+            json,
+            receipt,
+        } => import_akte(
+            services,
+            config,
+            actor,
+            &file,
+            json,
+            receipt.is_some(),
+            files,
+            console,
+        ),
         Request::Reindex => {
             let started = std::time::Instant::now();
             let n = maintenance::reindex(services, actor, console.progress())?;
@@ -468,12 +479,14 @@ fn export(
 
 /// `eakte import-akte`: take the package sent; print what was taken (the
 /// receipt is in the JSON, and written by the command line with `--receipt`).
+#[allow(clippy::too_many_arguments)]
 fn import_akte(
     services: &Services,
     config: &Config,
     actor: &Actor,
     file: &str,
     json: bool,
+    receipt: bool,
     files: &mut dyn Files,
     console: &mut dyn Console,
 ) -> Result<u8, CommandError> {
@@ -525,8 +538,11 @@ fn import_akte(
             t.postbox,
         ));
     }
-    // Written only where `--receipt` asked for it.
-    let _ = console.file(imported.receipt.as_bytes());
+    if receipt {
+        console
+            .file(imported.receipt.as_bytes())
+            .map_err(|e| CommandError::File(format!("cannot write the receipt: {e}")))?;
+    }
     Ok(SUCCESS)
 }
 

@@ -81,7 +81,17 @@ pub struct Package<R: Read + Seek> {
 
 impl<R: Read + Seek> Package<R> {
     /// Open `reader` as a ZIP archive and check its directory.
-    pub fn open(reader: R, limits: Limits) -> Result<Package<R>, ExchangeError> {
+    pub fn open(mut reader: R, limits: Limits) -> Result<Package<R>, ExchangeError> {
+        // The directory is read into memory whole: its size is checked
+        // from its end record first.
+        if let Some(found) = declared_entries(&mut reader) {
+            if found > limits.max_entries as u64 {
+                return Err(ExchangeError::TooManyEntries {
+                    found: usize::try_from(found).unwrap_or(usize::MAX),
+                    max: limits.max_entries,
+                });
+            }
+        }
         let zip = zip::ZipArchive::new(reader).map_err(|e| ExchangeError::NotZip(e.to_string()))?;
         if zip.len() > limits.max_entries {
             return Err(ExchangeError::TooManyEntries {
@@ -141,6 +151,37 @@ impl<R: Read + Seek> Package<R> {
     }
 }
 
+/// The number of entries the archive's end record declares (ZIP64's too),
+/// if it can be found; the reader is left at the start.
+fn declared_entries<R: Read + Seek>(reader: &mut R) -> Option<u64> {
+    let len = reader.seek(io::SeekFrom::End(0)).ok()?;
+    // The end record is 22 bytes plus a comment of at most 65,535.
+    let tail = len.min(22 + 65_535);
+    reader.seek(io::SeekFrom::Start(len - tail)).ok()?;
+    let mut bytes = vec![0u8; tail as usize];
+    reader.read_exact(&mut bytes).ok()?;
+    let _ = reader.seek(io::SeekFrom::Start(0));
+    let at = bytes.windows(4).rposition(|w| w == b"PK\x05\x06")?;
+    let record = bytes.get(at..at + 22)?;
+    let entries = u16::from_le_bytes([record[10], record[11]]);
+    if entries != u16::MAX {
+        return Some(u64::from(entries));
+    }
+    // ZIP64: a locator right before the end record points to its own record.
+    let locator = bytes.get(at.checked_sub(20)?..at)?;
+    if &locator[..4] != b"PK\x06\x07" {
+        return None;
+    }
+    let offset = u64::from_le_bytes(locator[8..16].try_into().ok()?);
+    let mut zip64 = [0u8; 56];
+    reader.seek(io::SeekFrom::Start(offset)).ok()?;
+    let read = reader.read_exact(&mut zip64);
+    let _ = reader.seek(io::SeekFrom::Start(0));
+    read.ok()?;
+    (&zip64[..4] == b"PK\x06\x06")
+        .then(|| u64::from_le_bytes(zip64[32..40].try_into().unwrap_or_default()))
+}
+
 /// A file name as a package may hold it: a plain name, no path that could
 /// leave a folder it is unpacked into, no control characters.
 fn check_name(name: &str) -> Result<(), ExchangeError> {
@@ -189,6 +230,19 @@ mod tests {
         assert_eq!(read.names(), ["a.xml", "b.pdf"]);
         assert_eq!(read.read("b.pdf").unwrap(), b"%PDF-1.4");
         assert!(matches!(read.read("c.pdf"), Err(ExchangeError::MissingFile(n)) if n == "c.pdf"));
+    }
+
+    #[test]
+    fn too_many_entries_are_refused_before_the_directory_is_read() {
+        let names: Vec<String> = (0..11).map(|i| format!("f{i}")).collect();
+        let entries: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &b"x"[..])).collect();
+        let zip = package(&entries);
+        let mut cursor = Cursor::new(zip);
+        assert_eq!(declared_entries(&mut cursor), Some(11));
+        assert!(matches!(
+            Package::open(cursor, LIMITS),
+            Err(ExchangeError::TooManyEntries { found: 11, max: 10 })
+        ));
     }
 
     #[test]

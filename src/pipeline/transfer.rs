@@ -96,12 +96,19 @@ pub fn take(
     audit: &[AuditEvent],
 ) -> Result<Taken, TransferError> {
     let store = pipeline.store();
-    if let Some(id) = store.documents().by_key(&message_key(abgabe))? {
-        return already(pipeline, id);
+    // One import of a message at a time: a second (a double click, a
+    // client's retry) waits, then finds the first one's result.
+    let message_sha = Sha256::of(message);
+    let _only_one_at_a_time = pipeline.in_flight.enter(&message_sha);
+    if let Some(taken) = earlier(pipeline, abgabe)? {
+        // Nothing changes; the repeat is recorded all the same.
+        store
+            .documents()
+            .record(&[], audit, crate::store::Durability::Flushed)?;
+        return Ok(taken);
     }
     let registry = pipeline.registry()?;
     let parts = read_parts(pipeline, abgabe, file)?;
-    let message_sha = Sha256::of(message);
     store
         .blobs()
         .put(&message_sha, message)
@@ -248,13 +255,10 @@ pub fn recipient_of(
 
 /// Whether the message `abgabe` was taken before (its ProzessID is known).
 pub fn taken_before(
-    pipeline_store: &crate::store::Store,
+    store: &crate::store::Store,
     abgabe: &Abgabe,
 ) -> Result<bool, crate::store::StoreError> {
-    Ok(pipeline_store
-        .documents()
-        .by_key(&message_key(abgabe))?
-        .is_some())
+    Ok(store.documents().by_key(&message_key(abgabe))?.is_some())
 }
 
 /// The parts in recording order: each e-mail's Anlagen right before it (so
@@ -277,9 +281,12 @@ fn order_of(parts: &[Part]) -> Vec<usize> {
     order
 }
 
-/// The answer for a message taken before.
-fn already(pipeline: &Pipeline, id: DocumentId) -> Result<Taken, TransferError> {
+/// What an earlier import of the message `abgabe` took, if one did.
+pub fn earlier(pipeline: &Pipeline, abgabe: &Abgabe) -> Result<Option<Taken>, TransferError> {
     let store = pipeline.store();
+    let Some(id) = store.documents().by_key(&message_key(abgabe))? else {
+        return Ok(None);
+    };
     let document = store
         .documents()
         .get(id)?
@@ -292,7 +299,7 @@ fn already(pipeline: &Pipeline, id: DocumentId) -> Result<Taken, TransferError> 
         .classification
         .as_ref()
         .and_then(|c| c.bg().cloned());
-    Ok(Taken {
+    Ok(Some(Taken {
         message_document: id,
         documents: document.attachments.clone(),
         bg,
@@ -303,7 +310,7 @@ fn already(pipeline: &Pipeline, id: DocumentId) -> Result<Taken, TransferError> 
         item: item.map(|i| i.id),
         clearing: None,
         already: true,
-    })
+    }))
 }
 
 /// Read every document of `abgabe` from the package, check it and write

@@ -154,9 +154,8 @@ pub fn export(
         let (path, file_name, content_type) = match format {
             Format::Xdomea => {
                 let (abgabe, files) = export::abgabe(handover, Uuid::random().map_err(io_error)?);
-                let path = export::write_package(&abgabe, &files, scratch.path()).map_err(|e| {
-                    ServiceError::Invalid(format!("the export could not be written: {e}"))
-                })?;
+                let path = export::write_package(&abgabe, &files, scratch.path())
+                    .map_err(|e| internal(format!("the export could not be written: {e}")))?;
                 let name = xdomea::package_name(&abgabe.prozess);
                 (path, name, "application/zip")
             }
@@ -176,6 +175,12 @@ pub fn export(
             documents: count,
         })
     })
+}
+
+/// eakte's own trouble: the caller is told to look at the log, where the
+/// detail (paths, tool messages) goes.
+fn internal(detail: String) -> ServiceError {
+    io_error(std::io::Error::other(detail))
 }
 
 fn io_error(e: std::io::Error) -> ServiceError {
@@ -227,7 +232,7 @@ fn printed(
         (&a.document.received_at, a.document.id).cmp(&(&b.document.received_at, b.document.id))
     });
     crate::exchange::pdf::build(&cover, &entries, scratch, PDF_TIMEOUT)
-        .map_err(|e| ServiceError::Invalid(format!("the PDF could not be made: {e}")))
+        .map_err(|e| internal(format!("the PDF could not be made: {e}")))
 }
 
 /// How long making an Akte's PDF may take (a thousand pages take seconds).
@@ -401,6 +406,11 @@ pub fn import(
                 abgabe,
                 message,
             } = open(services, package)?;
+            // The BG is named in the entry, found as the import will find it.
+            let registry = services.registry()?;
+            if let Some(bg) = transfer::recipient_of(&abgabe, &registry).0.bg() {
+                ticket.concerns(bg);
+            }
             let events = ticket.events(Some(format!(
                 "{described}: process {} from {}, {} documents",
                 abgabe.prozess,
@@ -420,9 +430,6 @@ pub fn import(
                 TransferError::Package(e) => refused(e),
                 TransferError::Pipeline(e) => ServiceError::Pipeline(e),
             })?;
-            if let Some(bg) = &taken.bg {
-                ticket.concerns(bg);
-            }
             let us = this_jobcenter(services);
             let mut receipt = Vec::new();
             xdomea::receipt::write(
@@ -470,8 +477,19 @@ fn open(services: &Services, package: &Path) -> Result<Opened, ServiceError> {
     let scratch = services.store().blobs().scratch().map_err(io_error)?;
     let on_disk = scratch.path().join("message.xml");
     std::fs::write(&on_disk, &message).map_err(io_error)?;
-    xdomea::schema::validate(&on_disk, scratch.path()).map_err(|e| refused(e.into()))?;
+    match xdomea::schema::validate(&on_disk, scratch.path()) {
+        Ok(()) => {}
+        Err(e @ xdomea::schema::SchemaError::Invalid(_)) => return Err(refused(e.into())),
+        Err(e) => return Err(internal(e.to_string())),
+    }
     let abgabe = xdomea::read::read(&message).map_err(refused)?;
+    let documents = abgabe.documents().count();
+    if documents > limits(services).max_entries {
+        return Err(refused(ExchangeError::TooManyEntries {
+            found: documents,
+            max: limits(services).max_entries,
+        }));
+    }
     if abgabe.prozess.to_string() != prozess_named.to_ascii_lowercase() {
         return Err(refused(ExchangeError::WrongProcess {
             named: prozess_named,
@@ -500,8 +518,9 @@ pub struct Preview {
     pub documents: usize,
     pub bytes: u64,
     pub note: Option<String>,
-    /// The BG it would be filed into here, or why it would go to clearing.
-    pub bg: Option<String>,
+    /// Whether a BG here fits (its number is not shown: an admin sees no
+    /// social data of this jobcenter), or why it would go to clearing.
+    pub known: bool,
     pub clearing: Option<String>,
     pub postbox: String,
     pub taken_before: bool,
@@ -581,7 +600,7 @@ pub fn preview(
                 documents: abgabe.documents().count(),
                 bytes: size,
                 note: abgabe.note.clone(),
-                bg: recipient.bg().map(|b| b.to_string()),
+                known: recipient.bg().is_some(),
                 clearing: route.clearing.as_ref().map(|_| route.explanation.clone()),
                 postbox: route.postbox.to_string(),
                 taken_before: transfer::taken_before(services.store(), &abgabe)?,

@@ -45,6 +45,24 @@ impl BlobStore {
         self.root.join("tmp").join(format!("pending-{token}"))
     }
 
+    /// Remove pending folders older than `age` (sent, never taken).
+    pub fn forget_pending(&self, age: std::time::Duration) {
+        let Ok(entries) = fs::read_dir(self.root.join("tmp")) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let old = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|a| a > age);
+            if old && entry.file_name().to_string_lossy().starts_with("pending-") {
+                let _ = fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+
     pub fn root(&self) -> &Path {
         &self.root
     }

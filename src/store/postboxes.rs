@@ -233,12 +233,19 @@ fn follow_recipient<E>(tx: &Tx, doc: &Document) -> TxResult<(), E> {
     let Some(recipient) = doc.classification.as_ref().map(|c| c.recipient.clone()) else {
         return Ok(());
     };
-    for id in &doc.attachments {
+    // An Akte's e-mails have attachments of their own: all of them follow.
+    let mut todo: Vec<crate::model::DocumentId> = doc.attachments.clone();
+    let mut seen = std::collections::HashSet::from([doc.id]);
+    while let Some(id) = todo.pop() {
+        if !seen.insert(id) {
+            continue;
+        }
         let Some(mut attachment) =
             tx::get_json::<Document, E>(&tx.documents, "documents", &id.to_key())?
         else {
             continue;
         };
+        todo.extend(attachment.attachments.iter().copied());
         let before = attachment.clone();
         if let Some(c) = attachment.classification.as_mut() {
             c.recipient = recipient.clone();

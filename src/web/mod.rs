@@ -53,7 +53,7 @@ pub const PAGE_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 
 /// API's router.
 /// Where an admin sends a package to take over: its body goes to disk as it
 /// arrives, not into memory (see [`crate::api::gate`]).
-pub const UEBERNAHME: &str = "/aktenuebernahme";
+pub use crate::api::exchange::UEBERNAHME_PAGE as UEBERNAHME;
 
 pub fn app(api: AppState, config: &WebConfig) -> Router {
     let web = Arc::new(Web {

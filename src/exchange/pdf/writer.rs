@@ -70,22 +70,26 @@ pub fn wrap(text: &str, width: f32, size: f32) -> Vec<String> {
     for paragraph in text.lines() {
         let mut line = String::new();
         for word in paragraph.split_whitespace() {
-            let mut word = word.to_string();
-            while word.chars().count() > max {
-                let head: String = word.chars().take(max).collect();
-                word = word.chars().skip(max).collect();
-                if !line.is_empty() {
+            // A word longer than a line is cut into lines of its own.
+            let chars: Vec<char> = word.chars().collect();
+            let mut pieces = chars.chunks(max).peekable();
+            while let Some(piece) = pieces.next() {
+                let piece: String = piece.iter().collect();
+                let last = pieces.peek().is_none();
+                if !line.is_empty()
+                    && (!last || line.chars().count() + 1 + piece.chars().count() > max)
+                {
                     lines.push(std::mem::take(&mut line));
                 }
-                lines.push(head);
+                if last {
+                    if !line.is_empty() {
+                        line.push(' ');
+                    }
+                    line.push_str(&piece);
+                } else {
+                    lines.push(piece);
+                }
             }
-            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > max {
-                lines.push(std::mem::take(&mut line));
-            }
-            if !line.is_empty() {
-                line.push(' ');
-            }
-            line.push_str(&word);
         }
         lines.push(line);
     }

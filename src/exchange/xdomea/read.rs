@@ -15,6 +15,9 @@ use quick_xml::name::ResolveResult;
 /// Deeper than any xdomea message nests (Akte, Teilakte, Vorgang,
 /// Teilvorgang, Dokument, Anlage, Version, Format… stay under 30).
 const MAX_DEPTH: usize = 64;
+/// More elements than any Akte's message has (a thousand documents are
+/// some 60,000): the rest would only fill memory.
+const MAX_ELEMENTS: usize = 2_000_000;
 
 /// An element: its local name (xdomea's namespace or none), text, children.
 #[derive(Debug, Default)]
@@ -54,6 +57,7 @@ fn parse(xml: &[u8]) -> Result<Element, ExchangeError> {
     let mut reader = quick_xml::NsReader::from_reader(xml);
     let mut stack: Vec<Element> = vec![Element::default()];
     let mut buf = Vec::new();
+    let mut elements = 0usize;
     loop {
         let (ns, event) = reader
             .read_resolved_event_into(&mut buf)
@@ -68,23 +72,39 @@ fn parse(xml: &[u8]) -> Result<Element, ExchangeError> {
                 if stack.len() > MAX_DEPTH {
                     return Err(invalid("the XML nests deeper than any xdomea message"));
                 }
-                let name = if ours(&ns) {
-                    String::from_utf8_lossy(start.local_name().as_ref()).into_owned()
-                } else {
+                if !ours(&ns) {
                     // Another vocabulary (AnwendungsspezifischeErweiterungXML):
-                    // kept out of the way under a name no xdomea element has.
-                    String::new()
-                };
+                    // eakte reads nothing of it, so it is skipped unbuilt.
+                    let end = start.to_end().into_owned();
+                    let mut skipped = Vec::new();
+                    reader
+                        .read_to_end_into(end.name(), &mut skipped)
+                        .map_err(|e| invalid(format!("not well-formed XML: {e}")))?;
+                    buf.clear();
+                    continue;
+                }
+                elements += 1;
+                if elements > MAX_ELEMENTS {
+                    return Err(invalid("the XML has more elements than any Akte's message"));
+                }
                 stack.push(Element {
-                    name,
+                    name: String::from_utf8_lossy(start.local_name().as_ref()).into_owned(),
                     ..Element::default()
                 });
             }
             Event::Empty(start) => {
+                if !ours(&ns) {
+                    buf.clear();
+                    continue;
+                }
+                elements += 1;
+                if elements > MAX_ELEMENTS {
+                    return Err(invalid("the XML has more elements than any Akte's message"));
+                }
                 let name = String::from_utf8_lossy(start.local_name().as_ref()).into_owned();
                 if let Some(parent) = stack.last_mut() {
                     parent.children.push(Element {
-                        name: if ours(&ns) { name } else { String::new() },
+                        name,
                         ..Element::default()
                     });
                 }

@@ -45,6 +45,9 @@ impl UebernahmePage {
     }
 }
 
+/// How long a package sent but neither taken nor discarded is kept.
+const PENDING_FOR: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
 /// Only admins have this page; everybody else gets what a missing page gets.
 fn admin(signed_in: &SignedIn) -> Result<(), WebError> {
     match signed_in.actor.user() {
@@ -84,10 +87,15 @@ pub async fn receive(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     signed_in.check_csrf(csrf)?;
+    let blobs = web.api.services.store().blobs();
+    blobs.forget_pending(PENDING_FOR);
     let token = hex::encode(&crate::users::random_secret().map_err(WebError::internal)?[..16]);
-    let dir = web.api.services.store().blobs().pending(&token);
+    let dir = blobs.pending(&token);
     std::fs::create_dir_all(&dir).map_err(WebError::internal)?;
-    if let Err(e) = crate::api::exchange::receive(body, &dir.join("package.zip")).await {
+    let received =
+        crate::api::exchange::receive(body, &dir.join("package.zip"), web.api.services.store())
+            .await;
+    if let Err(e) = received {
         let _ = std::fs::remove_dir_all(&dir);
         tracing::info!(error = %e.detail, "an Akte package did not arrive");
         return Err(WebError::input(
@@ -168,10 +176,18 @@ pub async fn decide(
         return Err(WebError::not_found());
     }
     let mut view = UebernahmePage::new(signed_in.me);
-    if form.aktion != "uebernehmen" {
-        let _ = std::fs::remove_dir_all(&dir);
-        view.discarded = true;
-        return page(&view);
+    match form.aktion.as_str() {
+        "uebernehmen" => {}
+        "verwerfen" => {
+            let _ = std::fs::remove_dir_all(&dir);
+            view.discarded = true;
+            return page(&view);
+        }
+        _ => {
+            return Err(WebError::input(
+                "Bitte wählen Sie „Akte übernehmen“ oder „Verwerfen“.",
+            ))
+        }
     }
     let services = web.api.services.clone();
     let actor = signed_in.actor.clone();
