@@ -539,6 +539,17 @@ fn the_akte_prints_as_one_paginated_pdf_with_every_text_and_checksum() {
         .unwrap();
     // Cover, contents, 7 documents of one page each, checksums.
     assert_eq!(pages, 1 + 1 + 7 + 1, "{info}");
+    // Its structure is sound, not just readable by a forgiving reader.
+    let check = std::process::Command::new("qpdf")
+        .arg("--check")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
     let text = tool("pdftotext", &["-layout"], &path);
     for needle in [
         "Aktenauszug",

@@ -186,7 +186,7 @@ pub async fn receive(
         }
     }
     if size == 0 {
-        return Err(ApiError::bad_request(
+        return Err(ApiError::unprocessable(
             "the body is empty; send the xdomea package (a ZIP)",
         ));
     }
