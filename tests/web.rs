@@ -806,10 +806,26 @@ fn page_images_are_rendered_upright_and_only_for_the_callers_documents() {
     // A scan that lay sideways on the glass: shown upright (portrait).
     let sideways = scanmaker::rasterise(
         &scanmaker::text_pdf(
-            &[vec![
-                "Kundennummer 102B000001".into(),
-                "Mietbescheinigung Leuchtfeuer".into(),
-            ]],
+            // A whole letter's worth of lines: orientation detection needs
+            // text to be sure, and two lines are not enough with every font.
+            &[[
+                "Wohnungsbau Nordfriesland eG, Deichstraße 4, 25813 Husum",
+                "",
+                "Jobcenter Kreis Nordfriesland",
+                "Sozialzentrum Husum",
+                "",
+                "Kundennummer 102B000001",
+                "Mietbescheinigung Leuchtfeuer",
+                "",
+                "Sehr geehrte Damen und Herren,",
+                "hiermit bestätigen wir das Mietverhältnis über die Wohnung",
+                "im Erdgeschoss links seit dem 01.03.2024. Die Grundmiete beträgt",
+                "monatlich 412,00 Euro, die Vorauszahlung für Heizung 95,00 Euro.",
+                "",
+                "Mit freundlichen Grüßen",
+            ]
+            .map(String::from)
+            .to_vec()],
             Pose::Sideways,
         ),
         150,
@@ -981,8 +997,43 @@ fn an_akte_is_exported_from_its_page_and_an_admin_sees_a_package_before_taking_i
     assert_eq!(answer[1], "application/pdf");
     browser.screenshot(&shots.join("akte-export.png"));
 
-    // The package an admin takes over (here: the same Akte, sent back).
+    // The PDF opens in Chromium's own viewer: its pages are drawn (an empty
+    // or failed viewer is one flat grey, a few kB as PNG).
     let dir = tempfile::tempdir().unwrap();
+    let pdf_path = dir.path().join("akte.pdf");
+    let mut pdf = o
+        .agent
+        .get(format!(
+            "{}/api/v1/akten/07450BG0000102/export?format=pdf&empfaenger=Sozialgericht",
+            o.base
+        ))
+        .header("Authorization", format!("Bearer {}", o.hanna))
+        .call()
+        .unwrap();
+    std::fs::write(&pdf_path, pdf.body_mut().read_to_vec().unwrap()).unwrap();
+    let listing = browser.url();
+    browser.go(&format!("file://{}", pdf_path.display()));
+    assert_eq!(
+        browser.script("return document.contentType;"),
+        "application/pdf"
+    );
+    let started = std::time::Instant::now();
+    let drawn = loop {
+        let png = browser.screenshot_png();
+        if png.len() > 20_000 {
+            break png;
+        }
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "Chromium's viewer drew no page ({} bytes)",
+            png.len()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
+    std::fs::write(shots.join("akte-pdf.png"), drawn).unwrap();
+    browser.go(&listing);
+
+    // The package an admin takes over (here: the same Akte, sent back).
     let package = dir.path().join("abgabe.zip");
     let mut zip = o
         .agent
@@ -1009,7 +1060,7 @@ fn an_akte_is_exported_from_its_page_and_an_admin_sees_a_package_before_taking_i
         "Albers, Maria (geb. 20.05.1975)",
         "In die Akte einer Bedarfsgemeinschaft im Bestand",
         "Postkorb sb-h1",
-        "stimmen mit ihren Prüfsummen überein",
+        "stimmt mit ihrer Prüfsumme überein",
     ] {
         assert!(shown.contains(needle), "{needle}:\n{shown}");
     }

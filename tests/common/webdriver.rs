@@ -292,9 +292,14 @@ impl Browser {
     }
 
     pub fn screenshot(&self, path: &Path) {
-        let png = self.call("GET", "/screenshot", None);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, base64_decode(png.as_str().unwrap())).unwrap();
+        std::fs::write(path, self.screenshot_png()).unwrap();
+    }
+
+    /// What the window shows, as PNG.
+    pub fn screenshot_png(&self) -> Vec<u8> {
+        let png = self.call("GET", "/screenshot", None);
+        base64_decode(png.as_str().unwrap())
     }
 }
 

@@ -371,7 +371,15 @@ fn write_front(
     line(
         &mut c,
         "Inhalt",
-        &format!("{} Dokumente, {blatt} Blatt", planned.len()),
+        &format!(
+            "{} {}, {blatt} Blatt",
+            planned.len(),
+            if planned.len() == 1 {
+                "Dokument"
+            } else {
+                "Dokumente"
+            }
+        ),
         &mut y,
     );
     c.rule(60.0, A4.0 - 60.0, 110.0);
