@@ -1000,17 +1000,22 @@ fn an_akte_is_exported_from_its_page_and_an_admin_sees_a_package_before_taking_i
     // The PDF opens in Chromium's own viewer: its pages are drawn (an empty
     // or failed viewer is one flat grey, a few kB as PNG).
     let dir = tempfile::tempdir().unwrap();
-    let pdf_path = dir.path().join("akte.pdf");
-    let mut pdf = o
-        .agent
-        .get(format!(
-            "{}/api/v1/akten/07450BG0000102/export?format=pdf&empfaenger=Sozialgericht",
-            o.base
-        ))
-        .header("Authorization", format!("Bearer {}", o.hanna))
-        .call()
-        .unwrap();
-    std::fs::write(&pdf_path, pdf.body_mut().read_to_vec().unwrap()).unwrap();
+    // Hanna's export of her Akte over the API, kept as the file `name`.
+    let export = |query: &str, name: &str| {
+        let mut answer = o
+            .agent
+            .get(format!(
+                "{}/api/v1/akten/07450BG0000102/export?{query}",
+                o.base
+            ))
+            .header("Authorization", format!("Bearer {}", o.hanna))
+            .call()
+            .unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, answer.body_mut().read_to_vec().unwrap()).unwrap();
+        path
+    };
+    let pdf_path = export("format=pdf&empfaenger=Sozialgericht", "akte.pdf");
     let listing = browser.url();
     browser.go(&format!("file://{}", pdf_path.display()));
     assert_eq!(
@@ -1034,17 +1039,7 @@ fn an_akte_is_exported_from_its_page_and_an_admin_sees_a_package_before_taking_i
     browser.go(&listing);
 
     // The package an admin takes over (here: the same Akte, sent back).
-    let package = dir.path().join("abgabe.zip");
-    let mut zip = o
-        .agent
-        .get(format!(
-            "{}/api/v1/akten/07450BG0000102/export?empfaenger=Jobcenter%20Kiel",
-            o.base
-        ))
-        .header("Authorization", format!("Bearer {}", o.hanna))
-        .call()
-        .unwrap();
-    std::fs::write(&package, zip.body_mut().read_to_vec().unwrap()).unwrap();
+    let package = export("empfaenger=Jobcenter%20Kiel", "abgabe.zip");
     browser.click(".abmelden button");
     browser.find("#token");
     login(&o.admin, "Aktenübernahme");
