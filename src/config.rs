@@ -55,6 +55,26 @@ struct RawConfig {
     access: RawAccess,
     web: RawWeb,
     jobcenter: RawJobcenter,
+    batch: RawBatch,
+}
+
+/// `[batch]`: stacks scanned in one go, cut into documents at separator sheets.
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawBatch {
+    separator: String,
+    split: bool,
+    keep_whole_at: Vec<String>,
+}
+
+impl Default for RawBatch {
+    fn default() -> Self {
+        RawBatch {
+            separator: "PATCHT".into(),
+            split: true,
+            keep_whole_at: Vec::new(),
+        }
+    }
 }
 
 /// This jobcenter as other authorities know it (the sender of an xdomea
@@ -156,6 +176,7 @@ impl Default for RawConfig {
             access: RawAccess::default(),
             web: RawWeb::default(),
             jobcenter: RawJobcenter::default(),
+            batch: RawBatch::default(),
         }
     }
 }
@@ -259,6 +280,25 @@ pub struct Config {
     pub web: WebConfig,
     /// This jobcenter, as the sender of what it hands over.
     pub jobcenter: Jobcenter,
+    pub batch: BatchConfig,
+}
+
+/// `[batch]`: whether scans with separator sheets are cut into documents (the
+/// separator's text itself is in `extract.ocr.separator`).
+#[derive(Debug, Clone)]
+pub struct BatchConfig {
+    /// `split`: on by default.
+    pub split: bool,
+    /// `keep_whole_at`: sites whose scans are never cut (their scanners feed
+    /// one letter at a time, or their separator sheets mean something else).
+    pub keep_whole_at: Vec<String>,
+}
+
+impl BatchConfig {
+    /// Whether a scan that came in at `site` is cut at its separator sheets.
+    pub fn splits_at(&self, site: Option<&str>) -> bool {
+        self.split && !site.is_some_and(|s| self.keep_whole_at.iter().any(|k| k == s))
+    }
 }
 
 /// `[web]`: the caseworkers' web UI on the API's listener.
@@ -425,6 +465,16 @@ impl Config {
             ));
         }
         positive("inbox.rescan_secs", raw.inbox.rescan_secs)?;
+        let separator = raw.batch.separator.trim().to_string();
+        if separator.is_empty()
+            || separator.len() > 64
+            || !separator.chars().all(|c| c.is_ascii_graphic() || c == ' ')
+        {
+            return Err(invalid(
+                "batch.separator",
+                format!("{separator:?} is not the text of a barcode like \"PATCHT\" (1 to 64 printable ASCII characters)"),
+            ));
+        }
         positive("limits.max_bytes", raw.limits.max_bytes)?;
         positive("limits.max_pixels_per_page", raw.limits.max_pixels_per_page)?;
         positive("limits.max_pages", raw.limits.max_pages as u64)?;
@@ -502,6 +552,7 @@ impl Config {
                     tessdata_dir: raw.ocr.tessdata_dir.map(|p| absolute(base, &p)),
                     render_dpi: raw.ocr.render_dpi,
                     page_timeout: Duration::from_secs(raw.ocr.page_timeout_secs),
+                    separator,
                 },
                 config_file: None,
             },
@@ -514,6 +565,15 @@ impl Config {
                 rules_file: raw.classify.rules_file.map(|p| absolute(base, &p)),
             },
             four_eyes: raw.access.four_eyes,
+            batch: BatchConfig {
+                split: raw.batch.split,
+                keep_whole_at: raw
+                    .batch
+                    .keep_whole_at
+                    .iter()
+                    .map(|s| s.trim().to_string())
+                    .collect(),
+            },
             jobcenter: Jobcenter {
                 name: raw.jobcenter.name.trim().to_string(),
                 unit: raw.jobcenter.unit.trim().to_string(),

@@ -19,6 +19,8 @@ pub enum Way {
     Upload,
     /// An Akte taken over from another authority (an xdomea package).
     Import,
+    /// A stack with separator sheets, cut into letters.
+    Batch,
 }
 
 /// Every failpoint, in the order a document passes them on its way.
@@ -36,6 +38,9 @@ pub const POINTS: &[(&str, Way)] = &[
     ("after-upload-store", Way::Upload),
     ("after-import-blobs", Way::Import),
     ("after-import-store", Way::Import),
+    ("during-batch-cut", Way::Batch),
+    ("after-batch-blobs", Way::Batch),
+    ("after-batch-store", Way::Batch),
 ];
 
 fn armed() -> Option<&'static str> {

@@ -56,6 +56,7 @@ fn record_letter(store: &Store, n: usize, text: &str) {
         confidence: None,
         source: PageSource::TextLayer,
         rotation: 0,
+        code: None,
     };
     let document = NewDocument {
         id: store.documents().new_id().expect("a document id"),
@@ -65,6 +66,8 @@ fn record_letter(store: &Store, n: usize, text: &str) {
         pages: vec![page],
         classification: None,
         item: None,
+        batch: None,
+        parts_in_batch: Vec::new(),
         attachments_in_batch: Vec::new(),
     };
     let recording = Recording {

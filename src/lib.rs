@@ -19,6 +19,7 @@
 //! - [`shutdown`]  the one signal every task stops on
 //! - [`os_user`]   operating-system accounts: a uid's name, the login behind `sudo`
 //! - [`untrusted`] names and text from outside, cleaned to store and escaped to print
+//! - [`keyed`]     keyed hashes (HMAC-SHA256) under the store's secrets
 //! - [`derived`]   values kept until the registry changes
 //! - [`store`]     sled trees and blobs, one face per relation: the source of truth
 //! - [`extract`]   file types, PDF text layer, rasterising, tesseract OCR (pure: bytes in, text out)
@@ -54,6 +55,7 @@ pub mod extract;
 pub mod failpoint;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod keyed;
 mod health;
 mod inbox;
 mod index;

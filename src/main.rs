@@ -92,6 +92,18 @@ enum Command {
         #[arg(long)]
         hinweis: Option<String>,
     },
+    /// The return cover sheet (Deckblatt) of an Akte as a one-page PDF, to
+    /// send with a letter: the answer behind it routes itself.
+    Deckblatt {
+        /// BG number, e.g. 07450BG0160367.
+        bg: String,
+        /// The item (Vorgang) of this Akte the answer continues.
+        #[arg(long)]
+        vorgang: Option<u64>,
+        /// Where to write it (default: Deckblatt_<BG>.pdf here).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Take an Akte handed over by another authority (an xdomea 0401 ZIP).
     ImportAkte {
         file: PathBuf,
@@ -437,6 +449,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 out,
             }
         }
+        Command::Deckblatt { bg, vorgang, out } => Request::Deckblatt {
+            out: out.unwrap_or_else(|| {
+                let name = match vorgang {
+                    Some(n) => format!("Deckblatt_{}_Vorgang_{n}.pdf", bg.trim()),
+                    None => format!("Deckblatt_{}.pdf", bg.trim()),
+                };
+                // Only the name's safe characters: the BG is typed by a person.
+                PathBuf::from(eakte::untrusted::file_name(&name))
+            }),
+            bg,
+            item: vorgang,
+        },
         Command::ImportAkte {
             file,
             receipt,

@@ -19,6 +19,7 @@ const TOOLS: &[&str] = &[
     "derived",
     "os_user",
     "untrusted",
+    "keyed",
 ];
 
 /// What each module may use besides the tools (ARCHITECTURE.md, "The rooms").

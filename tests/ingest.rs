@@ -255,6 +255,17 @@ fn real_world_scans_from_public_projects_are_read() {
         "a /Rotate'd, skewed page is read: {skewed}"
     );
     assert!(sb.search("LinnSequencer").contains(&ids[10]));
+    // The blank-page rule on real pages: none of these pages is empty, none
+    // may be left out (a one-line note, a photo, a mostly white scan).
+    for id in &ids {
+        let doc = sb.show(*id);
+        let sources = page_field(&doc, "source");
+        assert!(
+            !sources.contains(&&Value::from("blank")),
+            "{}: {sources:?}",
+            doc["original_name"]
+        );
+    }
     sb.assert_check_passes();
 }
 
@@ -495,5 +506,66 @@ fn a_bad_configuration_is_refused_with_the_key_named() {
         common::stderr(&out).contains("tesseract-ocr-"),
         "missing language data is explained: {}",
         common::stderr(&out)
+    );
+}
+
+/// A Bescheid set in two columns is read column by column, as the tesseract CLI
+/// reads it with its automatic layout analysis; read as one uniform block (the
+/// C API's default, which eakte used before), the lines interleave.
+#[test]
+fn a_two_column_page_is_read_column_by_column() {
+    let lines = |text: &str| -> Vec<String> {
+        let mut out = vec![String::new()];
+        for word in text.split_whitespace() {
+            if out.last().unwrap().len() + word.len() > 34 {
+                out.push(String::new());
+            }
+            let line = out.last_mut().unwrap();
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        out
+    };
+    let left = "Für den Bewilligungszeitraum vom 01.12.2026 bis zum 30.11.2027 \
+                werden Ihnen Leistungen zur Sicherung des Lebensunterhalts in \
+                Höhe von monatlich 1.234,56 Euro bewilligt. Der Regelbedarf ist \
+                nach der Anlage berechnet, die Kosten der Unterkunft nach der \
+                Mietbescheinigung Ihres Vermieters vom Oktober.";
+    let right = "Gegen diesen Bescheid kann innerhalb eines Monats nach seiner \
+                 Bekanntgabe Widerspruch erhoben werden. Der Widerspruch ist \
+                 schriftlich oder zur Niederschrift beim Jobcenter Kreis \
+                 Nordfriesland in Husum einzulegen. Bitte geben Sie dabei Ihre \
+                 Nummer der Bedarfsgemeinschaft an.";
+    let pdf = scanmaker::two_column_pdf(&lines(left), &lines(right));
+    let png = scanmaker::rasterise(&pdf, 300, Raster::Png).remove(0);
+    let work = tempfile::tempdir().unwrap();
+    let file = write(work.path(), "zweispaltig.png", &png);
+    let truth = format!("{left} {right}");
+
+    let sb = Sandbox::new();
+    let line = sb.ingest(&[file.as_path()], &["--site", "husum"]).remove(0);
+    let doc = sb.show(doc_id(&line));
+    let text = doc["pages"][0]["text"].as_str().unwrap();
+    let in_order = common::reading::in_order(&truth, text);
+    assert!(in_order > 0.9, "words in order {in_order:.2}: {text}");
+    let flowing = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flowing.contains("Widerspruch erhoben werden"),
+        "a phrase of the right column stays whole: {text}"
+    );
+
+    // The page does tell the two ways of reading apart.
+    let block = std::process::Command::new("tesseract")
+        .arg(&file)
+        .args(["-", "-l", "deu", "--psm", "6"])
+        .output()
+        .unwrap();
+    let block = String::from_utf8_lossy(&block.stdout);
+    let block_order = common::reading::in_order(&truth, &block);
+    assert!(
+        block_order < 0.75,
+        "one uniform block interleaves the columns ({block_order:.2}): {block}"
     );
 }

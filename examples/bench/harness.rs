@@ -1083,6 +1083,7 @@ fn build_corpus(site: Site, docs: usize, bgs: usize, caseworkers: usize) -> Corp
                 confidence: None,
                 source: PageSource::TextLayer,
                 rotation: 0,
+                code: None,
             });
         }
         let bytes = format!("synthetic document {d}");
@@ -1136,6 +1137,8 @@ fn build_corpus(site: Site, docs: usize, bgs: usize, caseworkers: usize) -> Corp
             pages,
             classification: Some(classification),
             item,
+            batch: None,
+            parts_in_batch: Vec::new(),
             attachments_in_batch: Vec::new(),
         };
         let recording = Recording {

@@ -203,3 +203,33 @@ mod tests {
         assert!(routed.contains(&format!("\"{}\"", super::IMPORT_ROUTE)));
     }
 }
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeckblattQuery {
+    /// The item the answer continues.
+    pub vorgang: Option<u64>,
+}
+
+/// `GET /api/v1/akten/{bg}/deckblatt[?vorgang=N]`: the return cover sheet, a
+/// one-page PDF.
+pub async fn deckblatt(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path(bg): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<DeckblattQuery>,
+) -> Result<Response, ApiError> {
+    let printed = blocking(move || {
+        crate::service::coversheet::deckblatt(&state.services, &actor, &bg, q.vorgang)
+    })
+    .await?;
+    let disposition = format!(
+        "attachment; filename*=UTF-8''{}",
+        super::documents::percent_encode(&printed.file_name)
+    );
+    let headers = [
+        (header::CONTENT_TYPE, "application/pdf".to_string()),
+        (header::CONTENT_DISPOSITION, disposition),
+    ];
+    Ok((headers, printed.pdf).into_response())
+}

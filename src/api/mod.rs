@@ -100,6 +100,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/akten/{bg}", get(documents::akte))
         .route("/api/v1/akten/{bg}/documents", post(documents::upload))
         .route("/api/v1/akten/{bg}/export", get(exchange::export))
+        .route("/api/v1/akten/{bg}/deckblatt", get(exchange::deckblatt))
         .route("/api/v1/admin/import/xdomea", post(exchange::import))
         .route("/api/v1/audit", get(admin::audit))
         .route(

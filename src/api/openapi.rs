@@ -183,6 +183,18 @@ pub const ENDPOINTS: &[Endpoint] = &[
         ok: (200, "*/*", "Binary"),
     },
     Endpoint {
+        method: "get",
+        path: "/api/v1/akten/{bg}/deckblatt",
+        summary: "The return cover sheet (Deckblatt) for a letter to the BG: a one-page PDF in German with the recipient's address, the BG number and a QR code (BG, the item the answer continues, the jobcenter, a check value made with the deployment's key). A scan behind it is routed to the BG with certainty; a sheet with a wrong check value sends it to clearing. Recorded in the audit trail.",
+        roles: &["caseworker", "teamlead"],
+        params: &[
+            limited(path("bg", "string", "BG number."), BG_NUMBER),
+            limited(query("vorgang", "integer", "The item (of this Akte) the answer continues."), ANY_U64),
+        ],
+        body: None,
+        ok: (200, "application/pdf", "Binary"),
+    },
+    Endpoint {
         method: "post",
         path: "/api/v1/admin/import/xdomea",
         summary: "Take an Akte handed over as an xdomea 3.0.0 Abgabe.Abgabe.0401 (the ZIP as the body): all or nothing, filed into the BG the registry knows for its people (else the clearing postbox), one postbox item \"Akte übernommen\"; the answer carries the receipt Abgabe.ImportBestaetigen.0402. The same message again changes nothing (200 instead of 201).",

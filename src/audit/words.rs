@@ -12,7 +12,6 @@
 //! list of names through eakte leaves a trace of its own.
 
 use crate::store::{Store, StoreError};
-use sha2::{Digest, Sha256};
 
 /// Where the hashes stand in a search entry's detail.
 const PREFIX: &str = "words=";
@@ -34,25 +33,9 @@ pub fn words(text: &str) -> Vec<String> {
     out
 }
 
-/// HMAC-SHA256 (RFC 2104) of `message` under `key`.
-fn hmac(key: &[u8; 32], message: &[u8]) -> [u8; 32] {
-    let mut block = [0u8; 64];
-    block[..32].copy_from_slice(key);
-    let pad = |byte: u8| block.map(|b| b ^ byte);
-    let inner = Sha256::new()
-        .chain_update(pad(0x36))
-        .chain_update(message)
-        .finalize();
-    Sha256::new()
-        .chain_update(pad(0x5c))
-        .chain_update(inner)
-        .finalize()
-        .into()
-}
-
 /// The recorded form of one word.
 fn hash(key: &[u8; 32], word: &str) -> String {
-    hex::encode(&hmac(key, word.as_bytes())[..8])
+    crate::keyed::short_mac(key, word.as_bytes())
 }
 
 /// A search as the trail records it: the words of `query` as hashes, the
@@ -123,18 +106,6 @@ impl Suspicion {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hmac_matches_rfc_4231() {
-        // RFC 4231 test case 2 has a 4-byte key; HMAC pads keys with zeros,
-        // so the same key zero-padded to 32 bytes gives the same MAC.
-        let mut key = [0u8; 32];
-        key[..4].copy_from_slice(b"Jefe");
-        assert_eq!(
-            hex::encode(hmac(&key, b"what do ya want for nothing?")),
-            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-        );
-    }
 
     #[test]
     fn words_ignore_case_punctuation_and_repeats() {

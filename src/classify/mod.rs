@@ -26,6 +26,7 @@ fn confidence(method: Method) -> f32 {
         Method::BgNummerOcrCorrected | Method::KundennummerOcrCorrected => 0.9,
         Method::NameAndBirthDate => 0.9,
         Method::NameAndAddress => 0.85,
+        Method::CoverSheet => 1.0,
     }
 }
 

@@ -95,6 +95,7 @@ fn execute(
         ),
         Request::Show { id, json } => show(services, actor, id, json, console),
         Request::Export { bg, query, .. } => export(services, actor, &bg, &query, console),
+        Request::Deckblatt { bg, item, .. } => deckblatt(services, actor, &bg, item, console),
         Request::ImportAkte {
             file,
             json,
@@ -474,6 +475,22 @@ fn export(
         "{}: {} documents, {} bytes, SHA-256 {}",
         exported.file_name, exported.documents, exported.size, exported.sha256
     ));
+    Ok(SUCCESS)
+}
+
+/// `eakte deckblatt`: the sheet goes to the command line's file.
+fn deckblatt(
+    services: &Services,
+    actor: &Actor,
+    bg: &str,
+    item: Option<u64>,
+    console: &mut dyn Console,
+) -> Result<u8, CommandError> {
+    let printed = crate::service::coversheet::deckblatt(services, actor, bg, item)?;
+    console
+        .file(&printed.pdf)
+        .map_err(|e| CommandError::File(format!("cannot write the Deckblatt: {e}")))?;
+    console.err(&format!("{}: 1 Seite, {} bytes", printed.file_name, printed.pdf.len()));
     Ok(SUCCESS)
 }
 

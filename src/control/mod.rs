@@ -75,6 +75,12 @@ pub enum Request {
         query: String,
         out: PathBuf,
     },
+    /// A Deckblatt: the PDF goes to `out` on the command line's side.
+    Deckblatt {
+        bg: String,
+        item: Option<u64>,
+        out: PathBuf,
+    },
     /// Take an Akte handed over (the package is sent as a file).
     ImportAkte {
         file: String,
@@ -152,6 +158,7 @@ impl Request {
             Request::Reindex => "reindex",
             Request::Check { .. } => "check",
             Request::Export { .. } => "export",
+            Request::Deckblatt { .. } => "deckblatt",
             Request::ImportAkte { .. } => "import-akte",
             Request::Import {
                 table: Table::Recipients,
@@ -181,7 +188,7 @@ impl Request {
     /// The file the command line writes what the command makes to.
     pub fn output(&self) -> Option<&Path> {
         match self {
-            Request::Export { out, .. } => Some(out),
+            Request::Export { out, .. } | Request::Deckblatt { out, .. } => Some(out),
             Request::ImportAkte {
                 receipt: Some(receipt),
                 ..

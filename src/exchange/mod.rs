@@ -5,6 +5,7 @@
 //! decided by [`crate::service::exchange`], which reads the store and checks
 //! who may.
 
+pub mod deckblatt;
 pub mod export;
 pub mod ids;
 pub mod package;

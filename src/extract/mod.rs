@@ -140,9 +140,10 @@ impl Extractor {
                 r.map(|p| Page {
                     number: p.page,
                     text: p.text,
-                    confidence: Some(p.confidence),
-                    source: PageSource::Ocr,
+                    confidence: (p.source == PageSource::Ocr).then_some(p.confidence),
+                    source: p.source,
                     rotation: p.rotation,
+                    code: p.code,
                 })
             })
             .collect()

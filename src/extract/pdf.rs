@@ -112,6 +112,7 @@ pub(super) fn extract(ex: &Extractor, bytes: &[u8]) -> Result<Vec<Page>, Extract
             confidence: None,
             source,
             rotation: 0,
+            code: None,
         });
     }
     for ocr in ex.ocr_pages(jobs)? {
@@ -122,6 +123,11 @@ pub(super) fn extract(ex: &Extractor, bytes: &[u8]) -> Result<Vec<Page>, Extract
         };
         page.confidence = ocr.confidence;
         page.rotation = ocr.rotation;
+        // A page found blank or a sheet before OCR is that, not "OCRed".
+        if ocr.source.left_out() && page.source == PageSource::Ocr {
+            page.source = ocr.source;
+            page.code = ocr.code;
+        }
     }
     Ok(pages)
 }

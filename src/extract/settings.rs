@@ -37,4 +37,7 @@ pub struct OcrSettings {
     pub render_dpi: u32,
     /// Upper bound for recognising one page; a slower page fails with a reason.
     pub page_timeout: Duration,
+    /// The text of a separator sheet's barcode (`[batch] separator`), e.g.
+    /// `PATCHT`; compared ignoring case and surrounding space.
+    pub separator: String,
 }

@@ -14,6 +14,8 @@ pub enum Method {
     KundennummerOcrCorrected,
     NameAndBirthDate,
     NameAndAddress,
+    /// eakte's own Deckblatt with a valid check value: certain, whatever OCR read.
+    CoverSheet,
 }
 
 /// Which BG a document belongs to, and why.

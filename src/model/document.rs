@@ -58,6 +58,10 @@ pub struct Page {
     pub source: PageSource,
     /// Clockwise rotation in degrees that was applied to put the page upright.
     pub rotation: u16,
+    /// What the barcode of a separator sheet or a Deckblatt said (`PATCHT`,
+    /// or the Deckblatt's code); such pages are not OCRed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -69,6 +73,34 @@ pub enum PageSource {
     Ocr,
     /// A text layer plus OCR of images on the same page (text in an embedded picture).
     Mixed,
+    /// Found blank (an empty backside) before OCR and left out of the text; the
+    /// original keeps the page.
+    Blank,
+    /// A separator sheet (Trennblatt: Patch T or the separator barcode): it ends
+    /// one document of a batch and starts the next; not OCRed.
+    Separator,
+    /// eakte's own return cover sheet (Deckblatt): its code names the BG the
+    /// pages behind it belong to; not OCRed.
+    CoverSheet,
+}
+
+impl PageSource {
+    /// Whether the page was left out of the text (nothing on it to read).
+    pub fn left_out(self) -> bool {
+        matches!(self, PageSource::Blank | PageSource::Separator | PageSource::CoverSheet)
+    }
+}
+
+/// Where a document cut from a batch (a stack scanned in one go) came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchPart {
+    /// The batch, stored whole as it was scanned.
+    pub batch: DocumentId,
+    /// This part's number in the batch (1-based) and how many parts it had.
+    pub part: u32,
+    pub parts: u32,
+    /// The batch's page numbers this part's pages are, in order.
+    pub pages: Vec<u32>,
 }
 
 /// All page texts, pages separated by a form feed (as `pdftotext` does).
@@ -105,6 +137,12 @@ pub struct Document {
     pub attachments: Vec<DocumentId>,
     /// Every arrival of these bytes, first one first.
     pub arrivals: Vec<ArrivalId>,
+    /// For a document cut from a batch: which batch and pages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<BatchPart>,
+    /// For a batch: the documents cut from it, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<DocumentId>,
 }
 
 impl Document {

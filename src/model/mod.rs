@@ -13,6 +13,7 @@
 pub mod access;
 pub mod audit;
 pub mod classification;
+pub mod coversheet;
 pub mod document;
 pub mod ids;
 pub mod postbox;
@@ -23,7 +24,8 @@ pub mod user;
 pub use access::{AccessChange, PendingChange, RegistryTable};
 pub use audit::{AuditEntry, AuditEvent};
 pub use classification::{Classification, Method, Recognition};
-pub use document::{pages_text, Arrival, Document, FileKind, Page, PageSource};
+pub use coversheet::CoverCode;
+pub use document::{pages_text, Arrival, BatchPart, Document, FileKind, Page, PageSource};
 pub use ids::{ArrivalId, DocumentId, ItemId, PostboxId, Sha256, CLEARING};
 pub use postbox::{Action, HistoryEvent, Item, ItemState};
 pub use registry::{Absence, Assignment, BgNummer, Caseworker, Kennung, Kundennummer, Person};

@@ -95,4 +95,7 @@ pub struct Item {
     /// long-polling).
     #[serde(default)]
     pub seq: u64,
+    /// The item this one answers: the Deckblatt the recipient sent back named it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answers: Option<ItemId>,
 }

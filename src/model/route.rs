@@ -71,6 +71,11 @@ pub enum ClearingReason {
         bg: BgNummer,
         detail: String,
     },
+    /// A Deckblatt whose check value does not match: forged, mistyped, or
+    /// issued by another deployment. `printed` is the BG as the sheet says.
+    UntrustedCoverSheet {
+        printed: String,
+    },
 }
 
 /// Where a document goes and why.

@@ -14,20 +14,25 @@
 //! returned, when the metadata is flushed.
 
 pub mod arrival;
+pub mod batch;
 pub mod check;
+pub mod coversheet;
 pub mod ingest;
 pub mod scans;
 pub mod transfer;
 pub mod upload;
 
 use crate::classify::doctype::{Rules, RulesError};
-use crate::config::Config;
+use crate::config::{BatchConfig, Config};
 use crate::derived::Derived;
 use crate::extract::{EnvironmentError, ExtractError, Extractor, Rejection};
 use crate::failpoint;
 use crate::index::indexer::Indexer;
 use crate::index::IndexError;
-use crate::model::{AuditEvent, DocumentId, FileKind, Item, PostboxId, Sha256};
+use crate::model::{
+    AuditEvent, BatchPart, Classification, DocumentId, FileKind, Item, ItemId, Method, Page,
+    PageSource, PostboxId, Recognition, Route, Sha256,
+};
 use crate::registry::Registry;
 use crate::store::{Durability, NewArrival, NewDocument, Recorded, Recording, Store, StoreError};
 use arrival::{Origin, Unread};
@@ -63,6 +68,16 @@ pub enum Outcome {
         kind: FileKind,
         pages: usize,
     },
+    /// A stack with separator sheets, stored whole and cut into letters.
+    Split {
+        /// The stack.
+        document_id: DocumentId,
+        sha256: Sha256,
+        kind: FileKind,
+        pages: usize,
+        /// The letters cut from it, in order.
+        parts: Vec<DocumentId>,
+    },
     /// The same bytes were stored before; this arrival was added to that document.
     Duplicate {
         document_id: DocumentId,
@@ -83,6 +98,7 @@ impl Outcome {
     pub fn document_id(&self) -> Option<DocumentId> {
         match self {
             Outcome::Stored { document_id, .. }
+            | Outcome::Split { document_id, .. }
             | Outcome::Duplicate { document_id, .. }
             | Outcome::AlreadyRecorded { document_id } => Some(*document_id),
             Outcome::Rejected { .. } => None,
@@ -93,6 +109,7 @@ impl Outcome {
     pub fn status(&self) -> &'static str {
         match self {
             Outcome::Stored { .. } => "stored",
+            Outcome::Split { .. } => "split",
             Outcome::Duplicate { .. } => "duplicate",
             Outcome::AlreadyRecorded { .. } => "already_recorded",
             Outcome::Rejected { .. } => "rejected",
@@ -143,6 +160,10 @@ const DUPLICATE: Failpoints = Failpoints {
     after_blobs: "before-duplicate-store",
     after_record: "after-duplicate-store",
 };
+const BATCH: Failpoints = Failpoints {
+    after_blobs: "after-batch-blobs",
+    after_record: "after-batch-store",
+};
 const UPLOAD: Failpoints = Failpoints {
     after_blobs: "after-upload-blobs",
     after_record: "after-upload-store",
@@ -156,6 +177,8 @@ pub struct Pipeline {
     rules: Arc<Rules>,
     /// The registry as of its last change (see [`Pipeline::registry`]).
     registry: Arc<Derived<Registry>>,
+    /// Where stacks are cut at their separator sheets.
+    batch: Arc<BatchConfig>,
 }
 
 /// Contents being processed right now. Two arrivals of the same bytes at once (the
@@ -202,13 +225,14 @@ impl Drop for InFlightGuard<'_> {
 }
 
 impl Pipeline {
-    pub fn new(store: Store, extractor: Extractor, rules: Rules) -> Pipeline {
+    pub fn new(store: Store, extractor: Extractor, rules: Rules, batch: BatchConfig) -> Pipeline {
         Pipeline {
             store,
             extractor,
             in_flight: Arc::default(),
             rules: Arc::new(rules),
             registry: Arc::default(),
+            batch: Arc::new(batch),
         }
     }
 
@@ -223,7 +247,10 @@ impl Pipeline {
         let indexer = Indexer::open(&config.index_dir, &store)?;
         let rules = Rules::load(config.classify.rules_file.as_deref())?;
         let extractor = Extractor::start(&config.extract)?;
-        Ok((Pipeline::new(store, extractor, rules), indexer))
+        Ok((
+            Pipeline::new(store, extractor, rules, config.batch.clone()),
+            indexer,
+        ))
     }
 
     pub fn store(&self) -> &Store {
@@ -314,31 +341,20 @@ impl Pipeline {
             Err(ExtractError::Rejected(rejection)) => return Ok(Outcome::rejected(rejection)),
             Err(ExtractError::Environment(e)) => return Err(e.into()),
         };
-        let (kind, pages) = (extracted.kind, extracted.pages.len());
         let registry = self.registry()?;
-        let text = crate::model::pages_text(&extracted.pages);
-        let classification = crate::classify::classify(&text, &registry, &self.rules);
-        let route = crate::route::route(
-            &classification.recipient,
-            arrival.site.as_deref(),
-            &registry,
-            crate::clock::today(),
-        );
-        let postbox_kind = match &route.postbox {
-            PostboxId::Caseworker(_) => "caseworker",
-            PostboxId::Clearing { .. } => "clearing",
-        };
+        if self.batch.splits_at(arrival.site.as_deref()) {
+            if let Some(letters) = batch::cut(&extracted.pages) {
+                return self.record_batch(arrival, bytes, sha, extracted, &letters, &registry);
+            }
+        }
+        let (kind, pages) = (extracted.kind, extracted.pages.len());
+        let recognised = self.recognise(&extracted.pages, arrival.site.as_deref(), &registry)?;
+        let postbox_kind = recognised.postbox_kind();
         // The item is made once the original is durable: its routing is
         // dated when it reaches the postbox, not before the blob's fsync.
         let make = || -> Result<Vec<Recording>, PipelineError> {
             let id = self.store.documents().new_id()?;
-            let item = Item::routed(
-                crate::model::ItemId(self.store.generate_id()?),
-                id,
-                &arrival.received_at,
-                Some(&classification),
-                route,
-            );
+            let item = recognised.item(self.store.generate_id()?, id, &arrival.received_at);
             Ok(vec![Recording {
                 arrival,
                 key: sha.to_string(),
@@ -348,9 +364,11 @@ impl Pipeline {
                     size: bytes.len() as u64,
                     kind,
                     pages: extracted.pages,
-                    classification: Some(classification),
+                    classification: Some(recognised.classification),
                     item: Some(item),
                     attachments_in_batch: Vec::new(),
+                    batch: None,
+                    parts_in_batch: Vec::new(),
                 }),
             }])
         };
@@ -359,6 +377,215 @@ impl Pipeline {
             crate::metrics::metrics().routed(postbox_kind);
         }
         Ok(outcome(recorded[0], sha, Some((kind, pages))))
+    }
+
+    /// Recipient, type and route of a document of `pages` that came in at
+    /// `site`: by its Deckblatt if its first page is one (certain when the
+    /// check value matches, clearing when not), else by what its text says.
+    fn recognise(
+        &self,
+        pages: &[Page],
+        site: Option<&str>,
+        registry: &Registry,
+    ) -> Result<Recognised, StoreError> {
+        let text = crate::model::pages_text(pages);
+        let mut classification = crate::classify::classify(&text, registry, &self.rules);
+        let today = crate::clock::today();
+        let cover = pages
+            .first()
+            .filter(|p| p.source == PageSource::CoverSheet)
+            .and_then(|p| p.code.as_deref());
+        let Some(code) = cover else {
+            let route = crate::route::route(&classification.recipient, site, registry, today);
+            return Ok(Recognised {
+                classification,
+                route,
+                answers: None,
+            });
+        };
+        match coversheet::check(&self.store, code)? {
+            coversheet::Verdict::Trusted { bg, item } => {
+                // The item it answers, if it is still there and of this BG.
+                let answers = match item {
+                    Some(id) => self
+                        .store
+                        .postboxes()
+                        .item(id)?
+                        .filter(|i| i.bg.as_ref() == Some(&bg))
+                        .map(|i| i.id),
+                    None => None,
+                };
+                classification.recipient = Recognition::Identified {
+                    bg: bg.clone(),
+                    kundennummer: None,
+                    method: Method::CoverSheet,
+                    matched: match answers {
+                        Some(ItemId(n)) => format!("Deckblatt für BG {bg}, Antwort auf Vorgang {n}, Prüfwert gültig"),
+                        None => format!("Deckblatt für BG {bg}, Prüfwert gültig"),
+                    },
+                    confidence: 1.0,
+                };
+                let route = crate::route::route(&classification.recipient, site, registry, today);
+                Ok(Recognised {
+                    classification,
+                    route,
+                    answers,
+                })
+            }
+            coversheet::Verdict::Untrusted { printed } => {
+                classification.recipient = Recognition::NotFound {
+                    evidence: vec![format!(
+                        "Deckblatt mit ungültigem Prüfwert (BG laut Blatt: {printed}); der Text des Schreibens entscheidet nicht"
+                    )],
+                };
+                Ok(Recognised {
+                    classification,
+                    route: crate::route::untrusted_cover_sheet(site, &printed),
+                    answers: None,
+                })
+            }
+        }
+    }
+
+    /// Store a stack whole and each of its `letters` (page indices) as a
+    /// document of its own, with its own recipient, route and item, all in one
+    /// transaction: after a crash there are all of them or none, and the
+    /// stack's arrival says whether it was recorded.
+    fn record_batch(
+        &self,
+        arrival: NewArrival,
+        bytes: &[u8],
+        sha: Sha256,
+        extracted: crate::extract::Extracted,
+        letters: &[Vec<usize>],
+        registry: &Registry,
+    ) -> Result<Outcome, PipelineError> {
+        let (kind, pages) = (extracted.kind, extracted.pages.len());
+        let numbers: Vec<Vec<u32>> = letters
+            .iter()
+            .map(|l| l.iter().map(|&i| i as u32 + 1).collect())
+            .collect();
+        let cut = self.cut(bytes, kind, pages, &numbers)?;
+        let mut parts = Vec::with_capacity(letters.len());
+        for (letter, file) in letters.iter().zip(cut) {
+            let pages = batch::pages_of(&extracted.pages, letter);
+            let recognised = self.recognise(&pages, arrival.site.as_deref(), registry)?;
+            parts.push((Sha256::of(&file), file, pages, recognised));
+        }
+        let n = parts.len() as u32;
+        let stem = std::path::Path::new(&arrival.original_name)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "stapel".into());
+        let make = || -> Result<Vec<Recording>, PipelineError> {
+            let documents = self.store.documents();
+            let stack_id = documents.new_id()?;
+            let mut recordings = Vec::with_capacity(parts.len() + 1);
+            for (k, ((sha, file, pages, recognised), numbers)) in parts.iter().zip(&numbers).enumerate() {
+                let k = k as u32 + 1;
+                let id = documents.new_id()?;
+                let item = recognised.item(self.store.generate_id()?, id, &arrival.received_at);
+                recordings.push(Recording {
+                    arrival: NewArrival {
+                        id: documents.new_arrival_id()?,
+                        original_name: format!("{stem}-teil-{k}.pdf"),
+                        site: arrival.site.clone(),
+                        received_at: arrival.received_at.clone(),
+                        source: format!(
+                            "{} (Teil {k} von {n}, Seiten {})",
+                            arrival.source,
+                            batch::page_list(numbers)
+                        ),
+                    },
+                    key: sha.to_string(),
+                    document: Some(NewDocument {
+                        id,
+                        sha256: sha.clone(),
+                        size: file.len() as u64,
+                        kind: FileKind::Pdf,
+                        pages: pages.clone(),
+                        classification: Some(recognised.classification.clone()),
+                        item: Some(item),
+                        attachments_in_batch: Vec::new(),
+                        batch: Some(BatchPart {
+                            batch: stack_id,
+                            part: k,
+                            parts: n,
+                            pages: numbers.clone(),
+                        }),
+                        parts_in_batch: Vec::new(),
+                    }),
+                });
+            }
+            recordings.push(Recording {
+                arrival,
+                key: sha.to_string(),
+                document: Some(NewDocument {
+                    id: stack_id,
+                    sha256: sha.clone(),
+                    size: bytes.len() as u64,
+                    kind,
+                    pages: batch::stack_pages(&extracted.pages),
+                    classification: None,
+                    item: None,
+                    attachments_in_batch: Vec::new(),
+                    batch: None,
+                    parts_in_batch: (0..parts.len()).collect(),
+                }),
+            });
+            Ok(recordings)
+        };
+        let mut originals: Vec<(&Sha256, &[u8])> = vec![(&sha, bytes)];
+        originals.extend(parts.iter().map(|(sha, file, _, _)| (sha, file.as_slice())));
+        let recorded = self.record(&originals, make, &[], BATCH)?;
+        let (stack, letters) = recorded.split_last().expect("the stack is recorded last");
+        match stack {
+            Recorded::New(document_id) => {
+                for (part, (_, _, _, recognised)) in letters.iter().zip(&parts) {
+                    if matches!(part, Recorded::New(_)) {
+                        crate::metrics::metrics().routed(recognised.postbox_kind());
+                    }
+                }
+                Ok(Outcome::Split {
+                    document_id: *document_id,
+                    sha256: sha,
+                    kind,
+                    pages,
+                    parts: letters.iter().map(|r| r.document_id()).collect(),
+                })
+            }
+            other => Ok(outcome(*other, sha, None)),
+        }
+    }
+
+    /// The letters' own PDFs, cut from the stack's bytes.
+    fn cut(
+        &self,
+        bytes: &[u8],
+        kind: FileKind,
+        pages: usize,
+        numbers: &[Vec<u32>],
+    ) -> Result<Vec<Vec<u8>>, PipelineError> {
+        let failed = |doing: &str, e: &dyn std::fmt::Display| {
+            PipelineError::Environment(crate::extract::EnvironmentError {
+                doing: doing.to_string(),
+                detail: e.to_string(),
+            })
+        };
+        let scratch = tempfile::tempdir().map_err(|e| failed("cannot make a scratch folder to cut a stack", &e))?;
+        let original = scratch.path().join("stapel");
+        std::fs::write(&original, bytes).map_err(|e| failed("cannot write the stack to cut it", &e))?;
+        let timeout = self.extractor.limits().tool_timeout;
+        let files = crate::exchange::pdf::cut::cut(&original, kind, pages, numbers, scratch.path(), timeout)
+            .map_err(|e| failed("cannot cut the stack into letters", &e))?;
+        let mut out = Vec::with_capacity(files.len());
+        for (i, file) in files.iter().enumerate() {
+            out.push(std::fs::read(file).map_err(|e| failed("cannot read a letter cut from the stack", &e))?);
+            if i == 0 {
+                failpoint::hit("during-batch-cut");
+            }
+        }
+        Ok(out)
     }
 
     /// The one way documents become durable: their originals first (fsynced),
@@ -474,5 +701,35 @@ fn outcome(recorded: Recorded, sha256: Sha256, new: Option<(FileKind, usize)>) -
             sha256,
         },
         (Recorded::AlreadyRecorded(document_id), _) => Outcome::AlreadyRecorded { document_id },
+    }
+}
+
+/// What [`Pipeline::recognise`] decided for one document.
+struct Recognised {
+    classification: Classification,
+    route: Route,
+    /// The item a trusted Deckblatt said this answers.
+    answers: Option<ItemId>,
+}
+
+impl Recognised {
+    fn postbox_kind(&self) -> &'static str {
+        match &self.route.postbox {
+            PostboxId::Caseworker(_) => "caseworker",
+            PostboxId::Clearing { .. } => "clearing",
+        }
+    }
+
+    /// Its postbox item, for document `document` received at `received_at`.
+    fn item(&self, id: u64, document: DocumentId, received_at: &str) -> Item {
+        let mut item = Item::routed(
+            ItemId(id),
+            document,
+            received_at,
+            Some(&self.classification),
+            self.route.clone(),
+        );
+        item.answers = self.answers;
+        item
     }
 }

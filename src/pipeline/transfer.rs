@@ -158,6 +158,8 @@ pub fn take(
                     pages: part.pages.clone(),
                     classification: Some(classification),
                     item: None,
+                    batch: None,
+                    parts_in_batch: Vec::new(),
                     attachments_in_batch: parts
                         .iter()
                         .enumerate()
@@ -203,6 +205,8 @@ pub fn take(
                 pages: vec![text_page(&summary)],
                 classification: Some(classification),
                 item: Some(item),
+                batch: None,
+                parts_in_batch: Vec::new(),
                 attachments_in_batch: top_level,
             }),
         });

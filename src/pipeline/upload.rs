@@ -222,6 +222,8 @@ pub fn file(
                 classification: Some(classification),
                 item: None,
                 // The e-mail (last) lists the parts before it.
+                batch: None,
+                parts_in_batch: Vec::new(),
                 attachments_in_batch: if i == last {
                     (0..last).collect()
                 } else {
@@ -358,5 +360,6 @@ pub(super) fn text_page(text: &str) -> Page {
         confidence: None,
         source: PageSource::TextLayer,
         rotation: 0,
+        code: None,
     }
 }

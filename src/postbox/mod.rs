@@ -80,6 +80,7 @@ impl Item {
             }],
             route,
             seq: 0,
+            answers: None,
         }
     }
 

@@ -210,6 +210,15 @@ fn range_of(person: &Person, registry: &Registry) -> Option<Responsibility> {
     fitting.next().is_none().then_some(first)
 }
 
+/// A scan behind a Deckblatt that cannot be trusted goes to clearing, whatever
+/// its text says: a forged sheet must not route a letter into someone's Akte.
+pub fn untrusted_cover_sheet(scan_site: Option<&str>, printed: &str) -> Route {
+    let reason = ClearingReason::UntrustedCoverSheet {
+        printed: printed.to_string(),
+    };
+    clearing(scan_site, reason, None)
+}
+
 fn clearing(
     scan_site: Option<&str>,
     reason: ClearingReason,
@@ -235,6 +244,9 @@ fn clearing(
             format!("BG {bg}: the responsible caseworker and their deputies are absent")
         }
         ClearingReason::MembersDisagree { bg, detail } => format!("BG {bg}: {detail}"),
+        ClearingReason::UntrustedCoverSheet { printed } => {
+            format!("a Deckblatt for BG {printed:?} whose check value does not match")
+        }
     };
     let site = scan_site.map_or("without site".to_string(), |s| format!("of site {s}"));
     Route {

@@ -11,6 +11,7 @@
 //! [`ServiceError`]s out as problem documents or messages.
 
 pub mod admin;
+pub mod coversheet;
 pub mod documents;
 mod error;
 pub mod exchange;

@@ -16,6 +16,8 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 const HEAD_KEY: &[u8] = b"head";
 /// The secret that search words are hashed with in the trail.
 const WORD_KEY: &[u8] = b"search_word_key";
+/// The secret a Deckblatt's check value is made with.
+const COVER_SHEET_KEY: &[u8] = b"cover_sheet_key";
 
 /// The part of an entry its hash covers, in a fixed field order.
 #[derive(Serialize)]
@@ -98,19 +100,34 @@ impl AuditTrail<'_> {
     /// the same word gives the same hash in every entry, but only with this
     /// key, so a copy of the trail alone does not reveal what was searched.
     pub fn word_key(&self) -> Result<[u8; 32], StoreError> {
-        if let Some(key) = self.store.word_key.get() {
+        self.secret(WORD_KEY, &self.store.word_key)
+    }
+
+    /// The deployment's secret for the check value of a Deckblatt: only
+    /// sheets eakte printed with it route a scan by themselves. Kept in the
+    /// store (and its backups), so a restored store still trusts its sheets.
+    pub fn cover_sheet_key(&self) -> Result<[u8; 32], StoreError> {
+        self.secret(COVER_SHEET_KEY, &self.store.cover_sheet_key)
+    }
+
+    fn secret(
+        &self,
+        name: &'static [u8],
+        cache: &std::sync::OnceLock<[u8; 32]>,
+    ) -> Result<[u8; 32], StoreError> {
+        if let Some(key) = cache.get() {
             return Ok(*key);
         }
         let tree = &self.trees().audit_meta;
-        if let Some(key) = tree.get(WORD_KEY)? {
+        if let Some(key) = tree.get(name)? {
             let key: [u8; 32] = key
                 .as_ref()
                 .try_into()
                 .map_err(|_| StoreError::Inconsistent {
                     tree: "audit_meta",
-                    detail: "the search word key is not 32 bytes".into(),
+                    detail: format!("the secret {} is not 32 bytes", String::from_utf8_lossy(name)),
                 })?;
-            return Ok(*self.store.word_key.get_or_init(|| key));
+            return Ok(*cache.get_or_init(|| key));
         }
         let mut fresh = [0u8; 32];
         let random = "/dev/urandom";
@@ -120,10 +137,10 @@ impl AuditTrail<'_> {
                 path: random.into(),
                 source,
             })?;
-        // Two first searches at once: whichever key landed first is the key.
-        let _ = tree.compare_and_swap(WORD_KEY, None::<&[u8]>, Some(&fresh[..]))?;
+        // Two first uses at once: whichever key landed first is the key.
+        let _ = tree.compare_and_swap(name, None::<&[u8]>, Some(&fresh[..]))?;
         self.store.flush()?;
-        self.word_key()
+        self.secret(name, cache)
     }
 
     /// Entries from sequence number `first` on, in order.

@@ -42,6 +42,11 @@ pub struct NewDocument {
     /// Its attachments: the documents of earlier recordings in the same batch,
     /// by their position there.
     pub attachments_in_batch: Vec<usize>,
+    /// For a document cut from a batch: which batch and pages.
+    pub batch: Option<crate::model::BatchPart>,
+    /// For a batch: the documents cut from it, by their position in the batch
+    /// of recordings (before this one).
+    pub parts_in_batch: Vec<usize>,
 }
 
 /// One arrival to record.
@@ -380,6 +385,12 @@ fn record_one(
                 content_key: (key != new.sha256.as_str()).then(|| key.clone()),
                 attachments,
                 arrivals: vec![arrival.id],
+                batch: new.batch.clone(),
+                parts: new
+                    .parts_in_batch
+                    .iter()
+                    .filter_map(|&i| earlier.get(i).map(|r| r.document_id()))
+                    .collect(),
             };
             if let Some(item) = &new.item {
                 let seq = changes.next().expect("a change number per item");
@@ -438,10 +449,13 @@ mod tests {
                     confidence: Some(91.0),
                     source: PageSource::Ocr,
                     rotation: 0,
+                    code: None,
                 }],
                 classification: None,
                 item: None,
                 attachments_in_batch: Vec::new(),
+                batch: None,
+                parts_in_batch: Vec::new(),
             }),
         }
     }

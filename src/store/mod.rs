@@ -161,6 +161,8 @@ pub struct Store {
     /// The search word key once read (see [`audit::AuditTrail::word_key`]):
     /// it never changes, and every search needs it.
     word_key: Arc<std::sync::OnceLock<[u8; 32]>>,
+    /// The Deckblatt key once read (see [`audit::AuditTrail::cover_sheet_key`]).
+    cover_sheet_key: Arc<std::sync::OnceLock<[u8; 32]>>,
 }
 
 impl Store {
@@ -198,6 +200,7 @@ impl Store {
             documents_total: Arc::new(AtomicU64::new(documents_total)),
             blobs,
             word_key: Arc::default(),
+            cover_sheet_key: Arc::default(),
         })
     }
 

@@ -229,6 +229,9 @@ pub fn clearing_reason(reason: &crate::model::ClearingReason) -> String {
         NoDeputyAvailable { bg } => format!(
             "Die Zuständigen der BG {bg} und alle Vertretungen sind abwesend."
         ),
+        UntrustedCoverSheet { printed } => format!(
+            "Deckblatt mit ungültigem Prüfwert (laut Blatt BG {printed}): gefälscht, falsch abgeschrieben oder nicht von diesem Jobcenter. Bitte den Empfänger prüfen."
+        ),
         MembersDisagree { bg, .. } => format!(
             "Die Mitglieder der BG {bg} sind verschiedenen Sachbearbeitungen zugeordnet."
         ),

@@ -3,7 +3,9 @@
 //! the daemon), and polling with a deadline.
 #![allow(dead_code)]
 
+pub mod barcodes;
 pub mod http;
+pub mod reading;
 pub mod scanmaker;
 
 /// Two caseworkers of one team at Husum (A–K, L–Z) and two recipients, one

@@ -40,23 +40,76 @@ pub fn text_pdf(pages: &[Vec<String>], pose: Pose) -> Vec<u8> {
             .to_vec(),
     );
     for lines in pages {
-        let mut content =
-            format!("q {} cm BT /F1 13 Tf 18 TL 60 780 Td\n", pose_matrix(pose)).into_bytes();
-        for line in lines {
-            content.extend_from_slice(b"(");
-            content.extend(pdf_string(line));
-            content.extend_from_slice(b") Tj T*\n");
-        }
-        content.extend_from_slice(b"ET Q");
+        let mut content = format!("q {} cm ", pose_matrix(pose)).into_bytes();
+        content.extend(text_content(lines));
+        content.extend_from_slice(b"Q");
         let resources = format!("/Font << /F1 {font} 0 R >>");
         pdf.add_page(w, h, &resources, content);
     }
     pdf.finish()
 }
 
+/// A born-digital A4 page set in two columns, `left` and `right` (lines of up to
+/// ~38 characters), as two-column Bescheide and forms are: the columns' lines sit
+/// side by side, so a reader going straight across would interleave them.
+pub fn two_column_pdf(left: &[String], right: &[String]) -> Vec<u8> {
+    let mut content = text_at(60, 760, 11, left);
+    content.extend(text_at(320, 760, 11, right));
+    drawn_pdf(&[content])
+}
+
+/// A born-digital A4 PDF with one page per entry of `contents`, each a raw PDF
+/// content stream (Helvetica is `/F1`): for pages a test draws itself, such as
+/// punch holes, bleed-through or a handwritten line.
+pub fn drawn_pdf(contents: &[Vec<u8>]) -> Vec<u8> {
+    let mut pdf = PdfWriter::new();
+    let font = pdf.add(
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
+            .to_vec(),
+    );
+    for content in contents {
+        let resources = format!("/Font << /F1 {font} 0 R >>");
+        pdf.add_page(A4.0, A4.1, &resources, content.clone());
+    }
+    pdf.finish()
+}
+
+/// PDF content that writes `lines` from the top left, 13 pt Helvetica (`/F1`).
+pub fn text_content(lines: &[String]) -> Vec<u8> {
+    text_at(60, 780, 13, lines)
+}
+
+/// PDF content that writes `lines` in `size` pt Helvetica (`/F1`) from `(x, y)`.
+fn text_at(x: u32, y: u32, size: u32, lines: &[String]) -> Vec<u8> {
+    let leading = size * 18 / 13;
+    let mut content = format!("BT /F1 {size} Tf {leading} TL {x} {y} Td\n").into_bytes();
+    for line in lines {
+        content.extend_from_slice(b"(");
+        content.extend(pdf_string(line));
+        content.extend_from_slice(b") Tj T*\n");
+    }
+    content.extend_from_slice(b"ET\n");
+    content
+}
+
 /// An image-only PDF (what a scanner that "scans to PDF" writes): each page one
 /// JPEG filling an A4 page.
 pub fn scanned_pdf(jpegs: &[Vec<u8>]) -> Vec<u8> {
+    scanned_pdf_turned(jpegs, 0.0)
+}
+
+/// Like [`scanned_pdf`], each image turned by `degrees` counter-clockwise
+/// about the page's centre: a sheet that went through the feeder crooked.
+pub fn scanned_pdf_turned(jpegs: &[Vec<u8>], degrees: f64) -> Vec<u8> {
+    let (sin, cos) = degrees.to_radians().sin_cos();
+    let (cx, cy) = (A4.0 / 2.0, A4.1 / 2.0);
+    // Translate to the centre, turn, translate back.
+    let turn = format!(
+        "{cos:.5} {sin:.5} {:.5} {cos:.5} {:.3} {:.3} cm",
+        -sin,
+        cx - cos * cx + sin * cy,
+        cy - sin * cx - cos * cy
+    );
     let mut pdf = PdfWriter::new();
     for jpeg in jpegs {
         let (w, h) = jpeg_size(jpeg);
@@ -74,7 +127,7 @@ pub fn scanned_pdf(jpegs: &[Vec<u8>]) -> Vec<u8> {
         image.extend_from_slice(jpeg);
         image.extend_from_slice(b"\nendstream");
         let im = pdf.add(image);
-        let content = format!("q {} 0 0 {} 0 0 cm /Im1 Do Q", A4.0, A4.1).into_bytes();
+        let content = format!("q {turn} {} 0 0 {} 0 0 cm /Im1 Do Q", A4.0, A4.1).into_bytes();
         pdf.add_page(
             A4.0,
             A4.1,

@@ -17,6 +17,7 @@
 //! ([`writer`]); scans are turned into PDF pages by leptonica in a child of
 //! eakte ([`crate::extract::image_pdf`]). The daemon holds only the plan.
 
+pub mod cut;
 pub mod writer;
 
 use crate::extract::image_pdf::{self, Job};

@@ -56,6 +56,11 @@ impl Canvas {
         self.ops.extend_from_slice(b"ET\n");
     }
 
+    /// A filled black rectangle, `w` × `h` from (`x`, `y`) at its bottom left.
+    pub fn fill(&mut self, x: f32, y: f32, w: f32, h: f32) {
+        let _ = writeln!(self.ops, "{x:.2} {y:.2} {w:.2} {h:.2} re f");
+    }
+
     /// A thin horizontal line.
     pub fn rule(&mut self, x1: f32, x2: f32, y: f32) {
         let _ = writeln!(self.ops, "0.5 w {x1:.2} {y:.2} m {x2:.2} {y:.2} l S");

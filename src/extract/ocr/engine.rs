@@ -65,6 +65,76 @@ impl Image {
         unsafe { lept::pixGetWidth(self.0) }.max(0) as u32
     }
 
+    /// Height in pixels.
+    pub fn height(&self) -> u32 {
+        // SAFETY: reads a field of the valid PIX.
+        unsafe { lept::pixGetHeight(self.0) }.max(0) as u32
+    }
+
+    /// Horizontal resolution in dots per inch, if the image says (0 otherwise).
+    pub fn dpi(&self) -> u32 {
+        // SAFETY: reads a field of the valid PIX.
+        unsafe { lept::pixGetXRes(self.0) }.max(0) as u32
+    }
+
+    /// The page in 8-bit grey, row by row without padding (what barcode readers
+    /// take). `None` when leptonica cannot convert the image.
+    pub fn grey(&self) -> Option<Vec<u8>> {
+        // SAFETY: pixConvertTo8 reads the valid PIX and returns a new 8 bpp PIX
+        // (or null), destroyed below. Its raster is `height` rows of `wpl` 32-bit
+        // words; each row is read within those bounds. leptonica keeps the bytes
+        // of a word in big-endian order whatever the machine's order.
+        unsafe {
+            let mut grey = lept::pixConvertTo8(self.0, 0);
+            if grey.is_null() {
+                return None;
+            }
+            let (w, h) = (lept::pixGetWidth(grey).max(0) as usize, lept::pixGetHeight(grey).max(0) as usize);
+            let wpl = lept::pixGetWpl(grey).max(0) as usize;
+            let data = lept::pixGetData(grey);
+            let mut out = Vec::with_capacity(w * h);
+            if !data.is_null() && wpl * 4 >= w {
+                for y in 0..h {
+                    let row = std::slice::from_raw_parts(data.add(y * wpl), wpl);
+                    out.extend(row.iter().flat_map(|word| word.to_be_bytes()).take(w));
+                }
+            }
+            lept::pixDestroy(&mut grey);
+            (out.len() == w * h).then_some(out)
+        }
+    }
+
+    /// The bounding boxes `(x, y, width, height)` of the connected dark marks on
+    /// the page: pixels darker than `threshold` (0–255 grey), 8-connected. `None`
+    /// when leptonica cannot convert the image.
+    pub fn dark_marks(&self, threshold: u8) -> Option<Vec<(u32, u32, u32, u32)>> {
+        // SAFETY: pixConvertTo1 reads the valid PIX and returns a new 1 bpp PIX
+        // (or null), destroyed below; pixConnCompBB returns a new BOXA (or null)
+        // read by index within its count and destroyed below; the out-pointers
+        // are live locals.
+        unsafe {
+            let mut bits = lept::pixConvertTo1(self.0, threshold as i32);
+            if bits.is_null() {
+                return None;
+            }
+            let mut boxes = lept::pixConnCompBB(bits, 8);
+            lept::pixDestroy(&mut bits);
+            if boxes.is_null() {
+                return None;
+            }
+            let n = lept::boxaGetCount(boxes).max(0);
+            let mut marks = Vec::with_capacity(n as usize);
+            for i in 0..n {
+                let (mut x, mut y, mut w, mut h) = (0, 0, 0, 0);
+                if lept::boxaGetBoxGeometry(boxes, i, &mut x, &mut y, &mut w, &mut h) == 0 {
+                    marks.push((x.max(0) as u32, y.max(0) as u32, w.max(0) as u32, h.max(0) as u32));
+                }
+            }
+            lept::boxaDestroy(&mut boxes);
+            Some(marks)
+        }
+    }
+
     /// A copy scaled by `factor` (both directions).
     pub fn scaled(&self, factor: f32) -> Option<Image> {
         // SAFETY: pixScale reads the valid PIX and returns a new one or null.
@@ -160,6 +230,12 @@ impl Engine {
                 datapath.map(|p| p.display().to_string()).unwrap_or_else(|| "its default directory".into())
             )
         })?;
+        // Automatic layout analysis (PSM 3, the CLI's default), not the C API's
+        // default of one uniform block (PSM 6): that reads each line straight
+        // across all columns — the address window into the reference block of a
+        // letter, the two columns of a Bescheid into each other.
+        // SAFETY: valid handle, owned here.
+        unsafe { tess::TessBaseAPISetPageSegMode(ocr, tess::TessPageSegMode_PSM_AUTO) };
         let osd = init(datapath, "osd", tess::TessOcrEngineMode_OEM_TESSERACT_ONLY);
         if let Some(osd) = osd {
             // SAFETY: valid handle, owned here.
@@ -246,23 +322,9 @@ impl Engine {
                 tess::TessBaseAPIGetIterator(self.ocr)
             };
             if !results.is_null() {
-                let (mut orientation, mut direction, mut order, mut deskew) = (0, 0, 0, 0f32);
                 let page = tess::TessResultIteratorGetPageIterator(results);
-                tess::TessPageIteratorOrientation(
-                    page,
-                    &mut orientation,
-                    &mut direction,
-                    &mut order,
-                    &mut deskew,
-                );
+                turns = upright_by_baselines(page);
                 tess::TessResultIteratorDelete(results);
-                // Orientation says where the tops of the letters point.
-                turns = match orientation {
-                    tess::TessOrientation_ORIENTATION_PAGE_RIGHT => 3,
-                    tess::TessOrientation_ORIENTATION_PAGE_DOWN => 2,
-                    tess::TessOrientation_ORIENTATION_PAGE_LEFT => 1,
-                    _ => 0,
-                };
             }
             tess::TessBaseAPIClear(self.ocr);
             Ok(Recognised {
@@ -272,6 +334,56 @@ impl Engine {
             })
         }
     }
+}
+
+/// How many clockwise quarter turns put the page upright, by the direction its
+/// text lines run in the image (their baselines, weighted by length). With
+/// automatic layout analysis tesseract reads a page turned by a quarter as it
+/// is, and reports its blocks as upright relative to that reading; the
+/// baselines, given in the image's own coordinates, still say which way the
+/// lines run: to the right upright, downwards on a page turned clockwise.
+///
+/// # Safety
+/// `page` must be a valid page iterator of a finished recognition; it is
+/// rewound and walked by text line here.
+unsafe fn upright_by_baselines(page: *mut tess::TessPageIterator) -> u8 {
+    // Length of baseline running right, down, left, up (image coordinates,
+    // y grows downwards).
+    let mut along = [0i64; 4];
+    tess::TessPageIteratorBegin(page);
+    loop {
+        let (mut x1, mut y1, mut x2, mut y2) = (0, 0, 0, 0);
+        if tess::TessPageIteratorBaseline(
+            page,
+            tess::TessPageIteratorLevel_RIL_TEXTLINE,
+            &mut x1,
+            &mut y1,
+            &mut x2,
+            &mut y2,
+        ) != 0
+        {
+            let (dx, dy) = ((x2 - x1) as i64, (y2 - y1) as i64);
+            let way = if dx.abs() >= dy.abs() {
+                if dx >= 0 { 0 } else { 2 }
+            } else if dy > 0 {
+                1
+            } else {
+                3
+            };
+            along[way] += dx.abs().max(dy.abs());
+        }
+        if tess::TessPageIteratorNext(page, tess::TessPageIteratorLevel_RIL_TEXTLINE) == 0 {
+            break;
+        }
+    }
+    let (way, _) = along
+        .iter()
+        .enumerate()
+        .max_by_key(|(_, n)| **n)
+        .expect("four directions");
+    // Lines running down: the page lies turned a quarter clockwise, so three
+    // more quarter turns clockwise put it upright; running up: one.
+    [0, 3, 2, 1][way]
 }
 
 /// What [`Engine::recognise`] read.

@@ -8,12 +8,18 @@
 //! order they came. Workers are plain threads, never async tasks: a page takes
 //! seconds of CPU.
 
+pub mod blank;
 pub mod engine;
+mod patch;
+pub mod sheet;
+mod zbar;
 
 use super::error::{ExtractError, Rejection};
 use super::render::RenderRequest;
 use super::settings::OcrSettings;
+use crate::model::PageSource;
 use engine::{Engine, Image, RecogniseError};
+use sheet::{Sheet, SheetReader};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -47,6 +53,11 @@ pub struct OcrPage {
     pub confidence: f32,
     /// Clockwise degrees applied to put the page upright.
     pub rotation: u16,
+    /// `Ocr`, or what the page was found to be before OCR and therefore not
+    /// recognised: `Blank` ([`blank`]), `Separator` or `CoverSheet` ([`sheet`]).
+    pub source: PageSource,
+    /// The barcode that made it a separator or cover sheet.
+    pub code: Option<String>,
 }
 
 type Reply = Sender<(usize, Result<OcrPage, ExtractError>)>;
@@ -77,16 +88,21 @@ impl OcrPool {
             let ready = ready_tx.clone();
             let datapath = config.tessdata_dir.clone();
             let languages = config.languages.clone();
+            let separator = config.separator.clone();
             std::thread::Builder::new()
                 .name(format!("ocr-{n}"))
-                .spawn(move || match Engine::new(datapath.as_deref(), &languages) {
-                    Ok(engine) => {
-                        let _ = ready.send(Ok(engine.detects_orientation()));
-                        drop(ready);
-                        work(engine, &tasks);
-                    }
-                    Err(e) => {
-                        let _ = ready.send(Err(e));
+                .spawn(move || {
+                    let started = Engine::new(datapath.as_deref(), &languages)
+                        .and_then(|engine| Ok((engine, SheetReader::new(separator)?)));
+                    match started {
+                        Ok((engine, sheets)) => {
+                            let _ = ready.send(Ok(engine.detects_orientation()));
+                            drop(ready);
+                            work(engine, sheets, &tasks);
+                        }
+                        Err(e) => {
+                            let _ = ready.send(Err(e));
+                        }
                     }
                 })
                 .map_err(|e| ExtractError::environment("cannot start OCR thread", e))?;
@@ -169,7 +185,7 @@ impl Drop for OcrPool {
     }
 }
 
-fn work(mut engine: Engine, tasks: &Mutex<Receiver<Task>>) {
+fn work(mut engine: Engine, mut sheets: SheetReader, tasks: &Mutex<Receiver<Task>>) {
     loop {
         let task = {
             let Ok(rx) = tasks.lock() else { return };
@@ -181,7 +197,7 @@ fn work(mut engine: Engine, tasks: &Mutex<Receiver<Task>>) {
         if task.cancelled.load(Ordering::Relaxed) {
             continue;
         }
-        let result = recognise_page(&mut engine, task.job, task.timeout);
+        let result = recognise_page(&mut engine, &mut sheets, task.job, task.timeout);
         let _ = task.reply.send((task.slot, result));
     }
 }
@@ -193,12 +209,32 @@ const TRUST_CONFIDENCE: f32 = 60.0;
 
 fn recognise_page(
     engine: &mut Engine,
+    sheets: &mut SheetReader,
     job: OcrJob,
     timeout: Duration,
 ) -> Result<OcrPage, ExtractError> {
     let page = job.page;
     let image = load(job.image, page)?;
     let started = Instant::now();
+    let left_out = |source, code| OcrPage {
+        page,
+        text: String::new(),
+        confidence: 0.0,
+        rotation: 0,
+        source,
+        code,
+    };
+    if is_blank(&image) {
+        tracing::debug!(page, "blank page left out");
+        return Ok(left_out(PageSource::Blank, None));
+    }
+    if let Some(found) = sheets.read(&image) {
+        tracing::debug!(page, code = found.code(), "separator or cover sheet");
+        return Ok(match found {
+            Sheet::Separator(code) => left_out(PageSource::Separator, Some(code)),
+            Sheet::CoverSheet(code) => left_out(PageSource::CoverSheet, Some(code)),
+        });
+    }
     let remaining = || {
         timeout
             .saturating_sub(started.elapsed())
@@ -246,6 +282,20 @@ fn recognise_page(
         text: best.text.trim_end().to_string(),
         confidence: best.confidence,
         rotation: rotation as u16 * 90,
+        source: PageSource::Ocr,
+        code: None,
+    })
+}
+
+fn is_blank(image: &Image) -> bool {
+    let Some(boxes) = image.dark_marks(blank::INK_THRESHOLD) else {
+        return false;
+    };
+    blank::is_blank(&blank::Marks {
+        width: image.width(),
+        height: image.height(),
+        dpi: image.dpi(),
+        boxes: &boxes,
     })
 }
 
