@@ -7,7 +7,7 @@ mod common;
 
 use common::barcodes;
 use common::scanmaker::{self, Raster};
-use common::{fixture, stderr, stdout, Sandbox, HUSUM_CASEWORKERS, HUSUM_PEOPLE};
+use common::{fixture, stderr, stdout, Api, Sandbox, HUSUM_CASEWORKERS, HUSUM_PEOPLE};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -386,4 +386,158 @@ fn real_separator_sheets_cut_where_they_stand() {
     let found = sources(&asn);
     let blank: Vec<usize> = (0..found.len()).filter(|&i| found[i] == "blank").collect();
     assert_eq!(blank, [1, 4, 5, 7, 9], "its empty pages, 0-based: {found:?}");
+}
+
+fn pdf_text(pdf: &[u8]) -> String {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout"])
+        .arg(file.path())
+        .arg("-")
+        .output()
+        .unwrap();
+    stdout(&out)
+}
+
+/// `pdf`'s first page printed and scanned again: rasterised, fed in 1.5°
+/// crooked, binarised at 200 dpi with scanner noise; `behind` (page contents)
+/// are the letter's pages after it.
+fn printed_and_scanned(pdf: &[u8], behind: &[Vec<u8>]) -> Vec<u8> {
+    let mut pages = vec![scanmaker::rasterise(pdf, 300, Raster::Jpeg).remove(0)];
+    if !behind.is_empty() {
+        pages.extend(scanmaker::rasterise(&scanmaker::drawn_pdf(behind), 300, Raster::Jpeg));
+    }
+    let crooked = scanmaker::scanned_pdf_turned(&pages, 1.5);
+    scanmaker::noisy_tiff(&crooked, 200, 0.001)
+}
+
+fn caseworker(sb: &Sandbox, name: &str, kennung: &str) -> String {
+    sb.add_user(&[name, "--role", "caseworker", "--caseworker", kennung])
+}
+
+#[test]
+fn a_deckblatt_printed_by_eakte_routes_the_answer_behind_it_with_certainty() {
+    let sb = registry();
+    let hanna = caseworker(&sb, "hanna", "sb-h1");
+    let lena = caseworker(&sb, "lena", "sb-h2");
+    let work = tempfile::tempdir().unwrap();
+
+    // Maria Albers (BG …102) is Hanna's: she prints the sheet, Lena cannot.
+    let daemon = sb.serve();
+    let api = Api::new(&daemon.api());
+    let (status, kind, sheet) = api.get_file(&hanna, "/api/v1/akten/07450BG0000102/deckblatt");
+    assert_eq!((status, kind.as_str()), (200, "application/pdf"));
+    assert_eq!(pdf_pages(&sheet), 1);
+    let words = pdf_text(&sheet);
+    for expected in [
+        "Bitte legen Sie dieses Blatt Ihrer Antwort oben auf",
+        "Maria Albers",
+        "Süderstraße 3",
+        "25813 Husum",
+        "07450BG0000102",
+        "Jobcenter",
+    ] {
+        assert!(words.contains(expected), "{expected:?} in {words}");
+    }
+    let foreign = api.get_file(&lena, "/api/v1/akten/07450BG0000102/deckblatt");
+    let missing = api.get_file(&lena, "/api/v1/akten/07450BG0009999/deckblatt");
+    assert_eq!(foreign.0, 404);
+    assert_eq!(foreign, missing, "a foreign BG answers like a missing one");
+    assert!(daemon.stop());
+
+    // Her answer: the sheet on top, a letter behind it that names somebody
+    // else's BG. The sheet decides, and is not read as text.
+    let answer = letter_to_jobcenter(
+        &["Jens Petersen", "BG-Nr. 07450BG0000101", "", "anbei die Kontoauszüge"],
+        "Kontoauszugsmappe",
+    );
+    let scan = write(work.path(), "antwort.tif", &printed_and_scanned(&sheet, &[answer.clone()]));
+    let line = sb.ingest(&[scan.as_path()], &["--site", "husum"]).remove(0);
+    assert_eq!(line["status"], "stored", "{line}");
+    let doc_id = line["document_id"].as_u64().unwrap();
+    let doc = sb.show(doc_id);
+    assert_eq!(sources(&doc), ["cover_sheet", "ocr"]);
+    assert_eq!(doc["pages"][0]["text"], "", "the sheet is not OCRed");
+    let code = doc["pages"][0]["code"].as_str().unwrap().to_string();
+    assert!(code.starts_with("EAKTE-DB1;BG=07450BG0000102;"), "{code}");
+    let e = explain(&sb, doc_id);
+    let recipient = &e["classification"]["recipient"];
+    assert_eq!(recipient["bg"], "07450BG0000102", "{e:#}");
+    assert_eq!(recipient["method"], "cover_sheet");
+    assert_eq!(recipient["confidence"], 1.0);
+    assert!(recipient["matched"].as_str().unwrap().contains("Prüfwert gültig"));
+    assert_eq!(e["item"]["postbox"], "sb-h1");
+    let first_item = e["item"]["id"].as_u64().unwrap();
+
+    // A sheet for that item, inside a stack after somebody else's letter: it
+    // cuts the stack, and the answer continues the item.
+    let daemon = sb.serve();
+    let api = Api::new(&daemon.api());
+    let path = format!("/api/v1/akten/07450BG0000102/deckblatt?vorgang={first_item}");
+    let (status, _, for_item) = api.get_file(&hanna, &path);
+    assert_eq!(status, 200);
+    assert!(pdf_text(&for_item).contains(&first_item.to_string()));
+    let wrong_akte = format!("/api/v1/akten/07450BG0000101/deckblatt?vorgang={first_item}");
+    assert_eq!(api.get_file(&lena, &wrong_akte).0, 404, "an item of another Akte");
+    assert!(daemon.stop());
+    let petersen = letter_to_jobcenter(&["Jens Petersen", "BG-Nr. 07450BG0000101", "", "Widerspruch"], "Krabbenbrot");
+    let mut stack = scanmaker::rasterise(&scanmaker::drawn_pdf(&[petersen, Vec::new()]), 200, Raster::Jpeg);
+    stack.push(scanmaker::rasterise(&for_item, 200, Raster::Jpeg).remove(0));
+    stack.extend(scanmaker::rasterise(&scanmaker::drawn_pdf(&[Vec::new(), answer.clone()]), 200, Raster::Jpeg));
+    let scan = write(work.path(), "stapel.pdf", &scanmaker::scanned_pdf(&stack));
+    let line = sb.ingest(&[scan.as_path()], &["--site", "husum"]).remove(0);
+    assert_eq!(line["status"], "split", "{line}");
+    let parts = ids(&line["parts"]);
+    assert_eq!(parts.len(), 2);
+    assert_eq!(ids(&sb.show(parts[1])["batch"]["pages"]), [3, 4, 5], "the sheet starts its letter");
+    assert_eq!(explain(&sb, parts[0])["item"]["postbox"], "sb-h2");
+    let e = explain(&sb, parts[1]);
+    assert_eq!(e["item"]["postbox"], "sb-h1", "{e:#}");
+    assert_eq!(e["item"]["answers"], first_item, "{e:#}");
+
+    // A forged sheet: the check value of Albers' sheet under Petersen's BG.
+    let forged = code.replace("BG=07450BG0000102", "BG=07450BG0000101");
+    let fake = scanmaker::drawn_pdf(&[[
+        barcodes::qr(&forged, 140.0, 200.0, 48.0),
+        barcodes::sheet_text("Deckblatt"),
+    ]
+    .concat()
+    .into_bytes()]);
+    let scan = write(work.path(), "gefaelscht.tif", &printed_and_scanned(&fake, &[answer.clone()]));
+    let line = sb.ingest(&[scan.as_path()], &["--site", "husum"]).remove(0);
+    assert_eq!(line["status"], "stored", "{line}");
+    let e = explain(&sb, line["document_id"].as_u64().unwrap());
+    assert_eq!(e["item"]["postbox"], "klaerung:husum", "{e:#}");
+    assert_eq!(e["item"]["route"]["clearing"]["reason"], "untrusted_cover_sheet", "{e:#}");
+    assert_eq!(e["item"]["route"]["clearing"]["printed"], "07450BG0000101");
+    assert!(e["classification"]["recipient"].get("bg").is_none(), "{e:#}");
+
+    // A true sheet of a BG the registry no longer knows (Maria Albers moved
+    // into another BG): clearing, saying so.
+    sb.import(
+        "recipients",
+        "bg_nummer,kundennummer,nachname,vorname,geburtsdatum,strasse,plz,ort,standort\n\
+         07450BG0000103,102B000001,Albers,Maria,1975-05-20,Süderstraße 3,25813,Husum,husum\n",
+    );
+    let later = letter_to_jobcenter(&["Maria Albers", "", "meine neue Anschrift"], "Umzugskarton");
+    let scan = write(work.path(), "umgezogen.tif", &printed_and_scanned(&sheet, &[later]));
+    let line = sb.ingest(&[scan.as_path()], &["--site", "husum"]).remove(0);
+    assert_eq!(line["status"], "stored", "{line}");
+    let e = explain(&sb, line["document_id"].as_u64().unwrap());
+    assert_eq!(e["item"]["postbox"], "klaerung:husum", "{e:#}");
+    assert_eq!(e["item"]["route"]["clearing"]["reason"], "unknown_bg", "{e:#}");
+    sb.assert_check_passes();
+}
+
+#[test]
+fn the_command_line_prints_a_deckblatt_too() {
+    let sb = registry();
+    let out_file = sb.path().join("blatt.pdf");
+    let out = sb.eakte(&["deckblatt", "07450BG0000101", "--out", out_file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let pdf = std::fs::read(&out_file).unwrap();
+    assert!(pdf_text(&pdf).contains("Jens Petersen"));
+    let out = sb.eakte(&["deckblatt", "07450BG0009999", "--out", out_file.to_str().unwrap()]);
+    assert!(!out.status.success(), "an unknown BG has no sheet");
 }

@@ -8,6 +8,7 @@
 
 mod common;
 
+use common::barcodes;
 use common::scanmaker::{self, Pose, Raster};
 use common::{wait_for, Sandbox};
 use eakte::failpoint::Way;
@@ -67,6 +68,7 @@ fn a_crash_at_every_step_of_the_pipeline_loses_and_duplicates_nothing() {
             Way::Duplicate => crash_a_duplicate(point),
             Way::Upload => crash_an_upload(point),
             Way::Import => crash_an_import(point),
+            Way::Batch => crash_a_batch(point),
         }
     }
 }
@@ -107,6 +109,55 @@ fn crash_a_scan(point: &str) {
         "{point}: the scan was duplicated"
     );
     finish_and_verify(&sb, &[marker]);
+}
+
+/// A stack of three letters with separator sheets between them, killed while
+/// it is being cut and filed: afterwards the stack and all three letters are
+/// there once each, with one item per letter, or the stack is still in the
+/// inbox and nothing of it is stored.
+fn crash_a_batch(point: &str) {
+    let sb = Sandbox::new();
+    let markers: Vec<String> = ["Ankerkette", "Bojenfeld", "Dünenpfad"]
+        .iter()
+        .map(|m| m.to_string())
+        .collect();
+    let mut pages = Vec::new();
+    for (i, marker) in markers.iter().enumerate() {
+        if i > 0 {
+            pages.push(barcodes::qr("PATCHT", 80.0, 120.0, 30.0).into_bytes());
+        }
+        pages.push(scanmaker::text_content(&scanmaker::letter(marker, "Nachweise")));
+    }
+    let stack = scanmaker::scanned_pdf(&scanmaker::rasterise(
+        &scanmaker::drawn_pdf(&pages),
+        200,
+        Raster::Jpeg,
+    ));
+    scanmaker::put(&sb.inbox().join("husum/stapel.pdf"), &stack);
+    serve_until_crash(&sb, point, |_| {});
+    let in_inbox = sb.waiting().len() + sb.processing().len();
+    let report = sb.assert_check_passes();
+    let stored = report["documents"].as_u64().unwrap();
+    assert!(
+        (in_inbox == 1 && stored == 0) || stored == 4,
+        "{point}: all of the stack or none of it: {in_inbox} in the inbox, {report:#}"
+    );
+    let daemon = sb.serve();
+    wait_for("the stack to be filed", || {
+        sb.waiting().is_empty() && sb.processing().is_empty()
+    });
+    for marker in &markers {
+        wait_for(&format!("{marker} to be searchable"), || {
+            sb.search(marker).len() == 1
+        });
+    }
+    assert!(daemon.stop());
+    let report = sb.assert_check_passes();
+    assert_eq!(
+        (&report["documents"], &report["arrivals"], &report["items"]),
+        (&json!(4), &json!(4), &json!(3)),
+        "{point}: the stack and each letter exactly once, an item per letter: {report:#}"
+    );
 }
 
 /// The second arrival of bytes already stored: recorded once as an arrival of

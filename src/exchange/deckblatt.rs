@@ -41,7 +41,7 @@ pub fn pdf(sheet: &Deckblatt) -> std::io::Result<Vec<u8>> {
         c.text(Font::Regular, 11.0, 25.0 * MM, y, line);
         y -= 5.0 * MM;
     }
-    qr(&mut c, &sheet.code, 140.0 * MM, top - 70.0 * MM, 48.0 * MM)?;
+    qr(&mut c, &sheet.code, 140.0 * MM, top - 45.0 * MM, 48.0 * MM)?;
 
     let mut y = top - 110.0 * MM;
     c.text(Font::Bold, 20.0, 25.0 * MM, y, "Deckblatt für Ihre Antwort");

@@ -376,6 +376,24 @@ impl Api {
         answer(response.unwrap())
     }
 
+    /// GET a file: status, content type and bytes.
+    pub fn get_file(&self, token: &str, path: &str) -> (u16, String, Vec<u8>) {
+        let mut response = self
+            .agent
+            .get(format!("{}{path}", self.base))
+            .header("Authorization", format!("Bearer {token}"))
+            .call()
+            .unwrap();
+        let kind = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let bytes = response.body_mut().read_to_vec().unwrap();
+        (response.status().as_u16(), kind, bytes)
+    }
+
     /// POST `body` as JSON, or nothing.
     pub fn post(&self, token: &str, path: &str, body: Option<Value>) -> (u16, Value) {
         let request = self
