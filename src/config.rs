@@ -224,6 +224,7 @@ impl Default for RawInbox {
 #[derive(Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 struct RawLimits {
+    pdf_passwords_file: Option<PathBuf>,
     max_bytes: u64,
     max_pixels_per_page: u64,
     max_pages: u32,
@@ -241,6 +242,7 @@ struct RawLimits {
 impl Default for RawLimits {
     fn default() -> Self {
         RawLimits {
+            pdf_passwords_file: None,
             max_bytes: 200 * 1024 * 1024,
             max_pixels_per_page: 40_000_000,
             max_pages: 500,
@@ -387,6 +389,37 @@ pub struct Limits {
     pub max_attachments_per_mail: usize,
 }
 
+/// `[limits] pdf_passwords_file`: one password per line, in the order they are
+/// tried; empty lines and lines starting with `#` are skipped. Passwords open
+/// people's bank statements: a file others may read is refused.
+fn read_passwords(path: &Path) -> Result<extract::Passwords, ConfigError> {
+    use std::os::unix::fs::PermissionsExt;
+    let key = "limits.pdf_passwords_file";
+    let meta = std::fs::metadata(path)
+        .map_err(|e| invalid(key, format!("cannot read {}: {e}", path.display())))?;
+    if meta.permissions().mode() & 0o007 != 0 {
+        return Err(invalid(
+            key,
+            format!(
+                "{} may be read by every user of this machine; allow only eakte's user and group (chmod 640)",
+                path.display()
+            ),
+        ));
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| invalid(key, format!("cannot read {}: {e}", path.display())))?;
+    let passwords: Vec<String> = text
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(str::to_string)
+        .collect();
+    if passwords.is_empty() {
+        return Err(invalid(key, format!("{} holds no password", path.display())));
+    }
+    Ok(extract::Passwords(passwords))
+}
+
 impl Config {
     /// Load `path`; without one `./eakte.toml` if it exists, else
     /// `/etc/eakte/eakte.toml` if it exists, else the built-in defaults.
@@ -465,6 +498,10 @@ impl Config {
             ));
         }
         positive("inbox.rescan_secs", raw.inbox.rescan_secs)?;
+        let pdf_passwords = match &raw.limits.pdf_passwords_file {
+            Some(file) => read_passwords(&absolute(base, file))?,
+            None => extract::Passwords::default(),
+        };
         let separator = raw.batch.separator.trim().to_string();
         if separator.is_empty()
             || separator.len() > 64
@@ -545,6 +582,7 @@ impl Config {
                     max_pixels_per_page: raw.limits.max_pixels_per_page,
                     max_pages: raw.limits.max_pages,
                     tool_timeout: Duration::from_secs(raw.limits.tool_timeout_secs),
+                    pdf_passwords,
                 },
                 ocr: extract::OcrSettings {
                     languages,

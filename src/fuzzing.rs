@@ -68,6 +68,7 @@ fn record_letter(store: &Store, n: usize, text: &str) {
         item: None,
         batch: None,
         parts_in_batch: Vec::new(),
+        opened_with: None,
         attachments_in_batch: Vec::new(),
     };
     let recording = Recording {

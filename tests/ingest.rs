@@ -569,3 +569,44 @@ fn a_two_column_page_is_read_column_by_column() {
         "one uniform block interleaves the columns ({block_order:.2}): {block}"
     );
 }
+
+/// `[limits] pdf_passwords_file`: an encrypted PDF that one of the agreed
+/// passwords opens is read and stored as received, with the entry that opened
+/// it; one that none opens is set aside as encrypted, as without the file.
+#[test]
+fn an_encrypted_pdf_opens_with_an_agreed_password() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = Sandbox::with_config("[limits]\npdf_passwords_file = \"kennwoerter.txt\"\n");
+    let passwords = sb.path().join("kennwoerter.txt");
+    std::fs::write(&passwords, "# Kontoauszüge der Sparkasse\nfalsch\n\ntest\n").unwrap();
+    std::fs::set_permissions(&passwords, std::fs::Permissions::from_mode(0o640)).unwrap();
+
+    let opened = fixture("hostile/password-is-test.pdf");
+    let other = fixture("hostile/encrypted.pdf");
+    let lines = sb.ingest(&[opened.as_path(), other.as_path()], &[]);
+    assert_eq!(lines[0]["status"], "stored", "{}", lines[0]);
+    let doc = sb.show(doc_id(&lines[0]));
+    assert_eq!(doc["opened_with"], 2, "the second password is the one");
+    let received = std::fs::read(&opened).unwrap();
+    assert_eq!(
+        doc["sha256"],
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&received)),
+        "stored as received, encrypted"
+    );
+    assert!(doc["pages"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("Password Protected PDF test"));
+    assert_eq!(lines[1]["status"], "rejected");
+    assert_eq!(lines[1]["code"], "encrypted", "{}", lines[1]);
+
+    // A file every user may read is refused, naming the key.
+    std::fs::set_permissions(&passwords, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = sb.eakte(&["check"]);
+    assert!(!out.status.success());
+    assert!(
+        common::stderr(&out).contains("limits.pdf_passwords_file"),
+        "{}",
+        common::stderr(&out)
+    );
+}

@@ -1139,6 +1139,7 @@ fn build_corpus(site: Site, docs: usize, bgs: usize, caseworkers: usize) -> Corp
             item,
             batch: None,
             parts_in_batch: Vec::new(),
+            opened_with: None,
             attachments_in_batch: Vec::new(),
         };
         let recording = Recording {

@@ -25,7 +25,7 @@ pub mod sniff;
 pub mod tool;
 
 pub use error::{EnvironmentError, ExtractError, Rejection};
-pub use settings::{Limits, OcrSettings, Settings};
+pub use settings::{Limits, OcrSettings, Passwords, Settings};
 pub use sniff::{sniff, Sniffed};
 
 use crate::model::{FileKind, Page, PageSource};
@@ -38,6 +38,9 @@ use std::sync::Arc;
 pub struct Extracted {
     pub kind: FileKind,
     pub pages: Vec<Page>,
+    /// For an encrypted PDF: which entry (1-based) of the passwords file opened it.
+    #[serde(default)]
+    pub opened_with: Option<u32>,
 }
 
 /// Turns bytes into pages. Cheap to share: the OCR pool lives behind an `Arc`.
@@ -84,14 +87,18 @@ impl Extractor {
             Sniffed::Other(what) => return Err(Rejection::Unsupported { what: what.into() }.into()),
             Sniffed::Unknown => return Err(Rejection::Unknown.into()),
         };
-        let pages = match kind {
+        let (pages, opened_with) = match kind {
             FileKind::Pdf => pdf::extract(self, bytes)?,
-            FileKind::Png | FileKind::Jpeg | FileKind::Tiff => self.extract_image(kind, bytes)?,
+            FileKind::Png | FileKind::Jpeg | FileKind::Tiff => (self.extract_image(kind, bytes)?, None),
             FileKind::Eml | FileKind::Text | FileKind::Other => {
                 unreachable!("sniff accepts only scans")
             }
         };
-        Ok(Extracted { kind, pages })
+        Ok(Extracted {
+            kind,
+            pages,
+            opened_with,
+        })
     }
 
     fn extract_image(&self, kind: FileKind, bytes: &[u8]) -> Result<Vec<Page>, ExtractError> {

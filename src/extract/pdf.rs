@@ -34,13 +34,25 @@ pub(super) const MAX_TEXT_BYTES: usize = 32 * 1024 * 1024;
 /// Pages smaller than this (in points, 1/72 inch) on either side are broken files.
 const MIN_PAGE_SIDE_PT: f64 = 10.0;
 
-pub(super) fn extract(ex: &Extractor, bytes: &[u8]) -> Result<Vec<Page>, ExtractError> {
+/// The pages of a PDF, and which entry of the passwords file opened it if it
+/// was encrypted.
+pub(super) fn extract(
+    ex: &Extractor,
+    bytes: &[u8],
+) -> Result<(Vec<Page>, Option<u32>), ExtractError> {
     let limits = ex.limits();
     let work = Arc::new(WorkDir::with(bytes)?);
 
-    let info = ex
-        .pdf_readers
-        .read(work.input(), limits.max_pages, limits.tool_timeout)?;
+    let read = || ex.pdf_readers.read(work.input(), limits.max_pages, limits.tool_timeout);
+    let (info, opened_with) = match read() {
+        Err(ExtractError::Rejected(Rejection::Encrypted)) if !limits.pdf_passwords.0.is_empty() => {
+            let entry = work
+                .unlock(&limits.pdf_passwords, limits.tool_timeout)?
+                .ok_or(Rejection::Encrypted)?;
+            (read()?, Some(entry))
+        }
+        other => (other?, None),
+    };
     if info.pages == 0 {
         return Err(Rejection::NoPages.into());
     }
@@ -129,7 +141,7 @@ pub(super) fn extract(ex: &Extractor, bytes: &[u8]) -> Result<Vec<Page>, Extract
             page.code = ocr.code;
         }
     }
-    Ok(pages)
+    Ok((pages, opened_with))
 }
 
 /// The rendering resolution for a page: the configured one, lowered if needed to

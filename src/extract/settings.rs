@@ -23,6 +23,20 @@ pub struct Limits {
     pub max_pages: u32,
     /// Wall-clock limit for reading one PDF and for rendering one page of it.
     pub tool_timeout: Duration,
+    /// Passwords to try on an encrypted PDF (`[limits] pdf_passwords_file`).
+    pub pdf_passwords: Passwords,
+}
+
+/// The passwords of `[limits] pdf_passwords_file`, in the file's order (the
+/// document records which entry opened it, never the password). Printed as
+/// their number only, so that no log or debug output shows one.
+#[derive(Clone, Default)]
+pub struct Passwords(pub Vec<String>);
+
+impl std::fmt::Debug for Passwords {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Passwords({} entries)", self.0.len())
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -143,6 +143,10 @@ pub struct Document {
     /// For a batch: the documents cut from it, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub parts: Vec<DocumentId>,
+    /// For a PDF that came encrypted: which entry (1-based) of `[limits]
+    /// pdf_passwords_file` opened it. The original is stored as received.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opened_with: Option<u32>,
 }
 
 impl Document {

@@ -369,6 +369,7 @@ impl Pipeline {
                     attachments_in_batch: Vec::new(),
                     batch: None,
                     parts_in_batch: Vec::new(),
+                    opened_with: extracted.opened_with,
                 }),
             }])
         };
@@ -465,7 +466,10 @@ impl Pipeline {
             .iter()
             .map(|l| l.iter().map(|&i| i as u32 + 1).collect())
             .collect();
-        let cut = self.cut(bytes, kind, pages, &numbers)?;
+        let password = extracted
+            .opened_with
+            .and_then(|n| self.extractor.limits().pdf_passwords.0.get(n as usize - 1));
+        let cut = self.cut(bytes, kind, pages, &numbers, password.map(String::as_str))?;
         let mut parts = Vec::with_capacity(letters.len());
         for (letter, file) in letters.iter().zip(cut) {
             let pages = batch::pages_of(&extracted.pages, letter);
@@ -514,6 +518,8 @@ impl Pipeline {
                             pages: numbers.clone(),
                         }),
                         parts_in_batch: Vec::new(),
+                        // Cut from the decrypted stack: a letter opens by itself.
+                        opened_with: None,
                     }),
                 });
             }
@@ -531,6 +537,7 @@ impl Pipeline {
                     attachments_in_batch: Vec::new(),
                     batch: None,
                     parts_in_batch: (0..parts.len()).collect(),
+                    opened_with: extracted.opened_with,
                 }),
             });
             Ok(recordings)
@@ -565,6 +572,7 @@ impl Pipeline {
         kind: FileKind,
         pages: usize,
         numbers: &[Vec<u32>],
+        password: Option<&str>,
     ) -> Result<Vec<Vec<u8>>, PipelineError> {
         let failed = |doing: &str, e: &dyn std::fmt::Display| {
             PipelineError::Environment(crate::extract::EnvironmentError {
@@ -576,7 +584,7 @@ impl Pipeline {
         let original = scratch.path().join("stapel");
         std::fs::write(&original, bytes).map_err(|e| failed("cannot write the stack to cut it", &e))?;
         let timeout = self.extractor.limits().tool_timeout;
-        let files = crate::exchange::pdf::cut::cut(&original, kind, pages, numbers, scratch.path(), timeout)
+        let files = crate::exchange::pdf::cut::cut(&original, kind, pages, numbers, password, scratch.path(), timeout)
             .map_err(|e| failed("cannot cut the stack into letters", &e))?;
         let mut out = Vec::with_capacity(files.len());
         for (i, file) in files.iter().enumerate() {

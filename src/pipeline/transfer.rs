@@ -160,6 +160,7 @@ pub fn take(
                     item: None,
                     batch: None,
                     parts_in_batch: Vec::new(),
+                    opened_with: None,
                     attachments_in_batch: parts
                         .iter()
                         .enumerate()
@@ -207,6 +208,7 @@ pub fn take(
                 item: Some(item),
                 batch: None,
                 parts_in_batch: Vec::new(),
+                opened_with: None,
                 attachments_in_batch: top_level,
             }),
         });

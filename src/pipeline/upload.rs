@@ -224,6 +224,7 @@ pub fn file(
                 // The e-mail (last) lists the parts before it.
                 batch: None,
                 parts_in_batch: Vec::new(),
+                opened_with: None,
                 attachments_in_batch: if i == last {
                     (0..last).collect()
                 } else {

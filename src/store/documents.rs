@@ -47,6 +47,8 @@ pub struct NewDocument {
     /// For a batch: the documents cut from it, by their position in the batch
     /// of recordings (before this one).
     pub parts_in_batch: Vec<usize>,
+    /// For an encrypted PDF: the entry of the passwords file that opened it.
+    pub opened_with: Option<u32>,
 }
 
 /// One arrival to record.
@@ -386,6 +388,7 @@ fn record_one(
                 attachments,
                 arrivals: vec![arrival.id],
                 batch: new.batch.clone(),
+                opened_with: new.opened_with,
                 parts: new
                     .parts_in_batch
                     .iter()
@@ -456,6 +459,7 @@ mod tests {
                 attachments_in_batch: Vec::new(),
                 batch: None,
                 parts_in_batch: Vec::new(),
+                opened_with: None,
             }),
         }
     }

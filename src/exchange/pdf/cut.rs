@@ -15,18 +15,24 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Write one PDF per entry of `parts` (the batch's page numbers, 1-based, in
-/// order) from the stack at `original`; returns their paths in `scratch`.
+/// order) from the stack at `original`; returns their paths in `scratch`. An
+/// encrypted PDF stack is opened with `password` first: its letters are not
+/// encrypted (they are eakte's own copies; the stack keeps the original).
 pub fn cut(
     original: &Path,
     kind: FileKind,
     total_pages: usize,
     parts: &[Vec<u32>],
+    password: Option<&str>,
     scratch: &Path,
     timeout: Duration,
 ) -> Result<Vec<PathBuf>, PdfError> {
     let pages: Box<dyn Fn(u32) -> PathBuf> = match kind {
         FileKind::Pdf => {
-            let original = original.to_path_buf();
+            let original = match password {
+                Some(password) => decrypted(original, password, scratch, timeout)?,
+                None => original.to_path_buf(),
+            };
             Box::new(move |_| original.clone())
         }
         FileKind::Tiff => {
@@ -64,4 +70,30 @@ pub fn cut(
         out.push(path);
     }
     Ok(out)
+}
+
+/// A decrypted copy of the PDF at `original`, the password handed to qpdf in a
+/// file of its own (0600), not on its command line.
+fn decrypted(
+    original: &Path,
+    password: &str,
+    scratch: &Path,
+    timeout: Duration,
+) -> Result<PathBuf, PdfError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let secret = scratch.join("password");
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&secret)?;
+    std::io::Write::write_all(&mut file, password.as_bytes())?;
+    drop(file);
+    let out = scratch.join("decrypted.pdf");
+    let mut flag = OsString::from("--password-file=");
+    flag.push(&secret);
+    let args = [flag, "--decrypt".into(), original.into(), out.clone().into()];
+    let result = qpdf(&args, scratch, timeout);
+    let _ = std::fs::remove_file(&secret);
+    result.map(|()| out)
 }
