@@ -1092,3 +1092,94 @@ fn an_akte_is_exported_from_its_page_and_an_admin_sees_a_package_before_taking_i
     browser.go(&format!("{}/aktenuebernahme", o.base));
     browser.wait_for_text("nicht in Ihrer Zuständigkeit", 30);
 }
+
+/// A letter cut from a stack shows where in the stack it was and which pages
+/// were left out as empty; "Deckblatt drucken" on the letter and on its Akte
+/// opens the sheet in Chromium's viewer, for the caseworker's own BGs only.
+#[test]
+fn a_letter_from_a_stack_shows_its_pages_and_its_deckblatt_prints() {
+    let sb = Sandbox::new();
+    sb.import("recipients", PEOPLE);
+    sb.import("caseworkers", CASEWORKERS);
+    let page = |lines: &[&str]| {
+        let lines: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        scanmaker::text_content(&lines)
+    };
+    let stack = scanmaker::drawn_pdf(&[
+        page(&["An das Jobcenter", "", "Kundennummer 102B000001", "Widerspruch gegen den Bescheid. Halligfähre."]),
+        Vec::new(),
+        common::barcodes::qr("PATCHT", 80.0, 120.0, 30.0).into_bytes(),
+        Vec::new(),
+        page(&["An das Jobcenter", "", "BG-Nr. 07450BG0000101", "Mein Kontoauszug. Deichgraf."]),
+    ]);
+    let scan = sb.path().join("stapel.pdf");
+    std::fs::write(
+        &scan,
+        scanmaker::scanned_pdf(&scanmaker::rasterise(&stack, 200, scanmaker::Raster::Jpeg)),
+    )
+    .unwrap();
+    let line = sb.ingest(&[&scan], &["--site", "husum"]).remove(0);
+    assert_eq!(line["status"], "split", "{line}");
+    let albers = line["parts"][0].as_u64().unwrap();
+    let petersen = line["parts"][1].as_u64().unwrap();
+    let hanna = sb.add_user(&["Hanna", "--role", "caseworker", "--caseworker", "sb-h1"]);
+    let daemon = sb.serve();
+    let base = daemon.api();
+    let (shots, _keep) = screenshot_dir();
+
+    let browser = webdriver::Browser::start(1280, 1024);
+    browser.go(&format!("{base}/anmelden"));
+    browser.type_into("#token", &hanna);
+    browser.click("form button[type=submit]");
+    browser.wait_for_text("Postkorb", 30);
+    browser.go(&format!("{base}/dokumente/{albers}"));
+    browser.wait_for_text("Aus Stapelscan", 30);
+    let shown = browser.text();
+    for needle in [
+        "Teil 1 von 2 eines Stapelscans",
+        "Seiten 1–2 des Stapels",
+        "Seite 2 ausgelassen (leer, nicht gelesen; im Original erhalten)",
+        "Leerseite – nicht gelesen",
+        "Deckblatt drucken",
+    ] {
+        assert!(shown.contains(needle), "{needle}:\n{shown}");
+    }
+    assert_accessible(&browser, "Dokument aus einem Stapel");
+    browser.script("document.querySelector('.angaben').scrollIntoView(); return null;");
+    browser.screenshot(&shots.join("stapel-dokument.png"));
+    let fetch = "var done = arguments[arguments.length - 1];\
+        fetch(document.querySelector(arguments[0]).href, {credentials: 'same-origin'})\
+          .then(function (r) { return r.arrayBuffer().then(function (b) {\
+            done([r.status, r.headers.get('content-type'), b.byteLength, r.headers.get('content-disposition')]); }); })\
+          .catch(function (e) { done([0, String(e)]); });";
+    let answer = browser.script_async(&fetch.replace("arguments[0]", "'a.deckblatt'"));
+    assert_eq!(answer[0], 200, "{answer}");
+    assert_eq!(answer[1], "application/pdf");
+    assert!(answer[3].as_str().unwrap().starts_with("inline"), "{answer}");
+    assert!(answer[3].as_str().unwrap().contains("Vorgang"), "the letter's sheet names its item: {answer}");
+
+    browser.go(&format!("{base}/akten/07450BG0000102"));
+    browser.wait_for_text("Deckblatt für eine Antwort", 30);
+    assert_accessible(&browser, "Akte mit Deckblatt");
+    let answer = browser.script_async(&fetch.replace("arguments[0]", "'a.deckblatt'"));
+    assert_eq!((answer[0].as_u64(), answer[1].as_str()), (Some(200), Some("application/pdf")), "{answer}");
+    // The sheet in Chromium's viewer, as the caseworker prints it.
+    browser.go(&format!("{base}/akten/07450BG0000102/deckblatt"));
+    let started = std::time::Instant::now();
+    let drawn = loop {
+        let png = browser.screenshot_png();
+        if png.len() > 20_000 {
+            break png;
+        }
+        assert!(started.elapsed().as_secs() < 30, "the viewer drew no page ({} bytes)", png.len());
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
+    std::fs::write(shots.join("deckblatt.png"), drawn).unwrap();
+
+    // Petersen's letter and Akte are Lena's: answered as missing.
+    browser.go(&format!("{base}/dokumente/{petersen}"));
+    browser.wait_for_text("nicht in Ihrer Zuständigkeit", 30);
+    browser.go(&format!("{base}/akten/07450BG0000101/deckblatt"));
+    browser.wait_for_text("nicht in Ihrer Zuständigkeit", 30);
+    drop(daemon);
+}

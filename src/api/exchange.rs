@@ -223,13 +223,19 @@ pub async fn deckblatt(
         crate::service::coversheet::deckblatt(&state.services, &actor, &bg, q.vorgang)
     })
     .await?;
+    Ok(deckblatt_response(printed, "attachment"))
+}
+
+/// A Deckblatt as the answer: `attachment` to save it, `inline` to open it in
+/// the browser's viewer and print it.
+pub fn deckblatt_response(printed: crate::service::coversheet::Printed, how: &str) -> Response {
     let disposition = format!(
-        "attachment; filename*=UTF-8''{}",
+        "{how}; filename*=UTF-8''{}",
         super::documents::percent_encode(&printed.file_name)
     );
     let headers = [
         (header::CONTENT_TYPE, "application/pdf".to_string()),
         (header::CONTENT_DISPOSITION, disposition),
     ];
-    Ok((headers, printed.pdf).into_response())
+    (headers, printed.pdf).into_response()
 }

@@ -81,6 +81,7 @@ pub fn app(api: AppState, config: &WebConfig) -> Router {
         .route("/akten/{bg}/notiz", post(pages::file_note))
         .route("/akten/{bg}/datei", post(pages::file_upload))
         .route("/akten/{bg}/export", post(pages::export))
+        .route("/akten/{bg}/deckblatt", get(pages::deckblatt))
         .route(
             UEBERNAHME,
             get(pages::uebernahme_form).post(pages::uebernahme_receive),

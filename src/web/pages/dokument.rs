@@ -5,7 +5,7 @@ use super::super::error::WebError;
 use super::super::view::{clearing_reason, german_time, route_in_german, state_name, Me, SignedIn};
 use super::super::WebState;
 use super::page;
-use crate::model::{Action, DocumentId, Item, ItemState};
+use crate::model::{Action, DocumentId, Item, ItemState, PageSource};
 use crate::service::documents::{self, Read};
 use crate::service::recipients;
 use askama::Template;
@@ -52,12 +52,20 @@ struct DocView {
     size: String,
     evidence: Vec<String>,
     pages: Vec<PageView>,
+    /// "Teil 2 von 3 eines Stapelscans, Seiten 5–6 des Stapels".
+    from_stack: Option<String>,
+    /// The pages left out as empty ("2, 4"), if any.
+    blank: Option<String>,
+    /// "Eintrag 1 der vereinbarten Kennwörter" for an encrypted PDF.
+    opened_with: Option<String>,
 }
 
 struct PageView {
     number: u32,
     text: String,
     confidence: Option<u32>,
+    /// What a page not read as text is, in the scan office's words.
+    left_out: Option<&'static str>,
 }
 
 struct ItemView {
@@ -69,6 +77,8 @@ struct ItemView {
     resubmit: Option<String>,
     route: String,
     history: Vec<HistoryView>,
+    /// The item a Deckblatt said this one answers.
+    answers: Option<u64>,
 }
 
 struct HistoryView {
@@ -100,6 +110,7 @@ fn item_view(item: &Item) -> ItemView {
         open: item.state != ItemState::Done,
         resubmit: item.resubmit_until.map(crate::timefmt::german_day),
         route: route_in_german(&item.route, item.bg.as_ref()),
+        answers: item.answers.map(|a| a.0),
         history: item
             .history
             .iter()
@@ -205,8 +216,35 @@ async fn render(
                 number: p.number,
                 text: p.text.clone(),
                 confidence: p.confidence.map(|c| c.round() as u32),
+                left_out: match p.source {
+                    PageSource::Blank => Some("Leerseite – nicht gelesen"),
+                    PageSource::Separator => Some("Trennblatt – nicht gelesen"),
+                    PageSource::CoverSheet => Some("Deckblatt – Code gelesen, Empfänger daraus"),
+                    _ => None,
+                },
             })
             .collect(),
+        from_stack: d.batch.as_ref().map(|b| {
+            format!(
+                "Teil {} von {} eines Stapelscans (Stapel Nr. {}), Seiten {} des Stapels",
+                b.part,
+                b.parts,
+                b.batch.0,
+                crate::pipeline::batch::page_list(&b.pages)
+            )
+        }),
+        blank: {
+            let blank: Vec<u32> = d
+                .pages
+                .iter()
+                .filter(|p| p.source == PageSource::Blank)
+                .map(|p| p.number)
+                .collect();
+            (!blank.is_empty()).then(|| crate::pipeline::batch::page_list(&blank))
+        },
+        opened_with: d
+            .opened_with
+            .map(|n| format!("verschlüsselt, geöffnet mit Eintrag {n} der vereinbarten Kennwörter")),
     };
     let open = shown
         .item

@@ -10,7 +10,7 @@ mod suche;
 mod team;
 mod uebernahme;
 
-pub use akte::{akte, export, file_note, file_upload};
+pub use akte::{akte, deckblatt, export, file_note, file_upload};
 pub use dokument::{dokument, find_recipient, original};
 pub use klaerung::klaerung;
 pub use login::{login, login_form, logout, start};
