@@ -158,13 +158,7 @@ fn blank_backsides_are_left_out_and_writing_is_kept() {
                 "{format}: {what} is {source}; all pages: {found:?}"
             );
         }
-        let text = doc["pages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["text"].as_str().unwrap())
-            .collect::<Vec<_>>()
-            .join("\n");
+        let text = common::reading::document_text(&doc);
         assert!(!text.contains("Durchscheinen"), "{format}: bleed-through is not text");
         assert_eq!(doc["pages"].as_array().unwrap().len(), stack.len(), "the original keeps every page");
     }

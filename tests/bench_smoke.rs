@@ -13,6 +13,9 @@ fn every_benchmark_runs_at_toy_size() {
     rows.extend(harness::latency(1));
     rows.extend(harness::born_digital(5, 3));
     rows.extend(harness::exchange::exchange(8, 12));
+    rows.extend(harness::batch::batch_throughput(2));
+    rows.extend(harness::batch::ocr_quality());
+    rows.extend(harness::batch::blank_precision());
     let corpus = harness::corpus(300, 100, 3, None);
     rows.extend(harness::reindex(&corpus));
     rows.extend(harness::search(&corpus, 2, 1));
@@ -31,6 +34,9 @@ fn every_benchmark_runs_at_toy_size() {
         "UI live row",
         "xdomea export",
         "PDF of the same Akte",
+        "duplex stack",
+        "in order",
+        "blank-page rule",
     ] {
         assert!(table.contains(expected), "no row for {expected}:\n{table}");
     }

@@ -514,35 +514,10 @@ fn a_bad_configuration_is_refused_with_the_key_named() {
 /// C API's default, which eakte used before), the lines interleave.
 #[test]
 fn a_two_column_page_is_read_column_by_column() {
-    let lines = |text: &str| -> Vec<String> {
-        let mut out = vec![String::new()];
-        for word in text.split_whitespace() {
-            if out.last().unwrap().len() + word.len() > 34 {
-                out.push(String::new());
-            }
-            let line = out.last_mut().unwrap();
-            if !line.is_empty() {
-                line.push(' ');
-            }
-            line.push_str(word);
-        }
-        out
-    };
-    let left = "Für den Bewilligungszeitraum vom 01.12.2026 bis zum 30.11.2027 \
-                werden Ihnen Leistungen zur Sicherung des Lebensunterhalts in \
-                Höhe von monatlich 1.234,56 Euro bewilligt. Der Regelbedarf ist \
-                nach der Anlage berechnet, die Kosten der Unterkunft nach der \
-                Mietbescheinigung Ihres Vermieters vom Oktober.";
-    let right = "Gegen diesen Bescheid kann innerhalb eines Monats nach seiner \
-                 Bekanntgabe Widerspruch erhoben werden. Der Widerspruch ist \
-                 schriftlich oder zur Niederschrift beim Jobcenter Kreis \
-                 Nordfriesland in Husum einzulegen. Bitte geben Sie dabei Ihre \
-                 Nummer der Bedarfsgemeinschaft an.";
-    let pdf = scanmaker::two_column_pdf(&lines(left), &lines(right));
+    let (pdf, truth) = scanmaker::two_column_bescheid();
     let png = scanmaker::rasterise(&pdf, 300, Raster::Png).remove(0);
     let work = tempfile::tempdir().unwrap();
     let file = write(work.path(), "zweispaltig.png", &png);
-    let truth = format!("{left} {right}");
 
     let sb = Sandbox::new();
     let line = sb.ingest(&[file.as_path()], &["--site", "husum"]).remove(0);

@@ -43,6 +43,14 @@ enum Bench {
         #[arg(long, default_value_t = 1000)]
         pages: usize,
     },
+    /// 9. A duplex stack with separator sheets, split, read and routed, against the CLI.
+    Batch {
+        #[arg(long, default_value_t = 50)]
+        letters: usize,
+    },
+    /// 10. OCR quality on public pages with a ground truth (words in order, eakte and the
+    /// CLI), and the blank-page rule's precision on real pages.
+    OcrQuality,
     /// 4–6. On a synthetic corpus: reindex, search latency, long-poll.
     Corpus(CorpusRun),
     /// Everything at its default size, 100k-document corpus.
@@ -149,9 +157,20 @@ fn main() {
         Bench::Latency { runs } => emit(harness::latency(runs)),
         Bench::BornDigital { pdfs, emails } => emit(harness::born_digital(pdfs, emails)),
         Bench::Exchange { docs, pages } => emit(harness::exchange::exchange(docs, pages)),
+        Bench::Batch { letters } => {
+            emit(harness::batch::batch_as(letters, harness::batch::Scanned::Pdf));
+            emit(harness::batch::batch_as(letters, harness::batch::Scanned::Tiff));
+        }
+        Bench::OcrQuality => {
+            emit(harness::batch::ocr_quality());
+            emit(harness::batch::blank_precision());
+        }
         Bench::Corpus(run) => corpus(run),
         Bench::All => {
             emit(harness::ocr_throughput(60));
+            emit(harness::batch::ocr_quality());
+            emit(harness::batch::blank_precision());
+            emit(harness::batch::batch_throughput(50));
             emit(harness::latency(10));
             emit(harness::born_digital(2000, 500));
             emit(harness::exchange::exchange(200, 1000));

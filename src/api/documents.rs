@@ -32,6 +32,12 @@ pub struct DocumentView {
     pub pages: Vec<PageView>,
     pub attachments: Vec<DocumentId>,
     pub arrivals: usize,
+    /// A letter cut from a stack: which stack and pages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch: Option<crate::model::BatchPart>,
+    /// An encrypted PDF: the entry of the passwords file that opened it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opened_with: Option<u32>,
 }
 
 #[derive(Debug, Serialize)]
@@ -69,6 +75,8 @@ fn view(doc: Document, item: Option<Item>) -> DocumentView {
             .collect(),
         attachments: doc.attachments,
         arrivals: doc.arrivals.len(),
+        batch: doc.batch,
+        opened_with: doc.opened_with,
     }
 }
 

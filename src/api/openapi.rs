@@ -278,6 +278,7 @@ fn schemas() -> Value {
             "doc_type": string, "schlagwort": string, "bg": nullable_string,
             "received_at": string, "resubmit_until": nullable_string,
             "route": { "type": "object" }, "history": { "type": "array" }, "seq": integer,
+            "answers": integer,
         }), &["id", "document_id", "postbox", "state", "urgent", "received_at", "route", "history"]),
         "Listed": { "allOf": [{ "$ref": "#/components/schemas/Item" }, obj(json!({ "deputising_for": nullable_string }), &[])] },
         "Poll": obj(json!({
@@ -317,6 +318,11 @@ fn schemas() -> Value {
             }), &["number", "source", "rotation", "characters"]) },
             "attachments": { "type": "array", "items": integer },
             "arrivals": integer,
+            "batch": obj(json!({
+                "batch": integer, "part": integer, "parts": integer,
+                "pages": { "type": "array", "items": integer },
+            }), &["batch", "part", "parts", "pages"]),
+            "opened_with": integer,
         }), &["id", "name", "kind", "size", "sha256", "received_at", "pages"]),
         "Akte": obj(json!({
             "bg": string,

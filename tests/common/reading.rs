@@ -3,6 +3,21 @@
 //! share found at all (bag of words). Words are compared case-folded, without
 //! punctuation at their ends.
 
+/// The text of a document as `eakte show --json` gives it, pages one after
+/// the other.
+pub fn document_text(doc: &serde_json::Value) -> String {
+    doc["pages"]
+        .as_array()
+        .map(|pages| {
+            pages
+                .iter()
+                .filter_map(|p| p["text"].as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default()
+}
+
 /// The words of `text`, folded for comparison.
 pub fn words(text: &str) -> Vec<String> {
     text.split_whitespace()

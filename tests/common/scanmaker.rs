@@ -58,6 +58,39 @@ pub fn two_column_pdf(left: &[String], right: &[String]) -> Vec<u8> {
     drawn_pdf(&[content])
 }
 
+/// A two-column Bescheid (the amount on the left, the legal remedy on the
+/// right) and its ground truth, left column first.
+pub fn two_column_bescheid() -> (Vec<u8>, String) {
+    let lines = |text: &str| -> Vec<String> {
+        let mut out = vec![String::new()];
+        for word in text.split_whitespace() {
+            if out.last().unwrap().len() + word.len() > 34 {
+                out.push(String::new());
+            }
+            let line = out.last_mut().unwrap();
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        out
+    };
+    let left = "Für den Bewilligungszeitraum vom 01.12.2026 bis zum 30.11.2027 \
+                werden Ihnen Leistungen zur Sicherung des Lebensunterhalts in \
+                Höhe von monatlich 1.234,56 Euro bewilligt. Der Regelbedarf ist \
+                nach der Anlage berechnet, die Kosten der Unterkunft nach der \
+                Mietbescheinigung Ihres Vermieters vom Oktober.";
+    let right = "Gegen diesen Bescheid kann innerhalb eines Monats nach seiner \
+                 Bekanntgabe Widerspruch erhoben werden. Der Widerspruch ist \
+                 schriftlich oder zur Niederschrift beim Jobcenter Kreis \
+                 Nordfriesland in Husum einzulegen. Bitte geben Sie dabei Ihre \
+                 Nummer der Bedarfsgemeinschaft an.";
+    (
+        two_column_pdf(&lines(left), &lines(right)),
+        format!("{left} {right}"),
+    )
+}
+
 /// A born-digital A4 PDF with one page per entry of `contents`, each a raw PDF
 /// content stream (Helvetica is `/F1`): for pages a test draws itself, such as
 /// punch holes, bleed-through or a handwritten line.

@@ -37,8 +37,13 @@ pub const PATCH_T: &str = "Patch T";
 
 /// Below this resolution a page is read a second time at twice the size when
 /// the first reading found no code: a QR printed small and scanned at fax
-/// resolution has modules of one or two pixels, too few for the finder.
-const UPSCALE_BELOW_DPI: u32 = 300;
+/// resolution (100–150 dpi) has modules of one or two pixels, too few for the
+/// finder. At 200 dpi and more a separator's QR (15 mm and up) has five or
+/// more pixels per module and reads as it is, so letters pay no second scan.
+const UPSCALE_BELOW_DPI: u32 = 200;
+/// An image without a resolution narrower than this is taken as low
+/// resolution (A4 at 170 dpi is 1400 pixels wide).
+const UPSCALE_BELOW_WIDTH: u32 = 1400;
 
 /// One worker's barcode reader.
 pub struct SheetReader {
@@ -66,7 +71,8 @@ impl SheetReader {
             return Some(Sheet::Separator(PATCH_T.to_string()));
         }
         let dpi = image.dpi();
-        let low_resolution = dpi == 0 && width < 2000 || (1..UPSCALE_BELOW_DPI).contains(&dpi);
+        let low_resolution =
+            dpi == 0 && width < UPSCALE_BELOW_WIDTH || (1..UPSCALE_BELOW_DPI).contains(&dpi);
         if low_resolution {
             let larger = image.scaled(2.0)?;
             let grey = larger.grey()?;

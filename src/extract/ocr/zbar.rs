@@ -29,6 +29,10 @@ const ZBAR_CODE39: c_int = 39;
 const ZBAR_QRCODE: c_int = 64;
 const ZBAR_CODE128: c_int = 128;
 const ZBAR_CFG_ENABLE: c_int = 0;
+// Every row and column is scanned (zbar's default density, 1): at every
+// third line a QR code scanned crooked and noisy at 200 dpi was missed
+// (tests/batch.rs), and reading real scans matters more than the ~0.1 s
+// a page it costs (BENCHMARKS.md, section 1).
 
 #[link(name = "zbar")]
 extern "C" {

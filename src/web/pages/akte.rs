@@ -275,17 +275,12 @@ fn export_fields(body: &[u8]) -> (String, String, bool) {
     (csrf, query.finish(), receiver)
 }
 
-#[derive(Debug, serde::Deserialize)]
-pub struct DeckblattQuery {
-    vorgang: Option<u64>,
-}
-
 /// "Deckblatt drucken": the sheet opens in the browser's viewer, to print.
 pub async fn deckblatt(
     State(web): State<WebState>,
     signed_in: SignedIn,
     Path(bg): Path<String>,
-    axum::extract::Query(q): axum::extract::Query<DeckblattQuery>,
+    axum::extract::Query(q): axum::extract::Query<crate::api::exchange::DeckblattQuery>,
 ) -> Result<Response, WebError> {
     let services = web.api.services.clone();
     let actor = signed_in.actor.clone();
