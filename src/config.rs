@@ -415,7 +415,10 @@ fn read_passwords(path: &Path) -> Result<extract::Passwords, ConfigError> {
         .map(str::to_string)
         .collect();
     if passwords.is_empty() {
-        return Err(invalid(key, format!("{} holds no password", path.display())));
+        return Err(invalid(
+            key,
+            format!("{} holds no password", path.display()),
+        ));
     }
     Ok(extract::Passwords(passwords))
 }

@@ -29,10 +29,9 @@ pub fn short_mac(key: &[u8; 32], message: &[u8]) -> String {
 pub fn same_mac(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     a.len() == b.len()
-        && a.iter()
-            .zip(b)
-            .fold(0u8, |diff, (x, y)| diff | (x.to_ascii_lowercase() ^ y.to_ascii_lowercase()))
-            == 0
+        && a.iter().zip(b).fold(0u8, |diff, (x, y)| {
+            diff | (x.to_ascii_lowercase() ^ y.to_ascii_lowercase())
+        }) == 0
 }
 
 #[cfg(test)]
@@ -49,7 +48,10 @@ mod tests {
             hex::encode(hmac(&key, b"what do ya want for nothing?")),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
-        assert_eq!(short_mac(&key, b"what do ya want for nothing?"), "5bdcc146bf60754e");
+        assert_eq!(
+            short_mac(&key, b"what do ya want for nothing?"),
+            "5bdcc146bf60754e"
+        );
     }
 
     #[test]

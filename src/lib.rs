@@ -55,10 +55,10 @@ pub mod extract;
 pub mod failpoint;
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod keyed;
 mod health;
 mod inbox;
 mod index;
+pub mod keyed;
 mod metrics;
 pub mod model;
 mod os_user;

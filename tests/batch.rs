@@ -34,10 +34,26 @@ fn disc(x: f64, y: f64, r: f64, g: f64) -> String {
         "{g} g {} {y} m {} {} {} {} {x} {} c {} {} {} {} {} {y} c \
          {} {} {} {} {x} {} c {} {} {} {} {} {y} c f\n",
         x + r,
-        x + r, y + k, x + k, y + r, y + r,
-        x - k, y + r, x - r, y + k, x - r,
-        x - r, y - k, x - k, y - r, y - r,
-        x + k, y - r, x + r, y - k, x + r,
+        x + r,
+        y + k,
+        x + k,
+        y + r,
+        y + r,
+        x - k,
+        y + r,
+        x - r,
+        y + k,
+        x - r,
+        x - r,
+        y - k,
+        x - k,
+        y - r,
+        y - r,
+        x + k,
+        y - r,
+        x + r,
+        y - k,
+        x + r,
     )
 }
 
@@ -120,12 +136,36 @@ fn stack() -> Vec<(&'static str, Vec<u8>, bool)> {
         ("punch holes", punch_holes().into_bytes(), true),
         ("bleed-through", bleed_through(), true),
         ("a page number", page_number("Seite 6").into_bytes(), true),
-        ("a longer line where page numbers are", page_number("Seite 6 von 12").into_bytes(), false),
-        ("one short typed line at the top", text(&["Dies ist ein Test."]), false),
-        ("noise, holes, bleed-through and a page number", all_at_once, true),
-        ("one short handwritten line", handwritten_line(150.0, 520.0).into_bytes(), false),
-        ("a signature at the bottom", handwritten_line(330.0, 90.0).into_bytes(), false),
-        ("one typed word", text(&["", "", "", "", "", "", "Anlage"]), false),
+        (
+            "a longer line where page numbers are",
+            page_number("Seite 6 von 12").into_bytes(),
+            false,
+        ),
+        (
+            "one short typed line at the top",
+            text(&["Dies ist ein Test."]),
+            false,
+        ),
+        (
+            "noise, holes, bleed-through and a page number",
+            all_at_once,
+            true,
+        ),
+        (
+            "one short handwritten line",
+            handwritten_line(150.0, 520.0).into_bytes(),
+            false,
+        ),
+        (
+            "a signature at the bottom",
+            handwritten_line(330.0, 90.0).into_bytes(),
+            false,
+        ),
+        (
+            "one typed word",
+            text(&["", "", "", "", "", "", "Anlage"]),
+            false,
+        ),
         ("a letter after all that", letter("Deichvorland"), false),
     ]
 }
@@ -139,12 +179,20 @@ fn blank_backsides_are_left_out_and_writing_is_kept() {
     // As a scanner writes it: greyscale JPEG pages in a PDF, and bilevel TIFF.
     let jpegs = scanmaker::rasterise(&pdf, 200, Raster::Jpeg);
     let scanned = write(work.path(), "stapel.pdf", &scanmaker::scanned_pdf(&jpegs));
-    let tiff = write(work.path(), "stapel.tif", &scanmaker::noisy_tiff(&pdf, 200, 0.0005));
+    let tiff = write(
+        work.path(),
+        "stapel.tif",
+        &scanmaker::noisy_tiff(&pdf, 200, 0.0005),
+    );
 
     let sb = Sandbox::new();
     let lines = sb.ingest(&[scanned.as_path(), tiff.as_path()], &["--site", "husum"]);
     for (line, format) in lines.iter().zip(["PDF", "TIFF"]) {
-        let doc = sb.show(line["document_id"].as_u64().unwrap_or_else(|| panic!("{line}")));
+        let doc = sb.show(
+            line["document_id"]
+                .as_u64()
+                .unwrap_or_else(|| panic!("{line}")),
+        );
         let found = sources(&doc);
         for ((what, _, blank), source) in stack.iter().zip(&found) {
             // A bilevel scanner dithers light grey into dots: bleed-through that
@@ -159,8 +207,15 @@ fn blank_backsides_are_left_out_and_writing_is_kept() {
             );
         }
         let text = common::reading::document_text(&doc);
-        assert!(!text.contains("Durchscheinen"), "{format}: bleed-through is not text");
-        assert_eq!(doc["pages"].as_array().unwrap().len(), stack.len(), "the original keeps every page");
+        assert!(
+            !text.contains("Durchscheinen"),
+            "{format}: bleed-through is not text"
+        );
+        assert_eq!(
+            doc["pages"].as_array().unwrap().len(),
+            stack.len(),
+            "the original keeps every page"
+        );
     }
     assert_eq!(sb.search("Fischkutterhafen").len(), 2);
     assert_eq!(sb.search("Deichvorland").len(), 2);
@@ -229,17 +284,44 @@ fn letter_to_jobcenter(lines: &[&str], marker: &str) -> Vec<u8> {
 /// each sheet with its empty back, separated by a Patch T, a Code 39 and a QR
 /// separator sheet, and one more separator at the very end.
 fn morning_post() -> Vec<Vec<u8>> {
-    let separator = |code: String| [barcodes::sheet_text("Trennblatt"), code].concat().into_bytes();
+    let separator = |code: String| {
+        [barcodes::sheet_text("Trennblatt"), code]
+            .concat()
+            .into_bytes()
+    };
     vec![
-        letter_to_jobcenter(&["Jens Petersen", "BG-Nr. 07450BG0000101", "", "Widerspruch gegen den Bescheid vom 02.11.2026"], "Strandkorbvermietung"),
+        letter_to_jobcenter(
+            &[
+                "Jens Petersen",
+                "BG-Nr. 07450BG0000101",
+                "",
+                "Widerspruch gegen den Bescheid vom 02.11.2026",
+            ],
+            "Strandkorbvermietung",
+        ),
         Vec::new(),
         separator(barcodes::patch_t(60.0)),
         Vec::new(),
-        letter_to_jobcenter(&["Maria Albers", "BG-Nr. 07450BG0000102", "", "Antrag auf Weiterbewilligung, Seite 1"], "Deichschafherde"),
+        letter_to_jobcenter(
+            &[
+                "Maria Albers",
+                "BG-Nr. 07450BG0000102",
+                "",
+                "Antrag auf Weiterbewilligung, Seite 1",
+            ],
+            "Deichschafherde",
+        ),
         letter_to_jobcenter(&["Seite 2 des Antrags von Maria Albers"], "Halligwarft"),
         separator(barcodes::code39("PATCHT", 60.0, 120.0, 0.5, 15.0)),
         Vec::new(),
-        letter_to_jobcenter(&["Ohne Absender", "", "Bitte leiten Sie die Unterlagen weiter."], "Wattwanderweg"),
+        letter_to_jobcenter(
+            &[
+                "Ohne Absender",
+                "",
+                "Bitte leiten Sie die Unterlagen weiter.",
+            ],
+            "Wattwanderweg",
+        ),
         Vec::new(),
         separator(barcodes::qr("PATCHT", 80.0, 120.0, 30.0)),
         Vec::new(),
@@ -258,7 +340,11 @@ fn separator_sheets_cut_a_duplex_stack_into_letters_each_routed_on_its_own() {
         let line = sb.ingest(&[file.as_path()], &["--site", "husum"]).remove(0);
         assert_eq!(line["status"], "split", "{name}: {line}");
         let parts = ids(&line["parts"]);
-        assert_eq!(parts.len(), 3, "{name}: no empty letter after the last separator");
+        assert_eq!(
+            parts.len(),
+            3,
+            "{name}: no empty letter after the last separator"
+        );
 
         // The stack is kept bit-exact, every page of it, and lists its letters.
         let stack = sb.show(line["document_id"].as_u64().unwrap());
@@ -266,14 +352,32 @@ fn separator_sheets_cut_a_duplex_stack_into_letters_each_routed_on_its_own() {
         assert_eq!(ids(&stack["parts"]), parts, "{name}");
         assert_eq!(
             sources(&stack),
-            ["ocr", "blank", "separator", "blank", "ocr", "ocr", "separator", "blank", "ocr", "blank", "separator", "blank"],
+            [
+                "ocr",
+                "blank",
+                "separator",
+                "blank",
+                "ocr",
+                "ocr",
+                "separator",
+                "blank",
+                "ocr",
+                "blank",
+                "separator",
+                "blank"
+            ],
             "{name}"
         );
         assert_eq!(original(&sb, &stack), *bytes, "{name}");
 
         // Each letter: its pages of the stack, its own PDF, its own route.
         let expected = [
-            (vec![1, 2], "sb-h2", Some("07450BG0000101"), "Strandkorbvermietung"),
+            (
+                vec![1, 2],
+                "sb-h2",
+                Some("07450BG0000101"),
+                "Strandkorbvermietung",
+            ),
             (vec![5, 6], "sb-h1", Some("07450BG0000102"), "Halligwarft"),
             (vec![9, 10], "klaerung:husum", None, "Wattwanderweg"),
         ];
@@ -284,27 +388,49 @@ fn separator_sheets_cut_a_duplex_stack_into_letters_each_routed_on_its_own() {
             assert_eq!(doc["batch"]["parts"], 3);
             assert_eq!(ids(&doc["batch"]["pages"]), pages, "{name} part {k}");
             assert_eq!(doc["kind"], "pdf");
-            assert_eq!(doc["received_at"], stack["received_at"], "the stack's Eingangsdatum");
-            assert_eq!(pdf_pages(&original(&sb, &doc)), 2, "{name} part {k}: its own PDF");
+            assert_eq!(
+                doc["received_at"], stack["received_at"],
+                "the stack's Eingangsdatum"
+            );
+            assert_eq!(
+                pdf_pages(&original(&sb, &doc)),
+                2,
+                "{name} part {k}: its own PDF"
+            );
             let back = if k == 1 { "ocr" } else { "blank" };
-            assert_eq!(sources(&doc)[1], back, "{name} part {k}: an empty back is kept, left out");
+            assert_eq!(
+                sources(&doc)[1],
+                back,
+                "{name} part {k}: an empty back is kept, left out"
+            );
             let e = explain(&sb, *part);
             assert_eq!(e["item"]["postbox"], postbox, "{name} part {k}: {e:#}");
-            assert_eq!(e["classification"]["recipient"]["bg"].as_str(), bg, "{name} part {k}");
+            assert_eq!(
+                e["classification"]["recipient"]["bg"].as_str(),
+                bg,
+                "{name} part {k}"
+            );
             // The words are found in the letter, not in the stack.
             assert!(sb.search(marker).contains(part), "{name}: {marker}");
             assert!(!sb.search(marker).contains(&stack["id"].as_u64().unwrap()));
         }
     }
     let report = sb.assert_check_passes();
-    assert_eq!(report["items"], 6, "one item per letter, none for the stacks: {report:#}");
+    assert_eq!(
+        report["items"], 6,
+        "one item per letter, none for the stacks: {report:#}"
+    );
 }
 
 #[test]
 fn look_alikes_and_other_barcodes_do_not_cut() {
     let sb = registry();
     let page = |extra: String| {
-        [letter_to_jobcenter(&["Jens Petersen", "BG-Nr. 07450BG0000101"], "Leuchtfeuer"), extra.into_bytes()].concat()
+        [
+            letter_to_jobcenter(&["Jens Petersen", "BG-Nr. 07450BG0000101"], "Leuchtfeuer"),
+            extra.into_bytes(),
+        ]
+        .concat()
     };
     // A Patch 2 (another patch code), a Code 39 that says something else, a
     // QR code of a bank transfer, and a table of thick rules.
@@ -315,7 +441,12 @@ fn look_alikes_and_other_barcodes_do_not_cut() {
         page(String::new()),
         page(barcodes::patch_2(60.0)),
         page(barcodes::code39("PATCH2", 60.0, 40.0, 0.5, 12.0)),
-        page(barcodes::qr("BCD 001 1 SCT Stadtwerke Husum DE02120300000000202051", 140.0, 30.0, 25.0)),
+        page(barcodes::qr(
+            "BCD 001 1 SCT Stadtwerke Husum DE02120300000000202051",
+            140.0,
+            30.0,
+            25.0,
+        )),
         page(rules),
     ];
     let pdf = scanmaker::drawn_pdf(&stack);
@@ -344,7 +475,11 @@ fn a_site_that_keeps_stacks_whole_does_not_cut() {
     let lines = sb.ingest(&[file.as_path()], &["--site", "amrum"]);
     assert_eq!(lines[0]["status"], "stored", "{}", lines[0]);
     let doc = sb.show(lines[0]["document_id"].as_u64().unwrap());
-    assert_eq!(sources(&doc)[2], "separator", "the sheet is still known for what it is");
+    assert_eq!(
+        sources(&doc)[2],
+        "separator",
+        "the sheet is still known for what it is"
+    );
 }
 
 /// paperless-ngx's samples: a scanned Kodak Patch T sheet (also carrying a
@@ -368,18 +503,34 @@ fn real_separator_sheets_cut_where_they_stand() {
     // same bytes, stored once with both arrivals (as any duplicate is).
     assert_eq!(parts[0], parts[1]);
     let letter = sb.show(parts[0]);
-    assert_eq!(ids(&letter["batch"]["pages"]), [1], "the sheet (page 2) is in neither");
+    assert_eq!(
+        ids(&letter["batch"]["pages"]),
+        [1],
+        "the sheet (page 2) is in neither"
+    );
     assert_eq!(letter["arrivals"].as_array().unwrap().len(), 2);
     let stack = sb.show(lines[0]["document_id"].as_u64().unwrap());
     assert_eq!(sources(&stack)[1], "separator");
 
-    assert_eq!(lines[1]["status"], "stored", "a separator alone cuts nothing: {}", lines[1]);
+    assert_eq!(
+        lines[1]["status"], "stored",
+        "a separator alone cuts nothing: {}",
+        lines[1]
+    );
 
-    assert_eq!(lines[2]["status"], "stored", "ASN labels are no separators: {}", lines[2]);
+    assert_eq!(
+        lines[2]["status"], "stored",
+        "ASN labels are no separators: {}",
+        lines[2]
+    );
     let asn = sb.show(lines[2]["document_id"].as_u64().unwrap());
     let found = sources(&asn);
     let blank: Vec<usize> = (0..found.len()).filter(|&i| found[i] == "blank").collect();
-    assert_eq!(blank, [1, 4, 5, 7, 9], "its empty pages, 0-based: {found:?}");
+    assert_eq!(
+        blank,
+        [1, 4, 5, 7, 9],
+        "its empty pages, 0-based: {found:?}"
+    );
 }
 
 fn pdf_text(pdf: &[u8]) -> String {
@@ -400,7 +551,11 @@ fn pdf_text(pdf: &[u8]) -> String {
 fn printed_and_scanned(pdf: &[u8], behind: &[Vec<u8>]) -> Vec<u8> {
     let mut pages = vec![scanmaker::rasterise(pdf, 300, Raster::Jpeg).remove(0)];
     if !behind.is_empty() {
-        pages.extend(scanmaker::rasterise(&scanmaker::drawn_pdf(behind), 300, Raster::Jpeg));
+        pages.extend(scanmaker::rasterise(
+            &scanmaker::drawn_pdf(behind),
+            300,
+            Raster::Jpeg,
+        ));
     }
     let crooked = scanmaker::scanned_pdf_turned(&pages, 1.5);
     scanmaker::noisy_tiff(&crooked, 200, 0.001)
@@ -443,10 +598,19 @@ fn a_deckblatt_printed_by_eakte_routes_the_answer_behind_it_with_certainty() {
     // Her answer: the sheet on top, a letter behind it that names somebody
     // else's BG. The sheet decides, and is not read as text.
     let answer = letter_to_jobcenter(
-        &["Jens Petersen", "BG-Nr. 07450BG0000101", "", "anbei die Kontoauszüge"],
+        &[
+            "Jens Petersen",
+            "BG-Nr. 07450BG0000101",
+            "",
+            "anbei die Kontoauszüge",
+        ],
         "Kontoauszugsmappe",
     );
-    let scan = write(work.path(), "antwort.tif", &printed_and_scanned(&sheet, &[answer.clone()]));
+    let scan = write(
+        work.path(),
+        "antwort.tif",
+        &printed_and_scanned(&sheet, &[answer.clone()]),
+    );
     let line = sb.ingest(&[scan.as_path()], &["--site", "husum"]).remove(0);
     assert_eq!(line["status"], "stored", "{line}");
     let doc_id = line["document_id"].as_u64().unwrap();
@@ -460,7 +624,10 @@ fn a_deckblatt_printed_by_eakte_routes_the_answer_behind_it_with_certainty() {
     assert_eq!(recipient["bg"], "07450BG0000102", "{e:#}");
     assert_eq!(recipient["method"], "cover_sheet");
     assert_eq!(recipient["confidence"], 1.0);
-    assert!(recipient["matched"].as_str().unwrap().contains("Prüfwert gültig"));
+    assert!(recipient["matched"]
+        .as_str()
+        .unwrap()
+        .contains("Prüfwert gültig"));
     assert_eq!(e["item"]["postbox"], "sb-h1");
     let first_item = e["item"]["id"].as_u64().unwrap();
 
@@ -473,18 +640,37 @@ fn a_deckblatt_printed_by_eakte_routes_the_answer_behind_it_with_certainty() {
     assert_eq!(status, 200);
     assert!(pdf_text(&for_item).contains(&first_item.to_string()));
     let wrong_akte = format!("/api/v1/akten/07450BG0000101/deckblatt?vorgang={first_item}");
-    assert_eq!(api.get_file(&lena, &wrong_akte).0, 404, "an item of another Akte");
+    assert_eq!(
+        api.get_file(&lena, &wrong_akte).0,
+        404,
+        "an item of another Akte"
+    );
     assert!(daemon.stop());
-    let petersen = letter_to_jobcenter(&["Jens Petersen", "BG-Nr. 07450BG0000101", "", "Widerspruch"], "Krabbenbrot");
-    let mut stack = scanmaker::rasterise(&scanmaker::drawn_pdf(&[petersen, Vec::new()]), 200, Raster::Jpeg);
+    let petersen = letter_to_jobcenter(
+        &["Jens Petersen", "BG-Nr. 07450BG0000101", "", "Widerspruch"],
+        "Krabbenbrot",
+    );
+    let mut stack = scanmaker::rasterise(
+        &scanmaker::drawn_pdf(&[petersen, Vec::new()]),
+        200,
+        Raster::Jpeg,
+    );
     stack.push(scanmaker::rasterise(&for_item, 200, Raster::Jpeg).remove(0));
-    stack.extend(scanmaker::rasterise(&scanmaker::drawn_pdf(&[Vec::new(), answer.clone()]), 200, Raster::Jpeg));
+    stack.extend(scanmaker::rasterise(
+        &scanmaker::drawn_pdf(&[Vec::new(), answer.clone()]),
+        200,
+        Raster::Jpeg,
+    ));
     let scan = write(work.path(), "stapel.pdf", &scanmaker::scanned_pdf(&stack));
     let line = sb.ingest(&[scan.as_path()], &["--site", "husum"]).remove(0);
     assert_eq!(line["status"], "split", "{line}");
     let parts = ids(&line["parts"]);
     assert_eq!(parts.len(), 2);
-    assert_eq!(ids(&sb.show(parts[1])["batch"]["pages"]), [3, 4, 5], "the sheet starts its letter");
+    assert_eq!(
+        ids(&sb.show(parts[1])["batch"]["pages"]),
+        [3, 4, 5],
+        "the sheet starts its letter"
+    );
     assert_eq!(explain(&sb, parts[0])["item"]["postbox"], "sb-h2");
     let e = explain(&sb, parts[1]);
     assert_eq!(e["item"]["postbox"], "sb-h1", "{e:#}");
@@ -498,14 +684,24 @@ fn a_deckblatt_printed_by_eakte_routes_the_answer_behind_it_with_certainty() {
     ]
     .concat()
     .into_bytes()]);
-    let scan = write(work.path(), "gefaelscht.tif", &printed_and_scanned(&fake, &[answer.clone()]));
+    let scan = write(
+        work.path(),
+        "gefaelscht.tif",
+        &printed_and_scanned(&fake, &[answer.clone()]),
+    );
     let line = sb.ingest(&[scan.as_path()], &["--site", "husum"]).remove(0);
     assert_eq!(line["status"], "stored", "{line}");
     let e = explain(&sb, line["document_id"].as_u64().unwrap());
     assert_eq!(e["item"]["postbox"], "klaerung:husum", "{e:#}");
-    assert_eq!(e["item"]["route"]["clearing"]["reason"], "untrusted_cover_sheet", "{e:#}");
+    assert_eq!(
+        e["item"]["route"]["clearing"]["reason"], "untrusted_cover_sheet",
+        "{e:#}"
+    );
     assert_eq!(e["item"]["route"]["clearing"]["printed"], "07450BG0000101");
-    assert!(e["classification"]["recipient"].get("bg").is_none(), "{e:#}");
+    assert!(
+        e["classification"]["recipient"].get("bg").is_none(),
+        "{e:#}"
+    );
 
     // A true sheet of a BG the registry no longer knows (Maria Albers moved
     // into another BG): clearing, saying so.
@@ -514,13 +710,23 @@ fn a_deckblatt_printed_by_eakte_routes_the_answer_behind_it_with_certainty() {
         "bg_nummer,kundennummer,nachname,vorname,geburtsdatum,strasse,plz,ort,standort\n\
          07450BG0000103,102B000001,Albers,Maria,1975-05-20,Süderstraße 3,25813,Husum,husum\n",
     );
-    let later = letter_to_jobcenter(&["Maria Albers", "", "meine neue Anschrift"], "Umzugskarton");
-    let scan = write(work.path(), "umgezogen.tif", &printed_and_scanned(&sheet, &[later]));
+    let later = letter_to_jobcenter(
+        &["Maria Albers", "", "meine neue Anschrift"],
+        "Umzugskarton",
+    );
+    let scan = write(
+        work.path(),
+        "umgezogen.tif",
+        &printed_and_scanned(&sheet, &[later]),
+    );
     let line = sb.ingest(&[scan.as_path()], &["--site", "husum"]).remove(0);
     assert_eq!(line["status"], "stored", "{line}");
     let e = explain(&sb, line["document_id"].as_u64().unwrap());
     assert_eq!(e["item"]["postbox"], "klaerung:husum", "{e:#}");
-    assert_eq!(e["item"]["route"]["clearing"]["reason"], "unknown_bg", "{e:#}");
+    assert_eq!(
+        e["item"]["route"]["clearing"]["reason"], "unknown_bg",
+        "{e:#}"
+    );
     sb.assert_check_passes();
 }
 
@@ -528,10 +734,20 @@ fn a_deckblatt_printed_by_eakte_routes_the_answer_behind_it_with_certainty() {
 fn the_command_line_prints_a_deckblatt_too() {
     let sb = registry();
     let out_file = sb.path().join("blatt.pdf");
-    let out = sb.eakte(&["deckblatt", "07450BG0000101", "--out", out_file.to_str().unwrap()]);
+    let out = sb.eakte(&[
+        "deckblatt",
+        "07450BG0000101",
+        "--out",
+        out_file.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let pdf = std::fs::read(&out_file).unwrap();
     assert!(pdf_text(&pdf).contains("Jens Petersen"));
-    let out = sb.eakte(&["deckblatt", "07450BG0009999", "--out", out_file.to_str().unwrap()]);
+    let out = sb.eakte(&[
+        "deckblatt",
+        "07450BG0009999",
+        "--out",
+        out_file.to_str().unwrap(),
+    ]);
     assert!(!out.status.success(), "an unknown BG has no sheet");
 }

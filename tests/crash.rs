@@ -126,7 +126,10 @@ fn crash_a_batch(point: &str) {
         if i > 0 {
             pages.push(barcodes::qr("PATCHT", 80.0, 120.0, 30.0).into_bytes());
         }
-        pages.push(scanmaker::text_content(&scanmaker::letter(marker, "Nachweise")));
+        pages.push(scanmaker::text_content(&scanmaker::letter(
+            marker,
+            "Nachweise",
+        )));
     }
     let stack = scanmaker::scanned_pdf(&scanmaker::rasterise(
         &scanmaker::drawn_pdf(&pages),

@@ -1106,11 +1106,21 @@ fn a_letter_from_a_stack_shows_its_pages_and_its_deckblatt_prints() {
         scanmaker::text_content(&lines)
     };
     let stack = scanmaker::drawn_pdf(&[
-        page(&["An das Jobcenter", "", "Kundennummer 102B000001", "Widerspruch gegen den Bescheid. Halligfähre."]),
+        page(&[
+            "An das Jobcenter",
+            "",
+            "Kundennummer 102B000001",
+            "Widerspruch gegen den Bescheid. Halligfähre.",
+        ]),
         Vec::new(),
         common::barcodes::qr("PATCHT", 80.0, 120.0, 30.0).into_bytes(),
         Vec::new(),
-        page(&["An das Jobcenter", "", "BG-Nr. 07450BG0000101", "Mein Kontoauszug. Deichgraf."]),
+        page(&[
+            "An das Jobcenter",
+            "",
+            "BG-Nr. 07450BG0000101",
+            "Mein Kontoauszug. Deichgraf.",
+        ]),
     ]);
     let scan = sb.path().join("stapel.pdf");
     std::fs::write(
@@ -1155,14 +1165,24 @@ fn a_letter_from_a_stack_shows_its_pages_and_its_deckblatt_prints() {
     let answer = browser.script_async(&fetch.replace("arguments[0]", "'a.deckblatt'"));
     assert_eq!(answer[0], 200, "{answer}");
     assert_eq!(answer[1], "application/pdf");
-    assert!(answer[3].as_str().unwrap().starts_with("inline"), "{answer}");
-    assert!(answer[3].as_str().unwrap().contains("Vorgang"), "the letter's sheet names its item: {answer}");
+    assert!(
+        answer[3].as_str().unwrap().starts_with("inline"),
+        "{answer}"
+    );
+    assert!(
+        answer[3].as_str().unwrap().contains("Vorgang"),
+        "the letter's sheet names its item: {answer}"
+    );
 
     browser.go(&format!("{base}/akten/07450BG0000102"));
     browser.wait_for_text("Deckblatt für eine Antwort", 30);
     assert_accessible(&browser, "Akte mit Deckblatt");
     let answer = browser.script_async(&fetch.replace("arguments[0]", "'a.deckblatt'"));
-    assert_eq!((answer[0].as_u64(), answer[1].as_str()), (Some(200), Some("application/pdf")), "{answer}");
+    assert_eq!(
+        (answer[0].as_u64(), answer[1].as_str()),
+        (Some(200), Some("application/pdf")),
+        "{answer}"
+    );
     // The sheet in Chromium's viewer, as the caseworker prints it.
     browser.go(&format!("{base}/akten/07450BG0000102/deckblatt"));
     let started = std::time::Instant::now();
@@ -1171,7 +1191,11 @@ fn a_letter_from_a_stack_shows_its_pages_and_its_deckblatt_prints() {
         if png.len() > 20_000 {
             break png;
         }
-        assert!(started.elapsed().as_secs() < 30, "the viewer drew no page ({} bytes)", png.len());
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "the viewer drew no page ({} bytes)",
+            png.len()
+        );
         std::thread::sleep(std::time::Duration::from_millis(500));
     };
     std::fs::write(shots.join("deckblatt.png"), drawn).unwrap();

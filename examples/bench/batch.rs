@@ -23,11 +23,18 @@ fn duplex_pages(letters: usize) -> Vec<Vec<u8>> {
                 1 => barcodes::code39("PATCHT", 60.0, 120.0, 0.5, 15.0),
                 _ => barcodes::qr("PATCHT", 80.0, 120.0, 30.0),
             };
-            contents.push([barcodes::sheet_text("Trennblatt"), code].concat().into_bytes());
+            contents.push(
+                [barcodes::sheet_text("Trennblatt"), code]
+                    .concat()
+                    .into_bytes(),
+            );
             contents.push(Vec::new());
         }
         let marker = format!("Kontrollnummer {}", 20_000 + i);
-        contents.push(scanmaker::text_content(&scanmaker::letter(&marker, "Widerspruch")));
+        contents.push(scanmaker::text_content(&scanmaker::letter(
+            &marker,
+            "Widerspruch",
+        )));
         contents.push(Vec::new());
     }
     contents
@@ -71,7 +78,8 @@ fn duplex_stack(dir: &Path, letters: usize, scanned: Scanned) -> (PathBuf, Vec<P
                 .iter()
                 .enumerate()
                 .map(|(i, page)| {
-                    let one = scanmaker::noisy_tiff(&scanmaker::drawn_pdf(&[page.clone()]), 300, 0.0);
+                    let one =
+                        scanmaker::noisy_tiff(&scanmaker::drawn_pdf(&[page.clone()]), 300, 0.0);
                     write(format!("seite-{i:04}.tif"), &one)
                 })
                 .collect();
@@ -141,10 +149,26 @@ pub fn batch_as(letters: usize, scanned: Scanned) -> Vec<Row> {
 
 /// The public pages with a ground truth (tests/fixtures, see its SOURCES.md).
 const SAMPLES: &[(&str, &str, &str)] = &[
-    ("linn brochure, two columns, skewed (JBIG2 PDF)", "pdf/skew.pdf", "pdf/linn.txt"),
-    ("eurotext, several languages", "scans/eurotext.tif", "scans/eurotext.txt"),
-    ("phototest, 200 dpi", "scans/phototest.tif", "scans/phototest.txt"),
-    ("a scanned business letter (JPEG)", "scans/jfif.jpg", "scans/letter-en.txt"),
+    (
+        "linn brochure, two columns, skewed (JBIG2 PDF)",
+        "pdf/skew.pdf",
+        "pdf/linn.txt",
+    ),
+    (
+        "eurotext, several languages",
+        "scans/eurotext.tif",
+        "scans/eurotext.txt",
+    ),
+    (
+        "phototest, 200 dpi",
+        "scans/phototest.tif",
+        "scans/phototest.txt",
+    ),
+    (
+        "a scanned business letter (JPEG)",
+        "scans/jfif.jpg",
+        "scans/letter-en.txt",
+    ),
 ];
 
 fn fixtures() -> PathBuf {
@@ -169,8 +193,16 @@ pub fn ocr_quality() -> Vec<Row> {
         .collect();
     let (bescheid, truth) = scanmaker::two_column_bescheid();
     let png = work.join("bescheid.png");
-    std::fs::write(&png, scanmaker::rasterise(&bescheid, 300, scanmaker::Raster::Png).remove(0)).unwrap();
-    samples.push(("a generated two-column Bescheid, 300 dpi".into(), png, truth));
+    std::fs::write(
+        &png,
+        scanmaker::rasterise(&bescheid, 300, scanmaker::Raster::Png).remove(0),
+    )
+    .unwrap();
+    samples.push((
+        "a generated two-column Bescheid, 300 dpi".into(),
+        png,
+        truth,
+    ));
     let files: Vec<PathBuf> = samples.iter().map(|(_, f, _)| f.clone()).collect();
     let mut args = vec!["ingest".to_string()];
     args.extend(files.iter().map(|f| f.display().to_string()));
@@ -178,7 +210,11 @@ pub fn ocr_quality() -> Vec<Row> {
     let (out, _) = site.eakte(&args);
     let ids: Vec<u64> = out
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["document_id"].as_u64().unwrap())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["document_id"]
+                .as_u64()
+                .unwrap()
+        })
         .collect();
     let mut rows = Vec::new();
     for ((what, path, truth), id) in samples.iter().zip(ids) {
@@ -218,8 +254,16 @@ pub fn ocr_quality() -> Vec<Row> {
             )
         };
         rows.push(row(format!("{what}: eakte"), figure(&eakte), ""));
-        rows.push(row(format!("{what}: tesseract CLI --psm 3"), figure(&psm3), ""));
-        rows.push(row(format!("{what}: tesseract CLI --psm 6"), figure(&psm6), ""));
+        rows.push(row(
+            format!("{what}: tesseract CLI --psm 3"),
+            figure(&psm3),
+            "",
+        ));
+        rows.push(row(
+            format!("{what}: tesseract CLI --psm 6"),
+            figure(&psm6),
+            "",
+        ));
     }
     rows
 }
@@ -246,7 +290,11 @@ pub fn blank_precision() -> Vec<Row> {
         ("pdf/skew.pdf", &[]),
     ];
     let mut args = vec!["ingest".to_string()];
-    args.extend(samples.iter().map(|(f, _)| fixtures().join(f).display().to_string()));
+    args.extend(
+        samples
+            .iter()
+            .map(|(f, _)| fixtures().join(f).display().to_string()),
+    );
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let (out, _) = site.eakte(&args);
     let (mut pages, mut truly, mut found, mut right) = (0, 0, 0, 0);

@@ -10,10 +10,10 @@ mod barcodes;
 pub mod batch;
 #[path = "exchange.rs"]
 pub mod exchange;
-#[path = "../../tests/common/reading.rs"]
-mod reading;
 #[path = "../../tests/common/http.rs"]
 mod http;
+#[path = "../../tests/common/reading.rs"]
+mod reading;
 #[path = "../../tests/common/scanmaker.rs"]
 mod scanmaker;
 #[path = "ui.rs"]

@@ -158,8 +158,14 @@ fn main() {
         Bench::BornDigital { pdfs, emails } => emit(harness::born_digital(pdfs, emails)),
         Bench::Exchange { docs, pages } => emit(harness::exchange::exchange(docs, pages)),
         Bench::Batch { letters } => {
-            emit(harness::batch::batch_as(letters, harness::batch::Scanned::Pdf));
-            emit(harness::batch::batch_as(letters, harness::batch::Scanned::Tiff));
+            emit(harness::batch::batch_as(
+                letters,
+                harness::batch::Scanned::Pdf,
+            ));
+            emit(harness::batch::batch_as(
+                letters,
+                harness::batch::Scanned::Tiff,
+            ));
         }
         Bench::OcrQuality => {
             emit(harness::batch::ocr_quality());

@@ -490,7 +490,11 @@ fn deckblatt(
     console
         .file(&printed.pdf)
         .map_err(|e| CommandError::File(format!("cannot write the Deckblatt: {e}")))?;
-    console.err(&format!("{}: 1 Seite, {} bytes", printed.file_name, printed.pdf.len()));
+    console.err(&format!(
+        "{}: 1 Seite, {} bytes",
+        printed.file_name,
+        printed.pdf.len()
+    ));
     Ok(SUCCESS)
 }
 

@@ -33,7 +33,13 @@ const MM: f32 = 72.0 / 25.4;
 pub fn pdf(sheet: &Deckblatt) -> std::io::Result<Vec<u8>> {
     let mut c = Canvas::default();
     let top = A4.1;
-    c.text(Font::Regular, 10.0, 25.0 * MM, top - 20.0 * MM, &sheet.jobcenter);
+    c.text(
+        Font::Regular,
+        10.0,
+        25.0 * MM,
+        top - 20.0 * MM,
+        &sheet.jobcenter,
+    );
     // The address window of a DIN 5008 form B letter: 20 mm from the left,
     // 45 mm from the top.
     let mut y = top - 50.0 * MM;
@@ -102,7 +108,12 @@ fn qr(c: &mut Canvas, text: &str, x: f32, top: f32, size: f32) -> std::io::Resul
                 col += 1;
             }
             let y = top - (row as f32 + 1.0) * module;
-            c.fill(x + start as f32 * module, y, (col - start) as f32 * module, module);
+            c.fill(
+                x + start as f32 * module,
+                y,
+                (col - start) as f32 * module,
+                module,
+            );
         }
     }
     Ok(())

@@ -89,7 +89,9 @@ impl Extractor {
         };
         let (pages, opened_with) = match kind {
             FileKind::Pdf => pdf::extract(self, bytes)?,
-            FileKind::Png | FileKind::Jpeg | FileKind::Tiff => (self.extract_image(kind, bytes)?, None),
+            FileKind::Png | FileKind::Jpeg | FileKind::Tiff => {
+                (self.extract_image(kind, bytes)?, None)
+            }
             FileKind::Eml | FileKind::Text | FileKind::Other => {
                 unreachable!("sniff accepts only scans")
             }

@@ -43,7 +43,10 @@ pub(super) fn extract(
     let limits = ex.limits();
     let work = Arc::new(WorkDir::with(bytes)?);
 
-    let read = || ex.pdf_readers.read(work.input(), limits.max_pages, limits.tool_timeout);
+    let read = || {
+        ex.pdf_readers
+            .read(work.input(), limits.max_pages, limits.tool_timeout)
+    };
     let (info, opened_with) = match read() {
         Err(ExtractError::Rejected(Rejection::Encrypted)) if !limits.pdf_passwords.0.is_empty() => {
             let entry = work

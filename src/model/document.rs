@@ -87,7 +87,10 @@ pub enum PageSource {
 impl PageSource {
     /// Whether the page was left out of the text (nothing on it to read).
     pub fn left_out(self) -> bool {
-        matches!(self, PageSource::Blank | PageSource::Separator | PageSource::CoverSheet)
+        matches!(
+            self,
+            PageSource::Blank | PageSource::Separator | PageSource::CoverSheet
+        )
     }
 }
 

@@ -85,7 +85,10 @@ mod tests {
             }
         );
         let other_item = code.text().replace("IT=42", "IT=43");
-        assert!(matches!(check(&store, &other_item).unwrap(), Verdict::Untrusted { .. }));
+        assert!(matches!(
+            check(&store, &other_item).unwrap(),
+            Verdict::Untrusted { .. }
+        ));
         // Another deployment's key makes other check values.
         let elsewhere = tempfile::tempdir().unwrap();
         let other_store = Store::open(elsewhere.path()).unwrap();

@@ -421,7 +421,9 @@ impl Pipeline {
                     kundennummer: None,
                     method: Method::CoverSheet,
                     matched: match answers {
-                        Some(ItemId(n)) => format!("Deckblatt für BG {bg}, Antwort auf Vorgang {n}, Prüfwert gültig"),
+                        Some(ItemId(n)) => format!(
+                            "Deckblatt für BG {bg}, Antwort auf Vorgang {n}, Prüfwert gültig"
+                        ),
                         None => format!("Deckblatt für BG {bg}, Prüfwert gültig"),
                     },
                     confidence: 1.0,
@@ -485,7 +487,9 @@ impl Pipeline {
             let documents = self.store.documents();
             let stack_id = documents.new_id()?;
             let mut recordings = Vec::with_capacity(parts.len() + 1);
-            for (k, ((sha, file, pages, recognised), numbers)) in parts.iter().zip(&numbers).enumerate() {
+            for (k, ((sha, file, pages, recognised), numbers)) in
+                parts.iter().zip(&numbers).enumerate()
+            {
                 let k = k as u32 + 1;
                 let id = documents.new_id()?;
                 let item = recognised.item(self.store.generate_id()?, id, &arrival.received_at);
@@ -580,15 +584,28 @@ impl Pipeline {
                 detail: e.to_string(),
             })
         };
-        let scratch = tempfile::tempdir().map_err(|e| failed("cannot make a scratch folder to cut a stack", &e))?;
+        let scratch = tempfile::tempdir()
+            .map_err(|e| failed("cannot make a scratch folder to cut a stack", &e))?;
         let original = scratch.path().join("stapel");
-        std::fs::write(&original, bytes).map_err(|e| failed("cannot write the stack to cut it", &e))?;
+        std::fs::write(&original, bytes)
+            .map_err(|e| failed("cannot write the stack to cut it", &e))?;
         let timeout = self.extractor.limits().tool_timeout;
-        let files = crate::exchange::pdf::cut::cut(&original, kind, pages, numbers, password, scratch.path(), timeout)
-            .map_err(|e| failed("cannot cut the stack into letters", &e))?;
+        let files = crate::exchange::pdf::cut::cut(
+            &original,
+            kind,
+            pages,
+            numbers,
+            password,
+            scratch.path(),
+            timeout,
+        )
+        .map_err(|e| failed("cannot cut the stack into letters", &e))?;
         let mut out = Vec::with_capacity(files.len());
         for (i, file) in files.iter().enumerate() {
-            out.push(std::fs::read(file).map_err(|e| failed("cannot read a letter cut from the stack", &e))?);
+            out.push(
+                std::fs::read(file)
+                    .map_err(|e| failed("cannot read a letter cut from the stack", &e))?,
+            );
             if i == 0 {
                 failpoint::hit("during-batch-cut");
             }

@@ -23,47 +23,52 @@ pub fn deckblatt(
     item: Option<u64>,
 ) -> Result<Printed, ServiceError> {
     let detail = |_: Option<&Printed>| item.map(|i| format!("for item {i}"));
-    services.audited(actor, "print_deckblatt", akte_target(bg), detail, |ticket| {
-        let bg = visible_bg(services, actor, bg, ticket)?;
-        let store = services.store();
-        if let Some(id) = item {
-            // An item of another Akte answers like one that does not exist.
-            let belongs = store
-                .postboxes()
-                .item(ItemId(id))?
-                .is_some_and(|i| i.bg.as_ref() == Some(&bg));
-            if !belongs {
-                return Err(ServiceError::NotFound);
+    services.audited(
+        actor,
+        "print_deckblatt",
+        akte_target(bg),
+        detail,
+        |ticket| {
+            let bg = visible_bg(services, actor, bg, ticket)?;
+            let store = services.store();
+            if let Some(id) = item {
+                // An item of another Akte answers like one that does not exist.
+                let belongs = store
+                    .postboxes()
+                    .item(ItemId(id))?
+                    .is_some_and(|i| i.bg.as_ref() == Some(&bg));
+                if !belongs {
+                    return Err(ServiceError::NotFound);
+                }
             }
-        }
-        let registry = services.registry()?;
-        let person = registry
-            .applicant(&bg)
-            .or_else(|| registry.members(&bg).next())
-            .ok_or(ServiceError::NotFound)?;
-        let jobcenter = services.jobcenter();
-        let code = coversheet::issue(store, &bg, item.map(ItemId), &jobcenter.schluessel)?;
-        let sheet = Deckblatt {
-            jobcenter: jobcenter.name.clone(),
-            address: vec![
-                format!("{} {}", person.vorname, person.nachname),
-                person.strasse.clone(),
-                format!("{} {}", person.plz, person.ort),
-            ],
-            bg: bg.to_string(),
-            item,
-            day: crate::timefmt::german_day(crate::clock::today()),
-            code: code.text(),
-        };
-        let pdf = deckblatt::pdf(&sheet).map_err(|e| {
-            ServiceError::Pipeline(crate::pipeline::PipelineError::Blob(e))
-        })?;
-        Ok(Printed {
-            pdf,
-            file_name: match item {
-                Some(i) => format!("Deckblatt_{bg}_Vorgang_{i}.pdf"),
-                None => format!("Deckblatt_{bg}.pdf"),
-            },
-        })
-    })
+            let registry = services.registry()?;
+            let person = registry
+                .applicant(&bg)
+                .or_else(|| registry.members(&bg).next())
+                .ok_or(ServiceError::NotFound)?;
+            let jobcenter = services.jobcenter();
+            let code = coversheet::issue(store, &bg, item.map(ItemId), &jobcenter.schluessel)?;
+            let sheet = Deckblatt {
+                jobcenter: jobcenter.name.clone(),
+                address: vec![
+                    format!("{} {}", person.vorname, person.nachname),
+                    person.strasse.clone(),
+                    format!("{} {}", person.plz, person.ort),
+                ],
+                bg: bg.to_string(),
+                item,
+                day: crate::timefmt::german_day(crate::clock::today()),
+                code: code.text(),
+            };
+            let pdf = deckblatt::pdf(&sheet)
+                .map_err(|e| ServiceError::Pipeline(crate::pipeline::PipelineError::Blob(e)))?;
+            Ok(Printed {
+                pdf,
+                file_name: match item {
+                    Some(i) => format!("Deckblatt_{bg}_Vorgang_{i}.pdf"),
+                    None => format!("Deckblatt_{bg}.pdf"),
+                },
+            })
+        },
+    )
 }

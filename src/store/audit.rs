@@ -125,7 +125,10 @@ impl AuditTrail<'_> {
                 .try_into()
                 .map_err(|_| StoreError::Inconsistent {
                     tree: "audit_meta",
-                    detail: format!("the secret {} is not 32 bytes", String::from_utf8_lossy(name)),
+                    detail: format!(
+                        "the secret {} is not 32 bytes",
+                        String::from_utf8_lossy(name)
+                    ),
                 })?;
             return Ok(*cache.get_or_init(|| key));
         }

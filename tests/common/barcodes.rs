@@ -64,7 +64,11 @@ pub fn code39(text: &str, x: f64, y: f64, narrow: f64, height: f64) -> String {
         for (i, element) in pattern.chars().enumerate() {
             let width = if element == '1' { wide } else { narrow };
             if i % 2 == 0 {
-                out.push_str(&format!("{at:.2} {:.2} {width:.2} {:.2} re f\n", y * MM, height * MM));
+                out.push_str(&format!(
+                    "{at:.2} {:.2} {width:.2} {:.2} re f\n",
+                    y * MM,
+                    height * MM
+                ));
             }
             at += width;
         }

@@ -57,12 +57,22 @@ pub fn cut(
         let path = scratch.join(format!("part-{}.pdf", i + 1));
         // --deterministic-id: the same pages give the same bytes, so a part
         // cut again after a crash is the same original.
-        let mut args: Vec<OsString> =
-            vec!["--empty".into(), "--deterministic-id".into(), "--pages".into()];
+        let mut args: Vec<OsString> = vec![
+            "--empty".into(),
+            "--deterministic-id".into(),
+            "--pages".into(),
+        ];
         for &n in numbers {
             args.push(pages(n).into_os_string());
             // A TIFF frame is a one-page PDF of its own.
-            args.push(if kind == FileKind::Pdf { n.to_string() } else { "1".into() }.into());
+            args.push(
+                if kind == FileKind::Pdf {
+                    n.to_string()
+                } else {
+                    "1".into()
+                }
+                .into(),
+            );
         }
         args.push("--".into());
         args.push(path.clone().into_os_string());
@@ -92,7 +102,12 @@ fn decrypted(
     let out = scratch.join("decrypted.pdf");
     let mut flag = OsString::from("--password-file=");
     flag.push(&secret);
-    let args = [flag, "--decrypt".into(), original.into(), out.clone().into()];
+    let args = [
+        flag,
+        "--decrypt".into(),
+        original.into(),
+        out.clone().into(),
+    ];
     let result = qpdf(&args, scratch, timeout);
     let _ = std::fs::remove_file(&secret);
     result.map(|()| out)

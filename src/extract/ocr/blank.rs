@@ -121,12 +121,19 @@ mod tests {
     #[test]
     fn a_page_number_is_tolerated_where_page_numbers_are() {
         // "Seite 2": 7 glyphs, 12 mm, at the foot.
-        let number: Vec<_> = (0..7).map(|i| (px(95.0 + i as f64 * 1.7), px(282.0), px(1.5), px(2.6))).collect();
+        let number: Vec<_> = (0..7)
+            .map(|i| (px(95.0 + i as f64 * 1.7), px(282.0), px(1.5), px(2.6)))
+            .collect();
         assert!(page(&number));
-        let same_in_the_middle: Vec<_> = number.iter().map(|&(x, _, w, h)| (x, px(150.0), w, h)).collect();
+        let same_in_the_middle: Vec<_> = number
+            .iter()
+            .map(|&(x, _, w, h)| (x, px(150.0), w, h))
+            .collect();
         assert!(!page(&same_in_the_middle));
         // "This is a test." at the top: 13 glyphs, 28 mm.
-        let note: Vec<_> = (0..13).map(|i| (px(20.0 + i as f64 * 2.1), px(20.0), px(1.8), px(3.0))).collect();
+        let note: Vec<_> = (0..13)
+            .map(|i| (px(20.0 + i as f64 * 2.1), px(20.0), px(1.8), px(3.0)))
+            .collect();
         assert!(!page(&note));
     }
 

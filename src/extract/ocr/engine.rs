@@ -89,7 +89,10 @@ impl Image {
             if grey.is_null() {
                 return None;
             }
-            let (w, h) = (lept::pixGetWidth(grey).max(0) as usize, lept::pixGetHeight(grey).max(0) as usize);
+            let (w, h) = (
+                lept::pixGetWidth(grey).max(0) as usize,
+                lept::pixGetHeight(grey).max(0) as usize,
+            );
             let wpl = lept::pixGetWpl(grey).max(0) as usize;
             let data = lept::pixGetData(grey);
             let mut out = Vec::with_capacity(w * h);
@@ -127,7 +130,12 @@ impl Image {
             for i in 0..n {
                 let (mut x, mut y, mut w, mut h) = (0, 0, 0, 0);
                 if lept::boxaGetBoxGeometry(boxes, i, &mut x, &mut y, &mut w, &mut h) == 0 {
-                    marks.push((x.max(0) as u32, y.max(0) as u32, w.max(0) as u32, h.max(0) as u32));
+                    marks.push((
+                        x.max(0) as u32,
+                        y.max(0) as u32,
+                        w.max(0) as u32,
+                        h.max(0) as u32,
+                    ));
                 }
             }
             lept::boxaDestroy(&mut boxes);
@@ -364,7 +372,11 @@ unsafe fn upright_by_baselines(page: *mut tess::TessPageIterator) -> u8 {
         {
             let (dx, dy) = ((x2 - x1) as i64, (y2 - y1) as i64);
             let way = if dx.abs() >= dy.abs() {
-                if dx >= 0 { 0 } else { 2 }
+                if dx >= 0 {
+                    0
+                } else {
+                    2
+                }
             } else if dy > 0 {
                 1
             } else {

@@ -242,9 +242,9 @@ async fn render(
                 .collect();
             (!blank.is_empty()).then(|| crate::pipeline::batch::page_list(&blank))
         },
-        opened_with: d
-            .opened_with
-            .map(|n| format!("verschlüsselt, geöffnet mit Eintrag {n} der vereinbarten Kennwörter")),
+        opened_with: d.opened_with.map(|n| {
+            format!("verschlüsselt, geöffnet mit Eintrag {n} der vereinbarten Kennwörter")
+        }),
     };
     let open = shown
         .item
