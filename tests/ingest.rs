@@ -575,6 +575,54 @@ fn an_encrypted_pdf_opens_with_an_agreed_password() {
     assert_eq!(lines[1]["status"], "rejected");
     assert_eq!(lines[1]["code"], "encrypted", "{}", lines[1]);
 
+    // An encrypted stack with a separator sheet: cut from its decrypted copy,
+    // its letters open without the password.
+    let letter = |m: &str| scanmaker::text_content(&scanmaker::letter(m, "Kontoauszug"));
+    let stack = scanmaker::drawn_pdf(&[
+        letter("Sparbuchseite"),
+        common::barcodes::qr("PATCHT", 80.0, 120.0, 30.0).into_bytes(),
+        letter("Girokontoblatt"),
+    ]);
+    let work = tempfile::tempdir().unwrap();
+    let plain = write(
+        work.path(),
+        "stapel.pdf",
+        &scanmaker::scanned_pdf(&scanmaker::rasterise(&stack, 150, Raster::Jpeg)),
+    );
+    let locked = work.path().join("stapel-verschluesselt.pdf");
+    let status = std::process::Command::new("qpdf")
+        .args(["--encrypt", "test", "test", "256", "--"])
+        .arg(&plain)
+        .arg(&locked)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let line = sb.ingest(&[locked.as_path()], &[]).remove(0);
+    assert_eq!(line["status"], "split", "{line}");
+    assert_eq!(sb.show(doc_id(&line))["opened_with"], 2);
+    for part in line["parts"].as_array().unwrap() {
+        let doc = sb.show(part.as_u64().unwrap());
+        assert_eq!(doc["pages"].as_array().unwrap().len(), 1, "{doc}");
+        assert!(
+            doc.get("opened_with").is_none(),
+            "a letter is not encrypted: {doc}"
+        );
+        let sha = doc["sha256"].as_str().unwrap();
+        let blob = sb
+            .path()
+            .join("store/blobs")
+            .join(&sha[0..2])
+            .join(&sha[2..4])
+            .join(sha);
+        let out = std::process::Command::new("qpdf")
+            .arg("--show-npages")
+            .arg(&blob)
+            .output()
+            .unwrap();
+        assert_eq!(common::stdout(&out).trim(), "1", "opens without a password");
+    }
+    assert_eq!(sb.search("Girokontoblatt").len(), 1);
+
     // A file every user may read is refused, naming the key.
     std::fs::set_permissions(&passwords, std::fs::Permissions::from_mode(0o644)).unwrap();
     let out = sb.eakte(&["check"]);

@@ -497,6 +497,24 @@ fn screenshot_dir() -> (std::path::PathBuf, Option<tempfile::TempDir>) {
     }
 }
 
+/// A screenshot once Chromium's PDF viewer has drawn the page: an empty or
+/// failed viewer is one flat grey, a few kB as PNG.
+fn viewer_drawn(browser: &webdriver::Browser) -> Vec<u8> {
+    let started = std::time::Instant::now();
+    loop {
+        let png = browser.screenshot_png();
+        if png.len() > 20_000 {
+            return png;
+        }
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "Chromium's viewer drew no page ({} bytes)",
+            png.len()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+}
+
 /// axe-core, vendored (see its SOURCES.md).
 const AXE: &str = include_str!("fixtures/axe/axe.min.js");
 
@@ -1022,20 +1040,7 @@ fn an_akte_is_exported_from_its_page_and_an_admin_sees_a_package_before_taking_i
         browser.script("return document.contentType;"),
         "application/pdf"
     );
-    let started = std::time::Instant::now();
-    let drawn = loop {
-        let png = browser.screenshot_png();
-        if png.len() > 20_000 {
-            break png;
-        }
-        assert!(
-            started.elapsed().as_secs() < 30,
-            "Chromium's viewer drew no page ({} bytes)",
-            png.len()
-        );
-        std::thread::sleep(std::time::Duration::from_millis(500));
-    };
-    std::fs::write(shots.join("akte-pdf.png"), drawn).unwrap();
+    std::fs::write(shots.join("akte-pdf.png"), viewer_drawn(&browser)).unwrap();
     browser.go(&listing);
 
     // The package an admin takes over (here: the same Akte, sent back).
@@ -1185,20 +1190,7 @@ fn a_letter_from_a_stack_shows_its_pages_and_its_deckblatt_prints() {
     );
     // The sheet in Chromium's viewer, as the caseworker prints it.
     browser.go(&format!("{base}/akten/07450BG0000102/deckblatt"));
-    let started = std::time::Instant::now();
-    let drawn = loop {
-        let png = browser.screenshot_png();
-        if png.len() > 20_000 {
-            break png;
-        }
-        assert!(
-            started.elapsed().as_secs() < 30,
-            "the viewer drew no page ({} bytes)",
-            png.len()
-        );
-        std::thread::sleep(std::time::Duration::from_millis(500));
-    };
-    std::fs::write(shots.join("deckblatt.png"), drawn).unwrap();
+    std::fs::write(shots.join("deckblatt.png"), viewer_drawn(&browser)).unwrap();
 
     // Petersen's letter and Akte are Lena's: answered as missing.
     browser.go(&format!("{base}/dokumente/{petersen}"));

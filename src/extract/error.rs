@@ -148,11 +148,17 @@ pub struct EnvironmentError {
     pub detail: String,
 }
 
-impl ExtractError {
-    pub(crate) fn environment(doing: &str, err: impl std::fmt::Display) -> ExtractError {
-        ExtractError::Environment(EnvironmentError {
+impl EnvironmentError {
+    pub fn new(doing: &str, err: impl std::fmt::Display) -> EnvironmentError {
+        EnvironmentError {
             doing: doing.to_string(),
             detail: err.to_string(),
-        })
+        }
+    }
+}
+
+impl ExtractError {
+    pub(crate) fn environment(doing: &str, err: impl std::fmt::Display) -> ExtractError {
+        ExtractError::Environment(EnvironmentError::new(doing, err))
     }
 }

@@ -10,6 +10,7 @@
 //! [`ExtractError::Environment`] instead, so that the scan stays in the inbox and is tried
 //! again rather than being set aside for something that is not its fault.
 
+pub mod decrypt;
 mod error;
 pub mod image;
 pub mod image_pdf;

@@ -80,65 +80,29 @@ impl WorkDir {
     /// Try `passwords` on the encrypted input, in order; the first that opens
     /// it replaces the input by its decrypted copy (for reading and rendering;
     /// the original is stored as received). Its entry number (1-based), or
-    /// `None` when none opens it. The password reaches qpdf in a file of its
-    /// own (0600), never on a command line that `ps` shows.
+    /// `None` when none opens it.
     pub(super) fn unlock(
         &self,
         passwords: &super::Passwords,
         timeout: Duration,
     ) -> Result<Option<u32>, ExtractError> {
-        use std::os::unix::fs::OpenOptionsExt;
-        let secret = self.dir.path().join("password");
         let decrypted = self.dir.path().join("decrypted.pdf");
-        let log = self.dir.path().join("qpdf-decrypt.out");
-        let written = |password: &str| -> std::io::Result<()> {
-            let _ = std::fs::remove_file(&secret);
-            let mut file = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&secret)?;
-            std::io::Write::write_all(&mut file, password.as_bytes())
-        };
-        let mut flag = std::ffi::OsString::from("--password-file=");
-        flag.push(&secret);
-        let args: [&OsStr; 4] = [
-            flag.as_os_str(),
-            "--decrypt".as_ref(),
-            self.input.as_os_str(),
-            decrypted.as_os_str(),
-        ];
-        let mut opened = None;
         for (i, password) in passwords.0.iter().enumerate() {
-            written(password)
-                .map_err(|e| ExtractError::environment("cannot write a temporary file", e))?;
-            let result = tool::run("qpdf", &args, &log, timeout);
-            // qpdf exits 3 when it succeeded with warnings.
-            let ok = match &result {
-                Ok(_) => true,
-                Err(ToolError::Failed { message, .. }) => {
-                    message.contains("operation succeeded with warnings")
-                }
-                Err(ToolError::Missing { .. } | ToolError::NoSpace { .. } | ToolError::Io(_)) => {
-                    let _ = std::fs::remove_file(&secret);
-                    return Err(ExtractError::environment(
-                        "cannot decrypt a PDF",
-                        result.unwrap_err(),
-                    ));
-                }
-                Err(_) => false,
-            };
-            if ok && decrypted.exists() {
-                opened = Some(i as u32 + 1);
-                break;
+            let opened = super::decrypt::decrypt(
+                &self.input,
+                password,
+                &decrypted,
+                self.dir.path(),
+                timeout,
+            )
+            .map_err(|e| ExtractError::environment("cannot decrypt a PDF", e))?;
+            if opened {
+                std::fs::rename(&decrypted, &self.input)
+                    .map_err(|e| ExtractError::environment("cannot write a temporary file", e))?;
+                return Ok(Some(i as u32 + 1));
             }
         }
-        let _ = std::fs::remove_file(&secret);
-        if opened.is_some() {
-            std::fs::rename(&decrypted, &self.input)
-                .map_err(|e| ExtractError::environment("cannot write a temporary file", e))?;
-        }
-        Ok(opened)
+        Ok(None)
     }
 }
 

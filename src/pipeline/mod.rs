@@ -396,26 +396,22 @@ impl Pipeline {
             .first()
             .filter(|p| p.source == PageSource::CoverSheet)
             .and_then(|p| p.code.as_deref());
-        let Some(code) = cover else {
-            let route = crate::route::route(&classification.recipient, site, registry, today);
-            return Ok(Recognised {
-                classification,
-                route,
-                answers: None,
-            });
-        };
-        match coversheet::check(&self.store, code)? {
-            coversheet::Verdict::Trusted { bg, item } => {
+        let mut answers = None;
+        match cover
+            .map(|code| coversheet::check(&self.store, code))
+            .transpose()?
+        {
+            None => {}
+            Some(coversheet::Verdict::Trusted { bg, item }) => {
                 // The item it answers, if it is still there and of this BG.
-                let answers = match item {
-                    Some(id) => self
+                if let Some(id) = item {
+                    answers = self
                         .store
                         .postboxes()
                         .item(id)?
                         .filter(|i| i.bg.as_ref() == Some(&bg))
-                        .map(|i| i.id),
-                    None => None,
-                };
+                        .map(|i| i.id);
+                }
                 classification.recipient = Recognition::Identified {
                     bg: bg.clone(),
                     kundennummer: None,
@@ -428,26 +424,26 @@ impl Pipeline {
                     },
                     confidence: 1.0,
                 };
-                let route = crate::route::route(&classification.recipient, site, registry, today);
-                Ok(Recognised {
-                    classification,
-                    route,
-                    answers,
-                })
             }
-            coversheet::Verdict::Untrusted { printed } => {
+            Some(coversheet::Verdict::Untrusted { printed }) => {
                 classification.recipient = Recognition::NotFound {
                     evidence: vec![format!(
                         "Deckblatt mit ungültigem Prüfwert (BG laut Blatt: {printed}); der Text des Schreibens entscheidet nicht"
                     )],
                 };
-                Ok(Recognised {
+                return Ok(Recognised {
                     classification,
                     route: crate::route::untrusted_cover_sheet(site, &printed),
                     answers: None,
-                })
+                });
             }
         }
+        let route = crate::route::route(&classification.recipient, site, registry, today);
+        Ok(Recognised {
+            classification,
+            route,
+            answers,
+        })
     }
 
     /// Store a stack whole and each of its `letters` (page indices) as a
@@ -579,10 +575,7 @@ impl Pipeline {
         password: Option<&str>,
     ) -> Result<Vec<Vec<u8>>, PipelineError> {
         let failed = |doing: &str, e: &dyn std::fmt::Display| {
-            PipelineError::Environment(crate::extract::EnvironmentError {
-                doing: doing.to_string(),
-                detail: e.to_string(),
-            })
+            PipelineError::Environment(EnvironmentError::new(doing, e))
         };
         let scratch = tempfile::tempdir()
             .map_err(|e| failed("cannot make a scratch folder to cut a stack", &e))?;

@@ -82,33 +82,18 @@ pub fn cut(
     Ok(out)
 }
 
-/// A decrypted copy of the PDF at `original`, the password handed to qpdf in a
-/// file of its own (0600), not on its command line.
+/// A decrypted copy of the PDF at `original` in `scratch`.
 fn decrypted(
     original: &Path,
     password: &str,
     scratch: &Path,
     timeout: Duration,
 ) -> Result<PathBuf, PdfError> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let secret = scratch.join("password");
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&secret)?;
-    std::io::Write::write_all(&mut file, password.as_bytes())?;
-    drop(file);
     let out = scratch.join("decrypted.pdf");
-    let mut flag = OsString::from("--password-file=");
-    flag.push(&secret);
-    let args = [
-        flag,
-        "--decrypt".into(),
-        original.into(),
-        out.clone().into(),
-    ];
-    let result = qpdf(&args, scratch, timeout);
-    let _ = std::fs::remove_file(&secret);
-    result.map(|()| out)
+    match crate::extract::decrypt::decrypt(original, password, &out, scratch, timeout)? {
+        true => Ok(out),
+        false => Err(PdfError::Unexpected(
+            "the password that opened the stack no longer opens it".into(),
+        )),
+    }
 }
